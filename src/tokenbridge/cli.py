@@ -1,0 +1,202 @@
+"""The `tokenbridge` command. The only module that prints."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Sequence
+
+from tokenbridge import __version__
+from tokenbridge.domain.catalog import PROCESSORS
+from tokenbridge.domain.randomness import RandomSource
+from tokenbridge.domain.service import TokenService
+from tokenbridge.settings import Settings, from_env
+from tokenbridge.storage import Store, open_store
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return 2
+    settings = from_env().with_overrides(database_url=getattr(args, "database_url", None))
+    try:
+        code: int = args.run(args, settings)
+    except ValueError as exc:
+        print(f"tokenbridge: {exc}", file=sys.stderr)
+        return 2
+    return code
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tokenbridge", description="A Plaid-compatible processor token service."
+    )
+    parser.add_argument("--version", action="version", version=f"tokenbridge {__version__}")
+    commands = parser.add_subparsers(title="commands")
+
+    serve = commands.add_parser("serve", help="serve the API")
+    _database_option(serve)
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8787, help="port to bind (8787)")
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (1)")
+    serve.add_argument("--seed", help="make ids and tokens deterministic (for tests)")
+    serve.add_argument("--access-log", action="store_true", help="log every request line")
+    serve.set_defaults(run=_serve)
+
+    clients = commands.add_parser("clients", help="manage API clients").add_subparsers()
+    create = clients.add_parser("create", help="create an API client and print its secret")
+    _database_option(create)
+    create.add_argument("--name", required=True)
+    create.add_argument("--json", action="store_true", help="print a JSON object")
+    create.set_defaults(run=_clients_create)
+
+    partners = commands.add_parser("partners", help="manage processor partners").add_subparsers()
+    pcreate = partners.add_parser("create", help="create a processor partner's credentials")
+    _database_option(pcreate)
+    pcreate.add_argument("--processor", required=True, choices=PROCESSORS, metavar="NAME")
+    pcreate.add_argument("--name", help="a label (defaults to the processor)")
+    pcreate.add_argument("--json", action="store_true", help="print a JSON object")
+    pcreate.set_defaults(run=_partners_create)
+
+    db = commands.add_parser("db", help="manage the database").add_subparsers()
+    upgrade = db.add_parser("upgrade", help="apply pending migrations")
+    _database_option(upgrade)
+    upgrade.set_defaults(run=_db_upgrade)
+    return parser
+
+
+def _database_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--database-url",
+        help="sqlite:///PATH or postgresql://USER@HOST:PORT/DB"
+        " (TOKENBRIDGE_DATABASE_URL; default sqlite:///tokenbridge.db)",
+    )
+
+
+async def _with_service(settings: Settings) -> tuple[Store, TokenService]:
+    store = await open_store(settings.database_url)
+    return store, TokenService(store, RandomSource(), settings.environment)
+
+
+def _print_client(client_id: str, secret: str, processor: str | None, as_json: bool) -> None:
+    if as_json:
+        record = {"client_id": client_id, "secret": secret}
+        if processor is not None:
+            record["processor"] = processor
+        print(json.dumps(record))
+    else:
+        print(f"client_id: {client_id}")
+        print(f"secret:    {secret}")
+        if processor is not None:
+            print(f"processor: {processor}")
+
+
+def _clients_create(args: argparse.Namespace, settings: Settings) -> int:
+    async def run() -> tuple[str, str]:
+        store, service = await _with_service(settings)
+        try:
+            client, secret = await service.create_client(args.name)
+        finally:
+            await store.close()
+        return client.client_id, secret
+
+    client_id, secret = asyncio.run(run())
+    _print_client(client_id, secret, None, args.json)
+    return 0
+
+
+def _partners_create(args: argparse.Namespace, settings: Settings) -> int:
+    async def run() -> tuple[str, str]:
+        store, service = await _with_service(settings)
+        try:
+            client, secret = await service.create_client(
+                args.name or args.processor, processor=args.processor
+            )
+        finally:
+            await store.close()
+        return client.client_id, secret
+
+    client_id, secret = asyncio.run(run())
+    _print_client(client_id, secret, args.processor, args.json)
+    return 0
+
+
+def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    async def run() -> None:
+        store = await open_store(settings.database_url)
+        await store.close()
+
+    asyncio.run(run())
+    print(f"database is up to date: {_redacted(settings.database_url)}")
+    return 0
+
+
+def _redacted(url: str) -> str:
+    """The URL without a password, fit to print."""
+    scheme, sep, rest = url.partition("://")
+    if "@" in rest:
+        userinfo, _, host = rest.rpartition("@")
+        rest = userinfo.split(":", 1)[0] + "@" + host
+    return scheme + sep + rest
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    settings = settings.with_overrides(
+        host=args.host, port=args.port, seed=args.seed, workers=args.workers
+    )
+    settings = settings.with_overrides(access_log=args.access_log or None)
+
+    async def prepare() -> None:
+        store, service = await _with_service(settings)
+        try:
+            if settings.client_id and settings.secret:
+                await service.pin_client(settings.client_id, settings.secret, "sandbox")
+                print(f"sandbox client_id: {settings.client_id} (secret from TOKENBRIDGE_SECRET)")
+                return
+            existing = await store.list_clients()
+            if existing:
+                ids = ", ".join(c.client_id for c in existing if c.processor is None)
+                print(f"existing clients: {ids} (their secrets were printed when created)")
+                return
+            client, secret = await service.create_client("sandbox")
+            print("created the sandbox client (its secret is shown only this once):")
+            print(f"  client_id: {client.client_id}")
+            print(f"  secret:    {secret}")
+        finally:
+            await store.close()
+
+    asyncio.run(prepare())
+    print(f"tokenbridge {__version__} serving {_redacted(settings.database_url)}"
+          f" on http://{settings.host}:{settings.port}", flush=True)  # fmt: skip
+    common = {
+        "host": settings.host,
+        "port": settings.port,
+        "access_log": settings.access_log,
+        "log_level": "info",
+        "http": "httptools",
+        "loop": "uvloop",
+        "lifespan": "on",
+    }
+    if settings.workers > 1:
+        # Worker processes build their own app from the environment.
+        os.environ["TOKENBRIDGE_DATABASE_URL"] = settings.database_url
+        if settings.seed:
+            os.environ["TOKENBRIDGE_SEED"] = settings.seed
+        uvicorn.run(
+            "tokenbridge.http.app:app_from_env",
+            factory=True,
+            workers=settings.workers,
+            **common,  # type: ignore[arg-type]
+        )
+    else:
+        from tokenbridge.http.app import create_app
+
+        uvicorn.run(create_app(settings), **common)  # type: ignore[arg-type]
+    return 0

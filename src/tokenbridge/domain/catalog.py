@@ -1,0 +1,48 @@
+"""Plaid's closed vocabularies: processors, products and API versions.
+
+Each list is kept in Plaid's own order (the 2020-09-14 OpenAPI, 1.697.4) so that a new
+Plaid release can be compared line by line. To support a new processor or product, add its
+name here; nothing else in the project names them.
+"""
+
+from __future__ import annotations
+
+# ProcessorTokenCreateRequest.processor. Stripe is not here: it has its own endpoint,
+# /processor/stripe/bank_account_token/create.
+PROCESSORS: tuple[str, ...] = (
+    "dwolla", "galileo", "modern_treasury", "ocrolus", "vesta", "drivewealth", "vopay",
+    "achq", "check", "checkbook", "circle", "sila_money", "rize", "svb_api", "unit", "wyre",
+    "lithic", "alpaca", "astra", "moov", "treasury_prime", "marqeta", "checkout", "solid",
+    "highnote", "gemini", "apex_clearing", "gusto", "adyen", "atomic", "i2c", "wepay",
+    "riskified", "utb", "adp_roll", "fortress_trust", "bond", "bakkt", "teal", "zero_hash",
+    "taba_pay", "knot", "sardine", "alloy", "finix", "nuvei", "layer", "boom", "paynote",
+    "stake", "wedbush", "esusu", "ansa", "scribeup", "straddle", "loanpro", "bloom_credit",
+    "sfox", "brale", "parafin", "cardless", "open_ledger", "valon", "gainbridge",
+    "cardlytics", "pinwheel", "thread_bank", "array", "fiant", "oatfi", "curinos", "frame",
+    "interchecks", "interchange", "atomicfi",
+)  # fmt: skip
+
+# The Products enum. An empty permissions list means every product, these and future ones.
+PRODUCTS: tuple[str, ...] = (
+    "assets", "auth", "balance", "balance_plus", "beacon", "identity", "identity_match",
+    "investments", "investments_auth", "liabilities", "payment_initiation",
+    "identity_verification", "transactions", "credit_details", "income",
+    "income_verification", "standing_orders", "transfer", "employment",
+    "recurring_transactions", "transactions_refresh", "signal", "statements",
+    "processor_payments", "processor_identity", "profile", "cra_base_report",
+    "cra_income_insights", "cra_partner_insights", "cra_network_insights",
+    "cra_cashflow_insights", "cra_monitoring", "cra_lend_score", "cra_plaid_credit_score",
+    "layer", "pay_by_bank", "protect_linked_bank", "protect_transactions",
+)  # fmt: skip
+
+# Products that a sandbox Item can be created with through /sandbox/public_token/create.
+# `balance` is always available and is not an initial product (Products schema).
+INITIAL_PRODUCTS: frozenset[str] = frozenset(PRODUCTS) - {"balance"}
+
+# https://plaid.com/docs/api/versioning/. A request without Plaid-Version gets the default,
+# as a Plaid dashboard configured with the current version would give it.
+API_VERSIONS: tuple[str, ...] = ("2017-03-08", "2018-05-22", "2019-05-29", "2020-09-14")
+DEFAULT_API_VERSION = "2020-09-14"
+
+PROCESSOR_SET = frozenset(PROCESSORS)
+PRODUCT_SET = frozenset(PRODUCTS)

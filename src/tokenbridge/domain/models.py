@@ -1,0 +1,107 @@
+"""Plaid's nouns as plain records: Client, Item, Account, tokens."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Client:
+    """An API client. A processor partner is a client with `processor` set."""
+
+    client_id: str
+    name: str
+    secret_hash: str
+    created_at: float
+    processor: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Balances:
+    available: float | None
+    current: float | None
+    limit: float | None
+    iso_currency_code: str | None = "USD"
+    unofficial_currency_code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    account_id: str
+    item_id: str
+    position: int
+    name: str
+    official_name: str | None
+    mask: str | None
+    type: str
+    subtype: str | None
+    balances: Balances
+    holder_category: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    item_id: str
+    client_id: str
+    institution_id: str
+    products: tuple[str, ...]
+    created_at: float
+    webhook: str | None = None
+    removed_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PublicToken:
+    token_hash: str
+    item_id: str
+    client_id: str
+    expires_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class AccessToken:
+    token_hash: str
+    item_id: str
+    client_id: str
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessorToken:
+    """A processor token as stored: the hash, never the token itself.
+
+    `products` is the permission list; empty means every product, future ones included.
+    `processor` is None for a token made by /sandbox/processor_token/create with a
+    developer's credentials, which names no processor.
+    """
+
+    token_hash: str
+    item_id: str
+    account_id: str
+    client_id: str
+    processor: str | None
+    created_at: float
+    products: tuple[str, ...] = ()
+    webhook: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BankAccountToken:
+    """A Stripe bank account token (`btok_...`), as stored."""
+
+    token_hash: str
+    item_id: str
+    account_id: str
+    client_id: str
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class NewItem:
+    """Everything that comes into being with an Item, written in one transaction."""
+
+    item: Item
+    accounts: tuple[Account, ...]
+    public_token: PublicToken | None = None
+    access_token: AccessToken | None = None
+    processor_token: ProcessorToken | None = None

@@ -1,0 +1,50 @@
+"""The one source of every random thing: ids, tokens and request ids.
+
+By default it reads the operating system's CSPRNG. With a seed it becomes a deterministic
+generator, so that a fresh database served with the same seed hands out the same ids and
+tokens in the same order (for snapshots in tests). A seeded server is a test fixture, not a
+security boundary: its tokens are predictable by design.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import secrets
+import uuid
+
+_BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+class RandomSource:
+    def __init__(self, seed: str | None = None) -> None:
+        self.seeded = seed is not None
+        self._rng = random.Random(seed) if seed is not None else None
+
+    def token_bytes(self, n: int) -> bytes:
+        if self._rng is None:
+            return secrets.token_bytes(n)
+        return self._rng.randbytes(n)
+
+    def base62(self, length: int) -> str:
+        """A string of `length` base62 characters (5.95 bits of entropy each)."""
+        # Draw a few spare bytes so that the modulo bias stays far below one part in 2^64.
+        number = int.from_bytes(self.token_bytes(length * 6 // 8 + 9), "big")
+        chars = []
+        for _ in range(length):
+            number, digit = divmod(number, 62)
+            chars.append(_BASE62[digit])
+        return "".join(chars)
+
+    def uuid4(self) -> str:
+        """A random (version 4) UUID: 122 random bits, the shape of Plaid's token suffixes."""
+        return str(uuid.UUID(bytes=self.token_bytes(16), version=4))
+
+
+def hash_token(token: str) -> str:
+    """The stored form of a token or secret: SHA-256, hex.
+
+    Tokens and secrets carry at least 122 random bits, so a plain hash (no salt, no
+    stretching) is enough to keep a copy of the database from revealing a usable token.
+    """
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()

@@ -1,0 +1,342 @@
+"""The processor token service: every rule of the developer-side API.
+
+Method names are Plaid's operations in snake_case (`/processor/token/create` ->
+`processor_token_create`). Each takes the authenticated `Client` first and raises a
+`PlaidError` subclass for anything Plaid would refuse.
+"""
+
+from __future__ import annotations
+
+import hmac
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from tokenbridge.domain import errors
+from tokenbridge.domain.catalog import INITIAL_PRODUCTS, PROCESSOR_SET, PRODUCT_SET
+from tokenbridge.domain.models import (
+    Account,
+    BankAccountToken,
+    Client,
+    Item,
+    NewItem,
+    ProcessorToken,
+    PublicToken,
+)
+from tokenbridge.domain.randomness import RandomSource, hash_token
+from tokenbridge.sandbox.institutions import INSTITUTIONS
+from tokenbridge.sandbox.users import AccountTemplate, accounts_for
+from tokenbridge.storage.base import Store
+
+# https://plaid.com/docs/api/items/#itempublic_tokenexchange: "expires after 30 minutes".
+PUBLIC_TOKEN_TTL = 30 * 60.0
+
+# Products of an Item made by /sandbox/processor_token/create. Plaid does not document
+# them; a processor token is mostly used for Auth, and partner reads obey the token's
+# permission list, not this list.
+SANDBOX_PROCESSOR_ITEM_PRODUCTS = ("auth",)
+
+# An id of Plaid's shape: 37 base62 characters, like "M5eVJqLnv3tbzdngLDp9FL5OlDNxlNhlE55op".
+ID_LENGTH = 37
+# Stripe shows 20 characters after "btok_"; 24 keep us above 128 bits of entropy.
+BTOK_LENGTH = 24
+CLIENT_ID_LENGTH = 24
+SECRET_LENGTH = 30
+
+
+@dataclass(frozen=True, slots=True)
+class ItemAccounts:
+    item: Item
+    accounts: list[Account]
+
+
+class TokenService:
+    def __init__(
+        self,
+        store: Store,
+        random: RandomSource,
+        environment: str = "sandbox",
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self.random = random
+        self.environment = environment
+        self.clock = clock
+        # Clients are few and their secrets never change in place, so a found client is
+        # kept; an unknown client_id is asked of the store every time, so that a client
+        # created by another process is seen at once.
+        self._clients: dict[str, Client] = {}
+        self._dummy_hash = hash_token(self.random.uuid4())
+
+    # Ids and tokens -------------------------------------------------------------------
+
+    def new_id(self) -> str:
+        return self.random.base62(ID_LENGTH)
+
+    def request_id(self) -> str:
+        return self.random.base62(15)
+
+    def _token(self, kind: str) -> str:
+        return f"{kind}-{self.environment}-{self.random.uuid4()}"
+
+    # Clients --------------------------------------------------------------------------
+
+    async def create_client(
+        self, name: str, processor: str | None = None
+    ) -> tuple[Client, str]:
+        """A new client and its secret, which is returned here once and stored hashed."""
+        if processor is not None and processor not in PROCESSOR_SET and processor != "stripe":
+            raise errors.InvalidField(f"unknown processor {processor!r}")
+        secret = self.random.base62(SECRET_LENGTH)
+        client = Client(
+            client_id=self.random.base62(CLIENT_ID_LENGTH).lower(),
+            name=name,
+            secret_hash=hash_token(secret),
+            created_at=self.clock(),
+            processor=processor,
+        )
+        if not await self.store.create_client(client):
+            raise errors.InvalidField("a client with this client_id exists")
+        return client, secret
+
+    async def pin_client(self, client_id: str, secret: str, name: str) -> Client:
+        """Make sure a client with exactly these credentials exists (TOKENBRIDGE_CLIENT_ID)."""
+        client = Client(client_id, name, hash_token(secret), self.clock())
+        existing = await self.store.get_client(client_id)
+        if existing is None or existing.secret_hash != client.secret_hash:
+            await self.store.put_client(client)
+        return client
+
+    async def authenticate(self, client_id: str, secret: str) -> Client:
+        """The client these credentials belong to; raises InvalidApiKeys otherwise."""
+        client = self._clients.get(client_id)
+        if client is None:
+            client = await self.store.get_client(client_id)
+            if client is not None:
+                self._clients[client_id] = client
+        # The comparison runs whether or not the client exists, in constant time, so that
+        # timing tells nothing about which client_ids exist.
+        expected = client.secret_hash if client is not None else self._dummy_hash
+        if not hmac.compare_digest(hash_token(secret), expected) or client is None:
+            raise errors.InvalidApiKeys()
+        return client
+
+    # Items ----------------------------------------------------------------------------
+
+    def _new_item(
+        self,
+        client: Client,
+        institution_id: str,
+        products: Sequence[str],
+        username: str,
+        password: str,
+        webhook: str | None = None,
+    ) -> tuple[Item, tuple[Account, ...]]:
+        if institution_id not in INSTITUTIONS:
+            raise errors.InvalidInstitution()
+        templates = accounts_for(username, password)
+        if templates is None:
+            raise errors.InvalidCredentials()
+        item = Item(
+            item_id=self.new_id(),
+            client_id=client.client_id,
+            institution_id=institution_id,
+            products=tuple(dict.fromkeys(products)),
+            created_at=self.clock(),
+            webhook=webhook,
+        )
+        return item, self._accounts(item.item_id, templates)
+
+    def _accounts(
+        self, item_id: str, templates: Sequence[AccountTemplate]
+    ) -> tuple[Account, ...]:
+        return tuple(
+            Account(
+                account_id=self.new_id(),
+                item_id=item_id,
+                position=i,
+                name=t.name,
+                official_name=t.official_name,
+                mask=t.mask,
+                type=t.type,
+                subtype=t.subtype,
+                balances=t.balances,
+                holder_category=t.holder_category,
+            )
+            for i, t in enumerate(templates)
+        )
+
+    async def sandbox_public_token_create(
+        self,
+        client: Client,
+        institution_id: str,
+        initial_products: Sequence[str],
+        username: str = "user_good",
+        password: str = "pass_good",  # noqa: S107 - Plaid's documented sandbox password
+        webhook: str | None = None,
+    ) -> str:
+        """A public token for a new sandbox Item (it exchanges once, within 30 minutes)."""
+        if not initial_products:
+            raise errors.InvalidField("initial_products must contain at least one product")
+        unknown = [p for p in initial_products if p not in INITIAL_PRODUCTS]
+        if unknown:
+            raise errors.InvalidField(
+                "initial_products contains unknown or unsupported products: " + ", ".join(unknown)
+            )
+        item, accounts = self._new_item(
+            client, institution_id, initial_products, username, password, webhook
+        )
+        public_token = self._token("public")
+        record = PublicToken(
+            token_hash=hash_token(public_token),
+            item_id=item.item_id,
+            client_id=client.client_id,
+            expires_at=item.created_at + PUBLIC_TOKEN_TTL,
+        )
+        await self.store.create_item(NewItem(item, accounts, public_token=record))
+        return public_token
+
+    async def item_public_token_exchange(self, client: Client, public_token: str) -> tuple[str, str]:
+        """(access_token, item_id). A public token exchanges once, and only within 30 min."""
+        access_token = self._token("access")
+        item_id = await self.store.exchange_public_token(
+            hash_token(public_token), client.client_id, self.clock(), hash_token(access_token)
+        )
+        if item_id is None:
+            raise errors.InvalidPublicToken()
+        return access_token, item_id
+
+    async def _item_for(self, client: Client, access_token: str) -> Item:
+        item = await self.store.get_item_by_access_token(hash_token(access_token))
+        # Another client's token is answered exactly as a token that never existed.
+        if item is None or item.client_id != client.client_id:
+            raise errors.InvalidAccessToken()
+        return item
+
+    async def item_get(self, client: Client, access_token: str) -> Item:
+        return await self._item_for(client, access_token)
+
+    async def accounts_get(
+        self, client: Client, access_token: str, account_ids: Sequence[str] | None = None
+    ) -> ItemAccounts:
+        """The Item and its accounts, narrowed to `account_ids` when given."""
+        item = await self._item_for(client, access_token)
+        accounts = await self.store.get_accounts(item.item_id)
+        if account_ids is not None:
+            known = {a.account_id for a in accounts}
+            if any(a not in known for a in account_ids):
+                raise errors.InvalidAccountId()
+            wanted = set(account_ids)
+            accounts = [a for a in accounts if a.account_id in wanted]
+        return ItemAccounts(item, accounts)
+
+    async def item_remove(self, client: Client, access_token: str) -> None:
+        """Remove the Item: its access token and every processor and bank account token of
+        it stop working at once (https://plaid.com/docs/api/items/#itemremove)."""
+        item = await self._item_for(client, access_token)
+        if not await self.store.remove_item(item.item_id, self.clock()):
+            raise errors.InvalidAccessToken()
+
+    # Processor tokens -----------------------------------------------------------------
+
+    async def _account_of(self, item: Item, account_id: str) -> Account:
+        account = await self.store.get_account(account_id)
+        if account is None or account.item_id != item.item_id:
+            raise errors.InvalidAccountId()
+        return account
+
+    async def processor_token_create(
+        self, client: Client, access_token: str, account_id: str, processor: str
+    ) -> str:
+        """A new processor token for one account; an Item may have any number of them."""
+        if processor not in PROCESSOR_SET:
+            raise errors.InvalidField(f"processor must be one of Plaid's processors, not {processor!r}")
+        item = await self._item_for(client, access_token)
+        account = await self._account_of(item, account_id)
+        token = self._token("processor")
+        await self.store.create_processor_token(
+            ProcessorToken(
+                token_hash=hash_token(token),
+                item_id=item.item_id,
+                account_id=account.account_id,
+                client_id=client.client_id,
+                processor=processor,
+                created_at=self.clock(),
+            )
+        )
+        return token
+
+    async def _processor_token_of(self, client: Client, processor_token: str) -> ProcessorToken:
+        token = await self.store.get_processor_token(hash_token(processor_token))
+        if token is None or token.client_id != client.client_id:
+            raise errors.InvalidProcessorToken()
+        return token
+
+    async def processor_token_permissions_set(
+        self, client: Client, processor_token: str, products: Sequence[str]
+    ) -> None:
+        """Replace the token's product permissions; an empty list grants every product."""
+        unknown = [p for p in products if p not in PRODUCT_SET]
+        if unknown:
+            raise errors.InvalidField("products contains unknown products: " + ", ".join(unknown))
+        token = await self._processor_token_of(client, processor_token)
+        if not await self.store.set_processor_token_products(
+            token.token_hash, tuple(dict.fromkeys(products))
+        ):
+            raise errors.InvalidProcessorToken()
+
+    async def processor_token_permissions_get(
+        self, client: Client, processor_token: str
+    ) -> tuple[str, ...]:
+        """The token's product permissions; empty means every product, future ones too."""
+        return (await self._processor_token_of(client, processor_token)).products
+
+    async def processor_stripe_bank_account_token_create(
+        self, client: Client, access_token: str, account_id: str
+    ) -> str:
+        """A Stripe bank account token (`btok_...`) for one account of the Item."""
+        item = await self._item_for(client, access_token)
+        account = await self._account_of(item, account_id)
+        token = "btok_" + self.random.base62(BTOK_LENGTH)
+        await self.store.create_bank_account_token(
+            BankAccountToken(
+                token_hash=hash_token(token),
+                item_id=item.item_id,
+                account_id=account.account_id,
+                client_id=client.client_id,
+                created_at=self.clock(),
+            )
+        )
+        return token
+
+    async def sandbox_processor_token_create(
+        self,
+        client: Client,
+        institution_id: str,
+        username: str = "user_good",
+        password: str = "pass_good",  # noqa: S107 - Plaid's documented sandbox password
+    ) -> str:
+        """A processor token for the first checking account of a new sandbox Item.
+
+        Plaid does not say which account the token is bound to; its examples use Plaid
+        Checking, the first depository checking account, and so do we.
+        """
+        item, accounts = self._new_item(
+            client, institution_id, SANDBOX_PROCESSOR_ITEM_PRODUCTS, username, password
+        )
+        account = next(
+            (a for a in accounts if a.type == "depository" and a.subtype == "checking"), None
+        )
+        if account is None:
+            raise errors.NoAuthAccounts()
+        token = self._token("processor")
+        record = ProcessorToken(
+            token_hash=hash_token(token),
+            item_id=item.item_id,
+            account_id=account.account_id,
+            client_id=client.client_id,
+            processor=client.processor,
+            created_at=item.created_at,
+        )
+        await self.store.create_item(NewItem(item, accounts, processor_token=record))
+        return token

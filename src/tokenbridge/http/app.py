@@ -1,0 +1,191 @@
+"""The ASGI application: a path table in front of the handlers.
+
+Plaid's API is a set of POST paths with JSON bodies and no path parameters, so a dict
+lookup is the whole router; a framework's routing would cost more than the rest of a
+request (PERFORMANCE-NOTES.md).
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+import msgspec
+
+from tokenbridge.domain import errors
+from tokenbridge.domain.catalog import API_VERSIONS, DEFAULT_API_VERSION
+from tokenbridge.domain.randomness import RandomSource
+from tokenbridge.domain.service import TokenService
+from tokenbridge.http.errors import render, render_unexpected
+from tokenbridge.http.handlers import ROUTES, Context, Route
+from tokenbridge.http.parsing import convert, decode_object
+from tokenbridge.settings import Settings
+from tokenbridge.storage import Store, open_store
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+log = logging.getLogger("tokenbridge.http")
+
+_encoder = msgspec.json.Encoder()
+_JSON_HEADERS = [(b"content-type", b"application/json; charset=utf-8")]
+_HEALTH = b'{"status":"ok"}'
+_KNOWN_VERSIONS = frozenset(API_VERSIONS)
+
+
+class TokenBridgeApp:
+    """The API. `store` may be given open; otherwise the ASGI lifespan opens it."""
+
+    def __init__(self, settings: Settings, store: Store | None = None) -> None:
+        self.settings = settings
+        self.random = RandomSource(settings.seed)
+        self.service: TokenService | None = None
+        if store is not None:
+            self.service = TokenService(store, self.random, settings.environment)
+
+    async def startup(self) -> None:
+        if self.service is None:
+            store = await open_store(self.settings.database_url)
+            self.service = TokenService(store, self.random, self.settings.environment)
+        if self.settings.client_id and self.settings.secret:
+            await self.service.pin_client(self.settings.client_id, self.settings.secret, "sandbox")
+
+    async def shutdown(self) -> None:
+        if self.service is not None:
+            await self.service.store.close()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            await self._http(scope, receive, send)
+        elif scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    await self.startup()
+                except Exception as exc:
+                    log.error("start-up failed: %s", exc)
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.shutdown()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        assert self.service is not None, "the app serves only after start-up"
+        request_id = self.service.request_id()
+        path: str = scope["path"]
+        method: str = scope["method"]
+        try:
+            route = ROUTES.get(path)
+            if route is None or method != "POST":
+                if method == "GET" and path == "/health":
+                    await _respond(send, 200, _HEALTH, request_id)
+                    return
+                raise errors.NotFound()
+            status, body = await self._operation(route, scope, receive, request_id)
+        except errors.PlaidError as exc:
+            status, body = render(exc, request_id)
+        except Exception as exc:
+            status, body = render_unexpected(exc, request_id)
+        await _respond(send, status, body, request_id)
+
+    async def _operation(
+        self, route: Route, scope: Scope, receive: Receive, request_id: str
+    ) -> tuple[int, bytes]:
+        assert self.service is not None
+        headers = dict(scope["headers"])
+        content_type = headers.get(b"content-type", b"").split(b";", 1)[0].strip().lower()
+        if content_type != b"application/json":
+            raise errors.InvalidBody("content-type must be application/json")
+        version = headers.get(b"plaid-version")
+        api_version = DEFAULT_API_VERSION
+        if version is not None:
+            api_version = version.decode("latin-1")
+            if api_version not in _KNOWN_VERSIONS:
+                raise errors.InvalidHeaders(
+                    f"Plaid-Version must be one of {', '.join(API_VERSIONS)}"
+                )
+        data = decode_object(await _read_body(receive, headers, self.settings.max_body_bytes))
+        client_id, secret = _credentials(headers, data)
+        request = convert(data, route.shape)
+        client = await self.service.authenticate(client_id, secret)
+        response = await route.handler(Context(self.service, client, api_version), request)
+        response.request_id = request_id  # type: ignore[attr-defined]
+        return 200, _encoder.encode(response)
+
+
+def _credentials(headers: dict[bytes, bytes], data: dict[str, Any]) -> tuple[str, str]:
+    """client_id and secret, from the PLAID-CLIENT-ID / PLAID-SECRET headers or the body."""
+    found = []
+    for name, header in (("client_id", b"plaid-client-id"), ("secret", b"plaid-secret")):
+        in_header = headers.get(header)
+        in_body = data.get(name)
+        if in_body is not None and not isinstance(in_body, str):
+            raise errors.InvalidField(f"{name} must be a string")
+        value = in_header.decode("latin-1") if in_header is not None else in_body
+        if in_header is not None and in_body is not None and not hmac.compare_digest(
+            in_header, in_body.encode("utf-8", "surrogatepass")
+        ):
+            raise errors.InvalidField(f"{name} in the body does not match the header")
+        found.append(value)
+    missing = [n for n, v in zip(("client_id", "secret"), found, strict=True) if not v]
+    if missing:
+        raise errors.MissingFields(missing)
+    return found[0], found[1]
+
+
+async def _read_body(receive: Receive, headers: dict[bytes, bytes], limit: int) -> bytes:
+    """The whole body; INVALID_BODY as soon as it is known to exceed `limit`."""
+    declared = headers.get(b"content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise errors.InvalidBody(f"body must be at most {limit} bytes")
+    chunks = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk: bytes = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise errors.InvalidBody(f"body must be at most {limit} bytes")
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+async def _respond(send: Send, status: int, body: bytes, request_id: str) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                *_JSON_HEADERS,
+                (b"content-length", str(len(body)).encode()),
+                (b"x-request-id", request_id.encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def create_app(settings: Settings, store: Store | None = None) -> TokenBridgeApp:
+    return TokenBridgeApp(settings, store)
+
+
+def app_from_env() -> TokenBridgeApp:
+    """The factory that `--workers N` worker processes call (settings from TOKENBRIDGE_*)."""
+    from tokenbridge.settings import from_env
+
+    return create_app(from_env())

@@ -1,0 +1,78 @@
+"""From raw body bytes to a typed request, with Plaid's errors for every way that fails.
+
+Plaid lists every missing or unknown field at once, so the top level is checked against
+the request type before msgspec converts it; msgspec then checks types and nested objects.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, TypeVar
+
+import msgspec
+
+from tokenbridge.domain import errors
+
+T = TypeVar("T", bound=msgspec.Struct)
+
+_decoder = msgspec.json.Decoder()
+# msgspec's messages for nested objects, e.g. "Object contains unknown field `x` - at `$.options`".
+_NESTED = re.compile(r"^Object (contains unknown|missing required) field `([^`]*)` - at `\$\.?(.*)`$")
+_WORD_STR = re.compile(r"\bstr\b")
+_AT = re.compile(r"^(.*) - at `\$\.?(.*)`$")
+
+
+class Shape:
+    """What a request type accepts at its top level, computed once per type."""
+
+    def __init__(self, request_type: type[T]) -> None:
+        self.type = request_type
+        info = msgspec.structs.fields(request_type)
+        self.fields = frozenset(f.encode_name for f in info)
+        self.required = tuple(f.encode_name for f in info if f.required)
+
+
+def decode_object(body: bytes) -> dict[str, Any]:
+    """The body as a JSON object; INVALID_BODY if it is not UTF-8 JSON or not an object."""
+    try:
+        data = _decoder.decode(body)
+    except (msgspec.DecodeError, RecursionError, UnicodeDecodeError):
+        raise errors.InvalidBody() from None
+    if not isinstance(data, dict):
+        raise errors.InvalidBody("body must be a JSON object")
+    return data
+
+
+def convert(data: dict[str, Any], shape: Shape) -> Any:
+    """The typed request; MISSING_FIELDS, UNKNOWN_FIELDS or INVALID_FIELD otherwise."""
+    unknown = sorted(k for k in data if k not in shape.fields)
+    if unknown:
+        raise errors.UnknownFields(unknown)
+    missing = [k for k in shape.required if k not in data]
+    if missing:
+        raise errors.MissingFields(missing)
+    try:
+        return msgspec.convert(data, shape.type)
+    except msgspec.ValidationError as exc:
+        raise _field_error(str(exc)) from None
+
+
+def _field_error(message: str) -> errors.PlaidError:
+    nested = _NESTED.match(message)
+    if nested:
+        kind, name, at = nested.groups()
+        path = f"{at}.{name}" if at else name
+        if kind == "contains unknown":
+            return errors.UnknownFields([path])
+        return errors.MissingFields([path])
+    at = _AT.match(message)
+    if at:
+        problem, path = at.groups()
+        return errors.InvalidField(f"{path}: {_plain(problem)}")
+    return errors.InvalidField(_plain(message))
+
+
+def _plain(problem: str) -> str:
+    # "Expected `str`, got `int`" -> "expected string, got int"
+    text = _WORD_STR.sub("string", problem.replace("`", ""))
+    return text[:1].lower() + text[1:]

@@ -1,0 +1,218 @@
+"""Request and response shapes, named and shaped as in Plaid's OpenAPI (2020-09-14).
+
+Requests reject unknown fields, as Plaid does (UNKNOWN_FIELDS). Responses carry every
+field that Plaid marks required, with null where Plaid sends null, so that the official
+SDKs deserialise them unmodified.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from msgspec import UNSET, Struct, UnsetType
+
+
+class PlaidRequest(Struct, kw_only=True, forbid_unknown_fields=True):
+    # APIClientID / APISecret: "may be provided either in the PLAID-CLIENT-ID /
+    # PLAID-SECRET header or as part of a request body".
+    client_id: str | None = None
+    secret: str | None = None
+
+
+class Options(Struct, kw_only=True, forbid_unknown_fields=True):
+    pass
+
+
+# Requests -----------------------------------------------------------------------------
+
+
+class SandboxPublicTokenCreateRequestOptionsTransactions(Options):
+    start_date: str | None = None
+    end_date: str | None = None
+    days_requested: int | None = None
+
+
+class SandboxPublicTokenCreateRequestOptions(Options):
+    webhook: str | None = None
+    override_username: str = "user_good"
+    override_password: str = "pass_good"  # noqa: S105 - Plaid's documented sandbox password
+    transactions: SandboxPublicTokenCreateRequestOptionsTransactions | None = None
+
+
+class SandboxPublicTokenCreateRequest(PlaidRequest):
+    institution_id: str
+    initial_products: list[str]
+    options: SandboxPublicTokenCreateRequestOptions | UnsetType = UNSET
+    user_token: str | None = None
+    user_id: str | None = None
+
+
+class SandboxProcessorTokenCreateRequestOptions(Options):
+    override_username: str = "user_good"
+    override_password: str = "pass_good"  # noqa: S105 - Plaid's documented sandbox password
+
+
+class SandboxProcessorTokenCreateRequest(PlaidRequest):
+    institution_id: str
+    options: SandboxProcessorTokenCreateRequestOptions | UnsetType = UNSET
+
+
+class ItemPublicTokenExchangeRequest(PlaidRequest):
+    public_token: str
+
+
+class ItemGetRequest(PlaidRequest):
+    access_token: str
+
+
+class AccountsGetRequestOptions(Options):
+    account_ids: list[str] | None = None
+
+
+class AccountsGetRequest(PlaidRequest):
+    access_token: str
+    options: AccountsGetRequestOptions | UnsetType = UNSET
+
+
+ItemRemoveReasonCode = Literal[
+    "FRAUD_FIRST_PARTY",
+    "FRAUD_FALSE_IDENTITY",
+    "FRAUD_ABUSE",
+    "FRAUD_OTHER",
+    "CONNECTION_IS_NON_FUNCTIONAL",
+    "OTHER",
+]
+
+
+class ItemRemoveRequest(PlaidRequest):
+    access_token: str
+    reason_code: ItemRemoveReasonCode | None = None
+    reason_note: str | None = None
+
+
+class ProcessorTokenCreateRequest(PlaidRequest):
+    access_token: str
+    account_id: str
+    processor: str
+
+
+class ProcessorTokenPermissionsSetRequest(PlaidRequest):
+    processor_token: str
+    products: list[str]
+
+
+class ProcessorTokenPermissionsGetRequest(PlaidRequest):
+    processor_token: str
+
+
+class ProcessorStripeBankAccountTokenCreateRequest(PlaidRequest):
+    access_token: str
+    account_id: str
+
+
+# Responses ----------------------------------------------------------------------------
+
+
+class PlaidResponse(Struct, kw_only=True):
+    request_id: str = ""
+
+
+class AccountBalance(Struct, kw_only=True):
+    available: float | None
+    current: float | None
+    limit: float | None
+    iso_currency_code: str | None
+    unofficial_currency_code: str | None
+
+
+class AccountBase(Struct, kw_only=True):
+    account_id: str
+    balances: AccountBalance
+    mask: str | None
+    name: str
+    official_name: str | None
+    type: str
+    subtype: str | None
+    holder_category: str | UnsetType = UNSET
+
+
+class Item(Struct, kw_only=True):
+    item_id: str
+    institution_id: str | None
+    institution_name: str | None
+    webhook: str | None
+    auth_method: str | None
+    error: None
+    available_products: list[str]
+    billed_products: list[str]
+    products: list[str]
+    consented_products: list[str]
+    consent_expiration_time: str | None
+    update_type: str
+    created_at: str | UnsetType = UNSET
+
+
+class ItemStatusTransactions(Struct, kw_only=True):
+    last_successful_update: str | None
+    last_failed_update: str | None
+
+
+class ItemStatus(Struct, kw_only=True):
+    investments: None = None
+    transactions: ItemStatusTransactions | None = None
+    last_webhook: None = None
+
+
+class SandboxPublicTokenCreateResponse(PlaidResponse):
+    public_token: str
+
+
+class ItemPublicTokenExchangeResponse(PlaidResponse):
+    access_token: str
+    item_id: str
+
+
+class ItemGetResponse(PlaidResponse):
+    item: Item
+    status: ItemStatus | None
+
+
+class AccountsGetResponse(PlaidResponse):
+    accounts: list[AccountBase]
+    item: Item
+
+
+class ItemRemoveResponse(PlaidResponse):
+    # Only API versions 2019-05-29 and earlier return `removed`.
+    removed: bool | UnsetType = UNSET
+
+
+class ProcessorTokenCreateResponse(PlaidResponse):
+    processor_token: str
+
+
+class ProcessorTokenPermissionsSetResponse(PlaidResponse):
+    pass
+
+
+class ProcessorTokenPermissionsGetResponse(PlaidResponse):
+    products: list[str]
+
+
+class ProcessorStripeBankAccountTokenCreateResponse(PlaidResponse):
+    stripe_bank_account_token: str
+
+
+class SandboxProcessorTokenCreateResponse(PlaidResponse):
+    processor_token: str
+
+
+class PlaidErrorBody(Struct, kw_only=True):
+    error_type: str
+    error_code: str
+    error_code_reason: None = None
+    error_message: str
+    display_message: str | None
+    request_id: str
+    documentation_url: str
+    suggested_action: str | None = None

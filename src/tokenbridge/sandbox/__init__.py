@@ -1,0 +1,1 @@
+"""The fake bank behind the sandbox: institutions, test users and their accounts."""

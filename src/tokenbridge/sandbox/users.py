@@ -1,0 +1,64 @@
+"""Sandbox test users and the accounts each one links.
+
+`user_good` / `pass_good` links Plaid's twelve default accounts with the names, masks,
+types and balances that Plaid's Sandbox returns (DOCS-FACTS, "Default user_good accounts").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tokenbridge.domain.models import Balances
+
+
+@dataclass(frozen=True, slots=True)
+class AccountTemplate:
+    name: str
+    official_name: str | None
+    mask: str
+    type: str
+    subtype: str
+    balances: Balances
+    holder_category: str | None = None
+
+
+DEFAULT_ACCOUNTS: tuple[AccountTemplate, ...] = (
+    AccountTemplate("Plaid Checking", "Plaid Gold Standard 0% Interest Checking", "0000",
+                    "depository", "checking", Balances(100, 110, None)),
+    AccountTemplate("Plaid Saving", "Plaid Silver Standard 0.1% Interest Saving", "1111",
+                    "depository", "savings", Balances(200, 210, None)),
+    AccountTemplate("Plaid CD", "Plaid Bronze Standard 0.2% Interest CD", "2222",
+                    "depository", "cd", Balances(None, 1000, None)),
+    AccountTemplate("Plaid Credit Card", "Plaid Diamond 12.5% APR Interest Credit Card", "3333",
+                    "credit", "credit card", Balances(None, 410, 2000)),
+    AccountTemplate("Plaid Money Market", "Plaid Platinum Standard 1.85% Interest Money Market",
+                    "4444", "depository", "money market", Balances(43200, 43200, None)),
+    AccountTemplate("Plaid IRA", None, "5555", "investment", "ira", Balances(None, 320.76, None)),
+    AccountTemplate("Plaid 401k", None, "6666", "investment", "401k",
+                    Balances(None, 23631.9805, None)),
+    AccountTemplate("Plaid Student Loan", None, "7777", "loan", "student",
+                    Balances(None, 65262, None)),
+    AccountTemplate("Plaid Mortgage", None, "8888", "loan", "mortgage",
+                    Balances(None, 56302.06, None)),
+    AccountTemplate("Plaid HSA", "Plaid Cares Health Savings Account", "9001", "depository",
+                    "hsa", Balances(6009, 6009, None)),
+    AccountTemplate("Plaid Cash Management", "Plaid Growth Cash Management", "9002",
+                    "depository", "cash management", Balances(12060, 12060, None)),
+    AccountTemplate("Plaid Business Credit Card", "Plaid Platinum Small Business Credit Card",
+                    "9999", "credit", "credit card", Balances(4980, 5020, 10000),
+                    holder_category="business"),
+)  # fmt: skip
+
+# username -> (password, accounts). Other test users (user_custom, user_transactions_dynamic,
+# error_* passwords) are not implemented yet; docs/ENDPOINTS.md says so.
+TEST_USERS: dict[str, tuple[str, tuple[AccountTemplate, ...]]] = {
+    "user_good": ("pass_good", DEFAULT_ACCOUNTS),
+}
+
+
+def accounts_for(username: str, password: str) -> tuple[AccountTemplate, ...] | None:
+    """The accounts a test user links, or None when the credentials are not a test user's."""
+    entry = TEST_USERS.get(username)
+    if entry is None or entry[0] != password:
+        return None
+    return entry[1]

@@ -1,0 +1,92 @@
+"""The storage interface. Every backend implements `Store`; nothing else runs SQL.
+
+Each method is one atomic operation: it either happens whole or not at all, so a crash or
+a concurrent request never sees an Item without its accounts or a token without its
+permissions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from tokenbridge.domain.models import (
+    Account,
+    BankAccountToken,
+    Client,
+    Item,
+    NewItem,
+    ProcessorToken,
+)
+
+
+class StoreUnavailable(Exception):
+    """The database cannot be reached or failed; the request may succeed if retried."""
+
+
+class Store(Protocol):
+    async def migrate(self) -> None:
+        """Apply every migration not yet applied. Safe when several servers start at once."""
+
+    async def close(self) -> None:
+        """Release connections. The store is unusable afterwards."""
+
+    async def create_client(self, client: Client) -> bool:
+        """Insert a client. Returns False (and changes nothing) if the client_id exists."""
+
+    async def put_client(self, client: Client) -> None:
+        """Insert a client, or replace the secret and name of the existing one."""
+
+    async def get_client(self, client_id: str) -> Client | None:
+        """The client with this id, or None."""
+
+    async def list_clients(self) -> list[Client]:
+        """Every client, oldest first."""
+
+    async def create_item(self, new: NewItem) -> None:
+        """Write an Item with its accounts and any first tokens, all in one transaction."""
+
+    async def get_item(self, item_id: str) -> Item | None:
+        """The Item, removed or not, or None if it never existed."""
+
+    async def get_accounts(self, item_id: str) -> list[Account]:
+        """The Item's accounts in Plaid's order (by position)."""
+
+    async def get_account(self, account_id: str) -> Account | None:
+        """The account with this id, whatever its Item's state, or None."""
+
+    async def remove_item(self, item_id: str, removed_at: float) -> bool:
+        """Mark the Item removed. From then on no token of it is returned by any lookup.
+
+        Returns False if it was already removed or never existed.
+        """
+
+    async def exchange_public_token(
+        self, token_hash: str, client_id: str, now: float, access_token_hash: str
+    ) -> str | None:
+        """Consume a public token and store an access token for its Item, atomically, once.
+
+        The public token must belong to `client_id`, be unexpired at `now`, unused, and its
+        Item not removed. Returns the item_id, or None (writing nothing) otherwise: of any
+        number of concurrent exchanges of one token, exactly one gets the item_id.
+        """
+
+    async def get_item_by_access_token(self, token_hash: str) -> Item | None:
+        """The Item of this access token, or None if the token is unknown or the Item removed."""
+
+    async def create_processor_token(self, token: ProcessorToken) -> None:
+        """Insert a processor token with its permissions."""
+
+    async def get_processor_token(self, token_hash: str) -> ProcessorToken | None:
+        """The processor token, or None if unknown or its Item is removed."""
+
+    async def set_processor_token_products(
+        self, token_hash: str, products: Sequence[str]
+    ) -> bool:
+        """Replace the token's permission list in one write. False if the token is gone."""
+
+    async def create_bank_account_token(self, token: BankAccountToken) -> None:
+        """Insert a Stripe bank account token."""
+
+    async def get_bank_account_token(self, token_hash: str) -> BankAccountToken | None:
+        """The bank account token, or None if unknown or its Item is removed."""

@@ -1,0 +1,262 @@
+"""The SQL shared by every backend.
+
+Queries are written once, with `?` placeholders; a backend that uses another placeholder
+style rewrites them (no query here has a literal question mark). Each public method is one
+atomic operation of the `Store` interface.
+"""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
+from importlib import resources
+from typing import Any, Protocol
+
+from tokenbridge.domain.models import (
+    Account,
+    Balances,
+    BankAccountToken,
+    Client,
+    Item,
+    NewItem,
+    ProcessorToken,
+)
+
+Row = tuple[Any, ...]
+
+
+class Transaction(Protocol):
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run a statement; returns the number of rows it changed."""
+
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None: ...
+
+
+def migrations() -> list[tuple[int, str]]:
+    """The migration series as (version, script), in order."""
+    folder = resources.files("tokenbridge.storage") / "migrations"
+    scripts = sorted(f for f in folder.iterdir() if f.name.endswith(".sql"))
+    return [(int(f.name.split("_", 1)[0]), f.read_text("utf-8")) for f in scripts]
+
+
+def split_statements(script: str) -> list[str]:
+    """A migration script's statements (they hold no semicolons inside literals)."""
+    lines = [line for line in script.splitlines() if not line.lstrip().startswith("--")]
+    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+
+
+_CLIENT = "SELECT client_id, name, secret_hash, created_at, processor FROM clients"
+_ITEM = (
+    "SELECT item_id, client_id, institution_id, products, created_at, webhook, removed_at"
+    " FROM items"
+)
+_ACCOUNT = (
+    "SELECT account_id, item_id, position, name, official_name, mask, type, subtype,"
+    " available, current_balance, credit_limit, iso_currency_code, unofficial_currency_code,"
+    " holder_category FROM accounts"
+)
+_PROCESSOR_TOKEN = (
+    "SELECT p.token_hash, p.item_id, p.account_id, p.client_id, p.processor, p.created_at,"
+    " p.products, p.webhook FROM processor_tokens p JOIN items i ON i.item_id = p.item_id"
+    " WHERE p.token_hash = ? AND i.removed_at IS NULL"
+)
+
+
+def _item(row: Row) -> Item:
+    return Item(row[0], row[1], row[2], tuple(json.loads(row[3])), row[4], row[5], row[6])
+
+
+def _account(row: Row) -> Account:
+    balances = Balances(row[8], row[9], row[10], row[11], row[12])
+    return Account(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], balances,
+                   row[13])  # fmt: skip
+
+
+def _processor_token(row: Row) -> ProcessorToken:
+    return ProcessorToken(
+        row[0], row[1], row[2], row[3], row[4], row[5], tuple(json.loads(row[6])), row[7]
+    )
+
+
+class SqlStore(ABC):
+    """The `Store` operations over a backend's connection handling."""
+
+    @abstractmethod
+    def transaction(self) -> AbstractAsyncContextManager[Transaction]:
+        """A write transaction, committed when the block ends and rolled back on error."""
+
+    @abstractmethod
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        """One row of a read outside any explicit transaction."""
+
+    @abstractmethod
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        """All rows of a read outside any explicit transaction."""
+
+    async def create_client(self, client: Client) -> bool:
+        async with self.transaction() as tx:
+            if await tx.fetchone("SELECT 1 FROM clients WHERE client_id = ?", [client.client_id]):
+                return False
+            await tx.execute(
+                "INSERT INTO clients (client_id, name, secret_hash, processor, created_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [client.client_id, client.name, client.secret_hash, client.processor,
+                 client.created_at],
+            )  # fmt: skip
+        return True
+
+    async def put_client(self, client: Client) -> None:
+        async with self.transaction() as tx:
+            changed = await tx.execute(
+                "UPDATE clients SET name = ?, secret_hash = ?, processor = ? WHERE client_id = ?",
+                [client.name, client.secret_hash, client.processor, client.client_id],
+            )
+            if not changed:
+                await tx.execute(
+                    "INSERT INTO clients (client_id, name, secret_hash, processor, created_at)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    [client.client_id, client.name, client.secret_hash, client.processor,
+                     client.created_at],
+                )  # fmt: skip
+
+    async def get_client(self, client_id: str) -> Client | None:
+        row = await self.fetchone(_CLIENT + " WHERE client_id = ?", [client_id])
+        return Client(*row) if row else None
+
+    async def list_clients(self) -> list[Client]:
+        return [Client(*row) for row in await self.fetchall(_CLIENT + " ORDER BY created_at")]
+
+    async def create_item(self, new: NewItem) -> None:
+        item = new.item
+        async with self.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO items (item_id, client_id, institution_id, products, webhook,"
+                " created_at, removed_at) VALUES (?, ?, ?, ?, ?, ?, NULL)",
+                [item.item_id, item.client_id, item.institution_id, json.dumps(item.products),
+                 item.webhook, item.created_at],
+            )  # fmt: skip
+            for a in new.accounts:
+                b = a.balances
+                await tx.execute(
+                    "INSERT INTO accounts (account_id, item_id, position, name, official_name,"
+                    " mask, type, subtype, available, current_balance, credit_limit,"
+                    " iso_currency_code, unofficial_currency_code, holder_category)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [a.account_id, a.item_id, a.position, a.name, a.official_name, a.mask,
+                     a.type, a.subtype, b.available, b.current, b.limit, b.iso_currency_code,
+                     b.unofficial_currency_code, a.holder_category],
+                )  # fmt: skip
+            if new.public_token:
+                p = new.public_token
+                await tx.execute(
+                    "INSERT INTO public_tokens (token_hash, item_id, client_id, expires_at)"
+                    " VALUES (?, ?, ?, ?)",
+                    [p.token_hash, p.item_id, p.client_id, p.expires_at],
+                )
+            if new.access_token:
+                t = new.access_token
+                await tx.execute(
+                    "INSERT INTO access_tokens (token_hash, item_id, client_id, created_at)"
+                    " VALUES (?, ?, ?, ?)",
+                    [t.token_hash, t.item_id, t.client_id, t.created_at],
+                )
+            if new.processor_token:
+                await self._insert_processor_token(tx, new.processor_token)
+
+    async def get_item(self, item_id: str) -> Item | None:
+        row = await self.fetchone(_ITEM + " WHERE item_id = ?", [item_id])
+        return _item(row) if row else None
+
+    async def get_accounts(self, item_id: str) -> list[Account]:
+        rows = await self.fetchall(_ACCOUNT + " WHERE item_id = ? ORDER BY position", [item_id])
+        return [_account(r) for r in rows]
+
+    async def get_account(self, account_id: str) -> Account | None:
+        row = await self.fetchone(_ACCOUNT + " WHERE account_id = ?", [account_id])
+        return _account(row) if row else None
+
+    async def remove_item(self, item_id: str, removed_at: float) -> bool:
+        async with self.transaction() as tx:
+            changed = await tx.execute(
+                "UPDATE items SET removed_at = ? WHERE item_id = ? AND removed_at IS NULL",
+                [removed_at, item_id],
+            )
+        return changed > 0
+
+    async def exchange_public_token(
+        self, token_hash: str, client_id: str, now: float, access_token_hash: str
+    ) -> str | None:
+        async with self.transaction() as tx:
+            # The conditional UPDATE is the single-use guarantee: of two racing exchanges,
+            # the database lets exactly one of them change the row.
+            row = await tx.fetchone(
+                "UPDATE public_tokens SET exchanged_at = ? WHERE token_hash = ?"
+                " AND client_id = ? AND exchanged_at IS NULL AND expires_at > ?"
+                " AND item_id IN (SELECT item_id FROM items WHERE removed_at IS NULL)"
+                " RETURNING item_id",
+                [now, token_hash, client_id, now],
+            )
+            if row is None:
+                return None
+            item_id: str = row[0]
+            await tx.execute(
+                "INSERT INTO access_tokens (token_hash, item_id, client_id, created_at)"
+                " VALUES (?, ?, ?, ?)",
+                [access_token_hash, item_id, client_id, now],
+            )
+        return item_id
+
+    async def get_item_by_access_token(self, token_hash: str) -> Item | None:
+        row = await self.fetchone(
+            "SELECT i.item_id, i.client_id, i.institution_id, i.products, i.created_at,"
+            " i.webhook, i.removed_at FROM access_tokens a JOIN items i"
+            " ON i.item_id = a.item_id WHERE a.token_hash = ? AND i.removed_at IS NULL",
+            [token_hash],
+        )
+        return _item(row) if row else None
+
+    async def create_processor_token(self, token: ProcessorToken) -> None:
+        async with self.transaction() as tx:
+            await self._insert_processor_token(tx, token)
+
+    async def _insert_processor_token(self, tx: Transaction, token: ProcessorToken) -> None:
+        await tx.execute(
+            "INSERT INTO processor_tokens (token_hash, item_id, account_id, client_id,"
+            " processor, products, webhook, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [token.token_hash, token.item_id, token.account_id, token.client_id,
+             token.processor, json.dumps(token.products), token.webhook, token.created_at],
+        )  # fmt: skip
+
+    async def get_processor_token(self, token_hash: str) -> ProcessorToken | None:
+        row = await self.fetchone(_PROCESSOR_TOKEN, [token_hash])
+        return _processor_token(row) if row else None
+
+    async def set_processor_token_products(
+        self, token_hash: str, products: Sequence[str]
+    ) -> bool:
+        async with self.transaction() as tx:
+            changed = await tx.execute(
+                "UPDATE processor_tokens SET products = ? WHERE token_hash = ?",
+                [json.dumps(list(products)), token_hash],
+            )
+        return changed > 0
+
+    async def create_bank_account_token(self, token: BankAccountToken) -> None:
+        async with self.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO bank_account_tokens (token_hash, item_id, account_id, client_id,"
+                " created_at) VALUES (?, ?, ?, ?, ?)",
+                [token.token_hash, token.item_id, token.account_id, token.client_id,
+                 token.created_at],
+            )  # fmt: skip
+
+    async def get_bank_account_token(self, token_hash: str) -> BankAccountToken | None:
+        row = await self.fetchone(
+            "SELECT b.token_hash, b.item_id, b.account_id, b.client_id, b.created_at"
+            " FROM bank_account_tokens b JOIN items i ON i.item_id = b.item_id"
+            " WHERE b.token_hash = ? AND i.removed_at IS NULL",
+            [token_hash],
+        )
+        return BankAccountToken(*row) if row else None
