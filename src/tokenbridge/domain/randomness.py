@@ -19,7 +19,8 @@ _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 class RandomSource:
     def __init__(self, seed: str | None = None) -> None:
         self.seeded = seed is not None
-        self._rng = random.Random(seed) if seed is not None else None
+        # Seeded output is deterministic on purpose; unseeded output never comes from here.
+        self._rng = random.Random(seed) if seed is not None else None  # noqa: S311
 
     def token_bytes(self, n: int) -> bytes:
         if self._rng is None:

@@ -81,9 +81,7 @@ class TokenService:
 
     # Clients --------------------------------------------------------------------------
 
-    async def create_client(
-        self, name: str, processor: str | None = None
-    ) -> tuple[Client, str]:
+    async def create_client(self, name: str, processor: str | None = None) -> tuple[Client, str]:
         """A new client and its secret, which is returned here once and stored hashed."""
         if processor is not None and processor not in PROCESSOR_SET and processor != "stripe":
             raise errors.InvalidField(f"unknown processor {processor!r}")
@@ -147,9 +145,7 @@ class TokenService:
         )
         return item, self._accounts(item.item_id, templates)
 
-    def _accounts(
-        self, item_id: str, templates: Sequence[AccountTemplate]
-    ) -> tuple[Account, ...]:
+    def _accounts(self, item_id: str, templates: Sequence[AccountTemplate]) -> tuple[Account, ...]:
         return tuple(
             Account(
                 account_id=self.new_id(),
@@ -196,7 +192,9 @@ class TokenService:
         await self.store.create_item(NewItem(item, accounts, public_token=record))
         return public_token
 
-    async def item_public_token_exchange(self, client: Client, public_token: str) -> tuple[str, str]:
+    async def item_public_token_exchange(
+        self, client: Client, public_token: str
+    ) -> tuple[str, str]:
         """(access_token, item_id). A public token exchanges once, and only within 30 min."""
         access_token = self._token("access")
         item_id = await self.store.exchange_public_token(
@@ -250,7 +248,9 @@ class TokenService:
     ) -> str:
         """A new processor token for one account; an Item may have any number of them."""
         if processor not in PROCESSOR_SET:
-            raise errors.InvalidField(f"processor must be one of Plaid's processors, not {processor!r}")
+            raise errors.InvalidField(
+                f"processor must be one of Plaid's processors, not {processor!r}"
+            )
         item = await self._item_for(client, access_token)
         account = await self._account_of(item, account_id)
         token = self._token("processor")

@@ -126,22 +126,25 @@ class TokenBridgeApp:
 
 def _credentials(headers: dict[bytes, bytes], data: dict[str, Any]) -> tuple[str, str]:
     """client_id and secret, from the PLAID-CLIENT-ID / PLAID-SECRET headers or the body."""
-    found = []
+    found: list[str | None] = []
     for name, header in (("client_id", b"plaid-client-id"), ("secret", b"plaid-secret")):
         in_header = headers.get(header)
         in_body = data.get(name)
         if in_body is not None and not isinstance(in_body, str):
             raise errors.InvalidField(f"{name} must be a string")
         value = in_header.decode("latin-1") if in_header is not None else in_body
-        if in_header is not None and in_body is not None and not hmac.compare_digest(
-            in_header, in_body.encode("utf-8", "surrogatepass")
+        if (
+            in_header is not None
+            and in_body is not None
+            and not hmac.compare_digest(in_header, in_body.encode("utf-8", "surrogatepass"))
         ):
             raise errors.InvalidField(f"{name} in the body does not match the header")
         found.append(value)
     missing = [n for n, v in zip(("client_id", "secret"), found, strict=True) if not v]
-    if missing:
+    client_id, secret = found
+    if not client_id or not secret:
         raise errors.MissingFields(missing)
-    return found[0], found[1]
+    return client_id, secret
 
 
 async def _read_body(receive: Receive, headers: dict[bytes, bytes], limit: int) -> bytes:

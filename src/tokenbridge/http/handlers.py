@@ -158,9 +158,7 @@ async def processor_token_create(
 async def processor_token_permissions_set(
     ctx: Context, req: s.ProcessorTokenPermissionsSetRequest
 ) -> s.ProcessorTokenPermissionsSetResponse:
-    await ctx.service.processor_token_permissions_set(
-        ctx.client, req.processor_token, req.products
-    )
+    await ctx.service.processor_token_permissions_set(ctx.client, req.processor_token, req.products)
     return s.ProcessorTokenPermissionsSetResponse()
 
 

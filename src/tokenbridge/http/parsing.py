@@ -17,7 +17,9 @@ T = TypeVar("T", bound=msgspec.Struct)
 
 _decoder = msgspec.json.Decoder()
 # msgspec's messages for nested objects, e.g. "Object contains unknown field `x` - at `$.options`".
-_NESTED = re.compile(r"^Object (contains unknown|missing required) field `([^`]*)` - at `\$\.?(.*)`$")
+_NESTED = re.compile(
+    r"^Object (contains unknown|missing required) field `([^`]*)` - at `\$\.?(.*)`$"
+)
 _WORD_STR = re.compile(r"\bstr\b")
 _AT = re.compile(r"^(.*) - at `\$\.?(.*)`$")
 

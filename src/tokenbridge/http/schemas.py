@@ -35,7 +35,7 @@ class SandboxPublicTokenCreateRequestOptionsTransactions(Options):
 class SandboxPublicTokenCreateRequestOptions(Options):
     webhook: str | None = None
     override_username: str = "user_good"
-    override_password: str = "pass_good"  # noqa: S105 - Plaid's documented sandbox password
+    override_password: str = "pass_good"
     transactions: SandboxPublicTokenCreateRequestOptionsTransactions | None = None
 
 
@@ -49,7 +49,7 @@ class SandboxPublicTokenCreateRequest(PlaidRequest):
 
 class SandboxProcessorTokenCreateRequestOptions(Options):
     override_username: str = "user_good"
-    override_password: str = "pass_good"  # noqa: S105 - Plaid's documented sandbox password
+    override_password: str = "pass_good"
 
 
 class SandboxProcessorTokenCreateRequest(PlaidRequest):

@@ -80,9 +80,7 @@ class Store(Protocol):
     async def get_processor_token(self, token_hash: str) -> ProcessorToken | None:
         """The processor token, or None if unknown or its Item is removed."""
 
-    async def set_processor_token_products(
-        self, token_hash: str, products: Sequence[str]
-    ) -> bool:
+    async def set_processor_token_products(self, token_hash: str, products: Sequence[str]) -> bool:
         """Replace the token's permission list in one write. False if the token is gone."""
 
     async def create_bank_account_token(self, token: BankAccountToken) -> None:

@@ -107,4 +107,3 @@ class PostgresStore(SqlStore):
 
     async def close(self) -> None:
         await self._pool.close()
-

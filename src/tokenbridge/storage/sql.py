@@ -37,7 +37,7 @@ class Transaction(Protocol):
 def migrations() -> list[tuple[int, str]]:
     """The migration series as (version, script), in order."""
     folder = resources.files("tokenbridge.storage") / "migrations"
-    scripts = sorted(f for f in folder.iterdir() if f.name.endswith(".sql"))
+    scripts = sorted((f for f in folder.iterdir() if f.name.endswith(".sql")), key=lambda f: f.name)
     return [(int(f.name.split("_", 1)[0]), f.read_text("utf-8")) for f in scripts]
 
 
@@ -57,7 +57,7 @@ _ACCOUNT = (
     " available, current_balance, credit_limit, iso_currency_code, unofficial_currency_code,"
     " holder_category FROM accounts"
 )
-_PROCESSOR_TOKEN = (
+_PROCESSOR_TOKEN_SELECT = (
     "SELECT p.token_hash, p.item_id, p.account_id, p.client_id, p.processor, p.created_at,"
     " p.products, p.webhook FROM processor_tokens p JOIN items i ON i.item_id = p.item_id"
     " WHERE p.token_hash = ? AND i.removed_at IS NULL"
@@ -230,12 +230,10 @@ class SqlStore(ABC):
         )  # fmt: skip
 
     async def get_processor_token(self, token_hash: str) -> ProcessorToken | None:
-        row = await self.fetchone(_PROCESSOR_TOKEN, [token_hash])
+        row = await self.fetchone(_PROCESSOR_TOKEN_SELECT, [token_hash])
         return _processor_token(row) if row else None
 
-    async def set_processor_token_products(
-        self, token_hash: str, products: Sequence[str]
-    ) -> bool:
+    async def set_processor_token_products(self, token_hash: str, products: Sequence[str]) -> bool:
         async with self.transaction() as tx:
             changed = await tx.execute(
                 "UPDATE processor_tokens SET products = ? WHERE token_hash = ?",

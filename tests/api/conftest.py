@@ -1,0 +1,70 @@
+"""In-process API tests: the ASGI app called directly, no socket."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.helpers import CLIENT_ID, SECRET
+from tokenbridge.http.app import TokenBridgeApp, create_app
+from tokenbridge.settings import Settings
+from tokenbridge.storage import open_store
+
+
+class Api:
+    """A synchronous client for the in-process app, with the sandbox client's headers."""
+
+    def __init__(self, app: TokenBridgeApp, loop: asyncio.AbstractEventLoop) -> None:
+        self.app = app
+        self.loop = loop
+        self._http = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://tokenbridge"
+        )
+        self.headers = {"PLAID-CLIENT-ID": CLIENT_ID, "PLAID-SECRET": SECRET}
+
+    def post(self, path: str, body: Any = None, **kwargs: Any) -> httpx.Response:
+        headers = {**self.headers, **kwargs.pop("headers", {})}
+        if body is not None:
+            kwargs["json"] = body
+        return self.loop.run_until_complete(self._http.post(path, headers=headers, **kwargs))
+
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        return self.loop.run_until_complete(self._http.request(method, path, **kwargs))
+
+    def ok(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """POST and return the JSON of a 200; fail the test otherwise."""
+        response = self.post(path, body)
+        assert response.status_code == 200, response.text
+        data: dict[str, Any] = response.json()
+        return data
+
+    def close(self) -> None:
+        self.loop.run_until_complete(self._http.aclose())
+
+
+@pytest.fixture
+def api() -> Iterator[Api]:
+    loop = asyncio.new_event_loop()
+    store = loop.run_until_complete(open_store("sqlite:///:memory:"))
+    app = create_app(Settings(client_id=CLIENT_ID, secret=SECRET), store)
+    loop.run_until_complete(app.startup())
+    client = Api(app, loop)
+    yield client
+    client.close()
+    loop.run_until_complete(app.shutdown())
+    loop.close()
+
+
+def link_item(api: Api, institution_id: str = "ins_109508") -> dict[str, Any]:
+    """A sandbox Item, exchanged: {access_token, item_id, accounts}."""
+    public = api.ok(
+        "/sandbox/public_token/create",
+        {"institution_id": institution_id, "initial_products": ["auth", "transactions"]},
+    )
+    exchanged = api.ok("/item/public_token/exchange", {"public_token": public["public_token"]})
+    accounts = api.ok("/accounts/get", {"access_token": exchanged["access_token"]})["accounts"]
+    return {**exchanged, "accounts": accounts}

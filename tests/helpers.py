@@ -1,0 +1,83 @@
+"""Small factories shared by the suites."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+CLIENT_ID = "test-client"
+SECRET = "test-secret-0123456789abcdef"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@dataclass
+class LiveServer:
+    """A real `tokenbridge serve` process on a loopback port."""
+
+    database_url: str
+    port: int = field(default_factory=free_port)
+    client_id: str = CLIENT_ID
+    secret: str = SECRET
+    extra_args: tuple[str, ...] = ()
+    log_path: Path | None = None
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 20.0) -> LiveServer:
+        env = {
+            **os.environ,
+            "TOKENBRIDGE_CLIENT_ID": self.client_id,
+            "TOKENBRIDGE_SECRET": self.secret,
+            "TOKENBRIDGE_DATABASE_URL": self.database_url,
+        }
+        log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tokenbridge", "serve", "--port", str(self.port),
+             *self.extra_args],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"tokenbridge serve exited with {self.process.returncode}")
+            try:
+                if httpx.get(self.url + "/health", timeout=0.5).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError("tokenbridge serve did not answer /health in time")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+
+    def kill(self) -> None:
+        """kill -9: no shutdown, no flush."""
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(10)
