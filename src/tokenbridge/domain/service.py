@@ -50,6 +50,15 @@ class ItemAccounts:
     accounts: list[Account]
 
 
+@dataclass(frozen=True, slots=True)
+class PartnerGrant:
+    """What a partner reads through one processor token: the token, its Item and account."""
+
+    token: ProcessorToken
+    item: Item
+    account: Account
+
+
 class TokenService:
     def __init__(
         self,
@@ -271,6 +280,35 @@ class TokenService:
         if token is None or token.client_id != client.client_id:
             raise errors.InvalidProcessorToken()
         return token
+
+    async def processor_token_for_partner(
+        self, client: Client, processor_token: str, product: str | None
+    ) -> PartnerGrant:
+        """The grant behind a processor token presented on a partner endpoint.
+
+        A token made for a processor works only with that processor partner's credentials;
+        a token that names no processor (made by /sandbox/processor_token/create with a
+        developer's credentials) works only for the client that made it. Anyone else,
+        the developer who made a partner's token included, gets INVALID_PROCESSOR_TOKEN,
+        as for a token that never existed. `product` is the product the endpoint needs
+        (None for none); the token's permissions must include it, or be empty (= all).
+        """
+        token = await self.store.get_processor_token(hash_token(processor_token))
+        if token is None:
+            raise errors.InvalidProcessorToken()
+        if token.processor is None:
+            allowed = token.client_id == client.client_id
+        else:
+            allowed = client.processor == token.processor
+        if not allowed:
+            raise errors.InvalidProcessorToken()
+        if product is not None and token.products and product not in token.products:
+            raise errors.InvalidProduct([product])
+        item = await self.store.get_item(token.item_id)
+        account = await self.store.get_account(token.account_id)
+        if item is None or item.removed_at is not None or account is None:
+            raise errors.InvalidProcessorToken()
+        return PartnerGrant(token, item, account)
 
     async def processor_token_permissions_set(
         self, client: Client, processor_token: str, products: Sequence[str]
