@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,13 @@ class _SqliteTransaction:
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         row: Row | None = self._conn.execute(sql, params).fetchone()
         return row
+
+    async def copy(self, table: str, columns: Sequence[str], rows: Sequence[Row]) -> None:
+        """Bulk-insert rows (used by `db seed`); one prepared statement for them all."""
+        marks = ", ".join("?" * len(columns))
+        self._conn.executemany(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows
+        )
 
 
 class SqliteStore(SqlStore):
@@ -63,6 +70,10 @@ class SqliteStore(SqlStore):
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         row: Row | None = self._conn.execute(sql, params).fetchone()
         return row
+
+    def bulk(self) -> AbstractAsyncContextManager[_SqliteTransaction]:
+        """One transaction for a bulk load (`db seed`)."""
+        return self.transaction()
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         return self._conn.execute(sql, params).fetchall()

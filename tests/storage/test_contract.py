@@ -1,0 +1,359 @@
+"""The storage contract: every `Store` method, the same on every backend.
+
+A new Store method gets its tests here, written once against the protocol; the `store`
+fixture runs each of them on SQLite and on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import sqlite3
+
+import psycopg
+import pytest
+
+from tests.storage import factories as f
+from tokenbridge.domain.models import NewItem
+from tokenbridge.domain.randomness import hash_token
+from tokenbridge.storage import Store, open_store
+from tokenbridge.storage.sql import migrations
+
+pytestmark = pytest.mark.anyio
+
+# What a backend raises when a write breaks a constraint; the protocol leaves it open.
+INTEGRITY_ERRORS = (sqlite3.IntegrityError, psycopg.IntegrityError)
+
+
+async def _linked(store: Store, **tokens: str) -> NewItem:
+    """A stored client and an Item of it with the tokens given."""
+    owner = f.client()
+    assert await store.create_client(owner)
+    new = f.new_item(owner.client_id, **tokens)  # type: ignore[arg-type]
+    await store.create_item(new)
+    return new
+
+
+# Clients ------------------------------------------------------------------------------
+
+
+async def test_create_client_then_get(store: Store) -> None:
+    client = f.client(processor="dwolla")
+    assert await store.create_client(client) is True
+    assert await store.get_client(client.client_id) == client
+
+
+async def test_create_client_twice_returns_false_and_keeps_the_first(store: Store) -> None:
+    client = f.client()
+    assert await store.create_client(client)
+    other = dataclasses.replace(client, name="other", secret_hash=hash_token("other"))
+    assert await store.create_client(other) is False
+    assert await store.get_client(client.client_id) == client
+
+
+async def test_get_client_unknown_is_none(store: Store) -> None:
+    assert await store.get_client("no-such-client") is None
+
+
+async def test_put_client_inserts_then_replaces(store: Store) -> None:
+    client = f.client()
+    await store.put_client(client)
+    assert await store.get_client(client.client_id) == client
+    changed = dataclasses.replace(client, name="renamed", secret_hash=hash_token("new"))
+    await store.put_client(changed)
+    got = await store.get_client(client.client_id)
+    assert got is not None
+    assert (got.name, got.secret_hash) == ("renamed", hash_token("new"))
+    assert got.created_at == client.created_at
+
+
+async def test_concurrent_put_client_of_one_id_all_succeed(store: Store) -> None:
+    # Servers starting at once all pin the sandbox client.
+    client = f.client()
+    await asyncio.gather(*(store.put_client(client) for _ in range(10)))
+    assert [c.client_id for c in await store.list_clients()] == [client.client_id]
+
+
+async def test_list_clients_oldest_first(store: Store) -> None:
+    assert await store.list_clients() == []
+    first, second = f.client(), f.client()
+    await store.create_client(second)
+    await store.create_client(first)
+    assert await store.list_clients() == [first, second]
+
+
+# Items and accounts ---------------------------------------------------------------------
+
+
+async def test_create_item_then_get_item_and_accounts(store: Store) -> None:
+    new = await _linked(store)
+    assert await store.get_item(new.item.item_id) == new.item
+    assert await store.get_accounts(new.item.item_id) == list(new.accounts)
+    assert await store.get_account(new.accounts[1].account_id) == new.accounts[1]
+
+
+async def test_accounts_come_back_in_position_order(store: Store) -> None:
+    owner = f.client()
+    await store.create_client(owner)
+    new = f.new_item(owner.client_id, accounts=4)
+    await store.create_item(dataclasses.replace(new, accounts=tuple(reversed(new.accounts))))
+    assert [a.position for a in await store.get_accounts(new.item.item_id)] == [0, 1, 2, 3]
+
+
+async def test_unknown_item_and_account_are_none(store: Store) -> None:
+    assert await store.get_item("no-such-item") is None
+    assert await store.get_accounts("no-such-item") == []
+    assert await store.get_account("no-such-account") is None
+
+
+async def test_create_item_is_atomic(store: Store) -> None:
+    owner = f.client()
+    await store.create_client(owner)
+    new = f.new_item(owner.client_id, access_token="access-1", processor_token="processor-1")
+    # The second account repeats the first's id: the insert fails half-way through.
+    clash = dataclasses.replace(new.accounts[1], account_id=new.accounts[0].account_id)
+    with pytest.raises(INTEGRITY_ERRORS):
+        await store.create_item(dataclasses.replace(new, accounts=(new.accounts[0], clash)))
+    assert await store.get_item(new.item.item_id) is None
+    assert await store.get_account(new.accounts[0].account_id) is None
+    assert await store.get_item_by_access_token(hash_token("access-1")) is None
+    assert await store.get_processor_token(hash_token("processor-1")) is None
+    # Nothing was left behind that would stop the same Item from being written whole.
+    await store.create_item(new)
+    assert len(await store.get_accounts(new.item.item_id)) == 2
+
+
+async def test_create_item_with_every_first_token(store: Store) -> None:
+    new = await _linked(
+        store, public_token="public-1", access_token="access-1", processor_token="processor-1"
+    )
+    assert await store.get_item_by_access_token(hash_token("access-1")) == new.item
+    assert await store.get_processor_token(hash_token("processor-1")) == new.processor_token
+
+
+async def test_remove_item(store: Store) -> None:
+    new = await _linked(store)
+    assert await store.remove_item(new.item.item_id, f.NOW + 5) is True
+    removed = await store.get_item(new.item.item_id)
+    assert removed is not None
+    assert removed.removed_at == f.NOW + 5
+    # Accounts stay readable by id, whatever the Item's state (the protocol says so).
+    assert await store.get_account(new.accounts[0].account_id) == new.accounts[0]
+
+
+async def test_remove_item_twice_or_unknown_returns_false(store: Store) -> None:
+    new = await _linked(store)
+    assert await store.remove_item(new.item.item_id, f.NOW)
+    assert await store.remove_item(new.item.item_id, f.NOW + 1) is False
+    assert await store.remove_item("no-such-item", f.NOW) is False
+
+
+async def test_remove_item_hides_every_token(store: Store) -> None:
+    new = await _linked(
+        store, public_token="public-1", access_token="access-1", processor_token="processor-1"
+    )
+    second = f.processor_token_of(new.item, new.accounts[1], "processor-2")
+    await store.create_processor_token(second)
+    btok = f.bank_account_token_of(new.item, new.accounts[0], "btok_1")
+    await store.create_bank_account_token(btok)
+
+    assert await store.remove_item(new.item.item_id, f.NOW)
+    assert await store.get_item_by_access_token(hash_token("access-1")) is None
+    assert await store.get_processor_token(hash_token("processor-1")) is None
+    assert await store.get_processor_token(hash_token("processor-2")) is None
+    assert await store.get_bank_account_token(hash_token("btok_1")) is None
+    assert await store.set_processor_token_products(hash_token("processor-1"), ["auth"]) in (
+        True,
+        False,
+    )  # may write or not; either way the token stays hidden:
+    assert await store.get_processor_token(hash_token("processor-1")) is None
+    assert (
+        await store.exchange_public_token(hash_token("public-1"), new.item.client_id, f.NOW, "h")
+        is None
+    )
+
+
+# Public token exchange ----------------------------------------------------------------
+
+
+async def test_exchange_public_token_once(store: Store) -> None:
+    new = await _linked(store, public_token="public-1")
+    client_id = new.item.client_id
+    got = await store.exchange_public_token(
+        hash_token("public-1"), client_id, f.NOW + 1, hash_token("access-1")
+    )
+    assert got == new.item.item_id
+    assert await store.get_item_by_access_token(hash_token("access-1")) == new.item
+    again = await store.exchange_public_token(
+        hash_token("public-1"), client_id, f.NOW + 2, hash_token("access-2")
+    )
+    assert again is None
+    assert await store.get_item_by_access_token(hash_token("access-2")) is None
+
+
+async def test_exchange_refuses_expired_foreign_and_unknown(store: Store) -> None:
+    new = await _linked(store, public_token="public-1")
+    token, client_id = hash_token("public-1"), new.item.client_id
+    expires = f.NOW + 1800
+    assert await store.exchange_public_token(token, "another-client", f.NOW, "a1") is None
+    assert await store.exchange_public_token(token, client_id, expires, "a2") is None
+    assert await store.exchange_public_token(hash_token("nope"), client_id, f.NOW, "a3") is None
+    for written in ("a1", "a2", "a3"):
+        assert await store.get_item_by_access_token(written) is None
+    # None of the refusals used the token up.
+    assert await store.exchange_public_token(token, client_id, expires - 1, "a4") is not None
+
+
+async def test_concurrent_exchanges_of_one_token_succeed_once(store: Store) -> None:
+    new = await _linked(store, public_token="public-1")
+    results = await asyncio.gather(
+        *(
+            store.exchange_public_token(
+                hash_token("public-1"), new.item.client_id, f.NOW, hash_token(f"access-{i}")
+            )
+            for i in range(50)
+        )
+    )
+    assert [r for r in results if r is not None] == [new.item.item_id]
+    found = [
+        await store.get_item_by_access_token(hash_token(f"access-{i}")) for i in range(50)
+    ]
+    assert sum(item is not None for item in found) == 1
+
+
+async def test_concurrent_exchanges_through_two_stores_succeed_once(
+    store: Store, store_url: str
+) -> None:
+    # Two stores over one database stand for two servers.
+    other = await open_store(store_url)
+    try:
+        new = await _linked(store, public_token="public-1")
+
+        def attempt(i: int) -> object:
+            via = store if i % 2 else other
+            return via.exchange_public_token(
+                hash_token("public-1"), new.item.client_id, f.NOW, hash_token(f"access-{i}")
+            )
+
+        results = await asyncio.gather(*(attempt(i) for i in range(50)))  # type: ignore[call-overload]
+    finally:
+        await other.close()
+    assert [r for r in results if r is not None] == [new.item.item_id]
+
+
+async def test_get_item_by_unknown_access_token_is_none(store: Store) -> None:
+    assert await store.get_item_by_access_token(hash_token("access-unknown")) is None
+
+
+# Processor tokens -----------------------------------------------------------------------
+
+
+async def test_create_and_get_processor_token(store: Store) -> None:
+    new = await _linked(store)
+    token = f.processor_token_of(new.item, new.accounts[1], "processor-1", products=("auth",))
+    await store.create_processor_token(token)
+    assert await store.get_processor_token(token.token_hash) == token
+
+
+async def test_processor_token_without_processor(store: Store) -> None:
+    new = await _linked(store)
+    token = f.processor_token_of(new.item, new.accounts[0], "processor-1", processor=None)
+    await store.create_processor_token(token)
+    got = await store.get_processor_token(token.token_hash)
+    assert got is not None
+    assert got.processor is None
+
+
+async def test_unknown_processor_token_is_none(store: Store) -> None:
+    assert await store.get_processor_token(hash_token("processor-unknown")) is None
+
+
+async def test_duplicate_processor_token_is_refused(store: Store) -> None:
+    new = await _linked(store)
+    token = f.processor_token_of(new.item, new.accounts[0], "processor-1")
+    await store.create_processor_token(token)
+    with pytest.raises(INTEGRITY_ERRORS):
+        await store.create_processor_token(dataclasses.replace(token, products=("auth",)))
+    assert await store.get_processor_token(token.token_hash) == token
+
+
+async def test_set_processor_token_products_replaces_the_list(store: Store) -> None:
+    new = await _linked(store)
+    token = f.processor_token_of(new.item, new.accounts[0], "processor-1", products=("auth",))
+    await store.create_processor_token(token)
+    assert await store.set_processor_token_products(token.token_hash, ["balance", "identity"])
+    got = await store.get_processor_token(token.token_hash)
+    assert got is not None
+    assert got.products == ("balance", "identity")
+    # An empty list is stored as empty (= every product), not as "unchanged".
+    assert await store.set_processor_token_products(token.token_hash, [])
+    got = await store.get_processor_token(token.token_hash)
+    assert got is not None
+    assert got.products == ()
+
+
+async def test_set_products_of_unknown_token_returns_false(store: Store) -> None:
+    assert await store.set_processor_token_products(hash_token("nope"), ["auth"]) is False
+
+
+async def test_concurrent_set_products_ends_in_one_written_value(store: Store) -> None:
+    new = await _linked(store)
+    token = f.processor_token_of(new.item, new.accounts[0], "processor-1")
+    await store.create_processor_token(token)
+    written = [("auth",), ("balance", "identity"), ("transactions", "auth", "identity"), ()]
+    await asyncio.gather(
+        *(store.set_processor_token_products(token.token_hash, w) for w in written * 5)
+    )
+    got = await store.get_processor_token(token.token_hash)
+    assert got is not None
+    assert got.products in written
+
+
+# Bank account tokens ------------------------------------------------------------------
+
+
+async def test_create_and_get_bank_account_token(store: Store) -> None:
+    new = await _linked(store)
+    btok = f.bank_account_token_of(new.item, new.accounts[0], "btok_1")
+    await store.create_bank_account_token(btok)
+    assert await store.get_bank_account_token(btok.token_hash) == btok
+    assert await store.get_bank_account_token(hash_token("btok_unknown")) is None
+
+
+# Migrations -----------------------------------------------------------------------------
+
+
+async def test_migrate_again_changes_nothing(store: Store) -> None:
+    new = await _linked(store, access_token="access-1")
+    await store.migrate()
+    await store.migrate()
+    assert await store.get_item_by_access_token(hash_token("access-1")) == new.item
+
+
+async def _open_and_close(url: str) -> None:
+    opened = await open_store(url)
+    await opened.close()
+
+
+async def test_concurrent_migrations_apply_each_once(store_url: str) -> None:
+    # Servers that start at once: each migrates from its own thread and event loop.
+    await asyncio.gather(
+        *(asyncio.to_thread(asyncio.run, _open_and_close(store_url)) for _ in range(3))
+    )
+    store = await open_store(store_url)
+    try:
+        versions = await _applied_versions(store)
+        client = f.client()
+        assert await store.create_client(client)
+    finally:
+        await store.close()
+    assert versions == [version for version, _ in migrations()]
+
+
+async def _applied_versions(store: Store) -> list[int]:
+    # Reads the bookkeeping table through the backend's own read path.
+    from tokenbridge.storage.sql import SqlStore
+
+    assert isinstance(store, SqlStore)
+    rows = await store.fetchall("SELECT version FROM schema_migrations ORDER BY version")
+    return [row[0] for row in rows]
