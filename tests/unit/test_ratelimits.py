@@ -1,0 +1,177 @@
+"""The rate limiter's rules, over an in-memory counter store and a clock the test moves."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+import pytest
+
+from tokenbridge.domain.errors import RateLimitExceeded
+from tokenbridge.domain.ratelimits import (
+    SANDBOX_LIMITS,
+    Limit,
+    NoRateLimits,
+    StoreRateLimiter,
+    rate_limiter,
+    scaled,
+)
+from tokenbridge.settings import Settings, from_env
+
+
+class Clock:
+    def __init__(self, now: float = 1_700_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Counters:
+    """The store's counter table as a dict, recording what was asked of it."""
+
+    def __init__(self) -> None:
+        self.rows: dict[tuple[str, int], int] = {}
+        self.prunes: list[int] = []
+
+    async def increment_rate_counters(
+        self, scopes: Sequence[str], window_start: int, prune_before: int | None = None
+    ) -> list[int]:
+        if prune_before is not None:
+            self.prunes.append(prune_before)
+            self.rows = {k: v for k, v in self.rows.items() if k[1] >= prune_before}
+        counts = []
+        for scope in scopes:
+            key = (scope, window_start)
+            self.rows[key] = self.rows.get(key, 0) + 1
+            counts.append(self.rows[key])
+        return counts
+
+
+def check(limiter: StoreRateLimiter, operation: str, client_id: str, item_id: str | None) -> str:
+    """'ok', or the error code of the refusal."""
+    try:
+        asyncio.run(limiter.check(operation, client_id, item_id))
+    except RateLimitExceeded as exc:
+        assert exc.error_type == "RATE_LIMIT_EXCEEDED"
+        return exc.error_code
+    return "ok"
+
+
+def test_sandbox_limits_are_plaids_sandbox_column() -> None:
+    # https://plaid.com/docs/errors/rate-limit-exceeded/, Sandbox: per Item / per client.
+    table = {op: (lim.per_item, lim.per_client) for op, lim in SANDBOX_LIMITS.items()}
+    assert table == {
+        "processor_token_create": (None, 500),
+        "accounts_get": (100, 5000),
+        "accounts_balance_get": (25, 100),
+        "auth_get": (100, 500),
+        "identity_get": (100, 1000),
+        "item_get": (40, 5000),
+        "item_remove": (100, 500),
+        "transactions_get": (80, 1000),
+        "transactions_sync": (50, 1000),
+    }
+    codes = {op: (lim.item_code, lim.client_code) for op, lim in SANDBOX_LIMITS.items()}
+    assert codes["accounts_balance_get"] == ("BALANCE_LIMIT", "ACCOUNTS_BALANCE_GET_LIMIT")
+    assert codes["accounts_get"] == ("ACCOUNTS_LIMIT", "ACCOUNTS_LIMIT")
+    assert codes["auth_get"] == ("AUTH_LIMIT", "AUTH_LIMIT")
+    assert codes["identity_get"] == ("IDENTITY_LIMIT", "IDENTITY_LIMIT")
+    assert codes["item_get"] == ("ITEM_GET_LIMIT", "ITEM_GET_LIMIT")
+    assert codes["transactions_get"] == ("TRANSACTIONS_LIMIT", "TRANSACTIONS_LIMIT")
+    assert codes["transactions_sync"] == ("TRANSACTIONS_SYNC_LIMIT", "TRANSACTIONS_SYNC_LIMIT")
+    assert codes["processor_token_create"] == ("RATE_LIMIT", "RATE_LIMIT")
+    assert codes["item_remove"] == ("RATE_LIMIT", "RATE_LIMIT")
+
+
+@pytest.mark.parametrize("operation", sorted(SANDBOX_LIMITS))
+def test_per_item_limit_trips_at_its_count(operation: str) -> None:
+    limit = SANDBOX_LIMITS[operation]
+    limiter = StoreRateLimiter(Counters(), clock=Clock())
+    if limit.per_item is None:
+        # Only a per-client limit: many requests on one Item trip it at the client's count.
+        assert limit.per_client is not None
+        results = [check(limiter, operation, "c1", "item-a") for _ in range(limit.per_client)]
+        assert set(results) == {"ok"}
+        assert check(limiter, operation, "c1", "item-a") == limit.client_code
+        return
+    results = [check(limiter, operation, "c1", "item-a") for _ in range(limit.per_item)]
+    assert set(results) == {"ok"}
+    assert check(limiter, operation, "c1", "item-a") == limit.item_code
+    # Another Item of the same client is not affected by the first Item's count.
+    assert check(limiter, operation, "c1", "item-b") == "ok"
+
+
+def test_per_client_limit_counts_every_item_of_the_client() -> None:
+    limits = {"accounts_balance_get": Limit(3, 5, "BALANCE_LIMIT", "ACCOUNTS_BALANCE_GET_LIMIT")}
+    limiter = StoreRateLimiter(Counters(), limits, Clock())
+    for item in ("a", "a", "a", "b", "b"):
+        assert check(limiter, "accounts_balance_get", "c1", item) == "ok"
+    # Item b has had 2 of its 3, but the client has had its 5.
+    assert check(limiter, "accounts_balance_get", "c1", "b") == "ACCOUNTS_BALANCE_GET_LIMIT"
+    assert check(limiter, "accounts_balance_get", "c1", "a") == "BALANCE_LIMIT"
+    # Another client's counters are its own.
+    assert check(limiter, "accounts_balance_get", "c2", "z") == "ok"
+
+
+def test_refused_requests_count_until_the_window_ends() -> None:
+    clock = Clock(1_700_000_080.0)  # windows start at multiples of 60: 20 s before one
+    limiter = StoreRateLimiter(Counters(), {"item_get": Limit(2, 100, "X", "Y")}, clock)
+    assert [check(limiter, "item_get", "c", "i") for _ in range(4)] == ["ok", "ok", "X", "X"]
+    clock.now = 1_700_000_099.9
+    assert check(limiter, "item_get", "c", "i") == "X"
+    clock.now = 1_700_000_100.0
+    assert check(limiter, "item_get", "c", "i") == "ok"
+
+
+def test_old_windows_are_pruned_once_per_window() -> None:
+    counters = Counters()
+    clock = Clock(1_700_000_000.0)
+    limiter = StoreRateLimiter(counters, {"item_get": Limit(10, 10, "X", "Y")}, clock)
+    for _ in range(3):
+        check(limiter, "item_get", "c", "i")
+    clock.now += 60
+    for _ in range(3):
+        check(limiter, "item_get", "c", "i")
+    windows = {w for _, w in counters.rows}
+    assert windows == {1_699_999_980 + 60}
+    assert counters.prunes == [1_699_999_980, 1_699_999_980 + 60]
+
+
+def test_operations_without_a_limit_touch_nothing() -> None:
+    counters = Counters()
+    limiter = StoreRateLimiter(counters, clock=Clock())
+    assert check(limiter, "processor_token_permissions_get", "c", "i") == "ok"
+    assert counters.rows == {}
+
+
+def test_scale_multiplies_every_limit_but_never_below_one() -> None:
+    small = scaled(SANDBOX_LIMITS, 0.01)
+    assert (small["item_get"].per_item, small["item_get"].per_client) == (1, 50)
+    create = small["processor_token_create"]
+    assert (create.per_item, create.per_client) == (None, 5)
+    assert small["accounts_balance_get"].per_client == 1
+    assert scaled(SANDBOX_LIMITS, 2)["item_get"].per_item == 80
+
+
+def test_off_is_the_no_op_limiter() -> None:
+    counters = Counters()
+    limiter = rate_limiter(False, counters)
+    assert isinstance(limiter, NoRateLimits)
+    for _ in range(1000):
+        asyncio.run(limiter.check("item_get", "c", "i"))
+    assert counters.rows == {}
+    assert isinstance(rate_limiter(True, counters), StoreRateLimiter)
+
+
+def test_settings_from_the_environment() -> None:
+    assert Settings().rate_limits is True
+    assert from_env({}).rate_limits is True
+    assert from_env({"TOKENBRIDGE_RATE_LIMITS": "off"}).rate_limits is False
+    assert from_env({"TOKENBRIDGE_RATE_LIMITS": "ON"}).rate_limits is True
+    assert from_env({"TOKENBRIDGE_RATE_LIMIT_SCALE": "0.5"}).rate_limit_scale == 0.5
+    with pytest.raises(ValueError, match="TOKENBRIDGE_RATE_LIMITS must be 'on' or 'off'"):
+        from_env({"TOKENBRIDGE_RATE_LIMITS": "maybe"})
+    for bad in ("0", "-1", "inf", "nan", "x"):
+        with pytest.raises(ValueError, match="TOKENBRIDGE_RATE_LIMIT_SCALE must be a positive"):
+            from_env({"TOKENBRIDGE_RATE_LIMIT_SCALE": bad})
