@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8787
 
-.PHONY: help install serve test lint typecheck bench clean
+.PHONY: help install serve test lint typecheck bench clean openapi
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -26,6 +26,9 @@ test: install  ## install, then run the whole test suite
 lint: install  ## ruff and mypy
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
+
+openapi: install  ## regenerate docs/openapi.json from the code
+	$(BIN)/python -m tokenbridge.http.openapi docs/openapi.json
 
 bench: install  ## run the benchmark (see bench/README.md)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)

@@ -18,6 +18,7 @@ from tokenbridge.domain import errors
 from tokenbridge.domain.catalog import API_VERSIONS, DEFAULT_API_VERSION
 from tokenbridge.domain.randomness import RandomSource
 from tokenbridge.domain.service import TokenService
+from tokenbridge.http import openapi
 from tokenbridge.http.errors import render, render_unexpected
 from tokenbridge.http.handlers import ROUTES, Context, Route
 from tokenbridge.http.parsing import convert, decode_object
@@ -44,6 +45,7 @@ class TokenBridgeApp:
         self.settings = settings
         self.random = RandomSource(settings.seed)
         self.service: TokenService | None = None
+        self._openapi: bytes | None = None
         if store is not None:
             self.service = TokenService(store, self.random, settings.environment)
 
@@ -91,6 +93,9 @@ class TokenBridgeApp:
                 if method == "GET" and path == "/health":
                     await _respond(send, 200, _HEALTH, request_id)
                     return
+                if method == "GET" and path == "/openapi.json":
+                    await _respond(send, 200, self._openapi_document(), request_id)
+                    return
                 raise errors.NotFound()
             status, body = await self._operation(route, scope, receive, request_id)
         except errors.PlaidError as exc:
@@ -99,12 +104,22 @@ class TokenBridgeApp:
             status, body = render_unexpected(exc, request_id)
         await _respond(send, status, body, request_id)
 
+    def _openapi_document(self) -> bytes:
+        """The OpenAPI document of the routes, built on first use (all are registered by then)."""
+        if self._openapi is None:
+            self._openapi = openapi.encode(openapi.build())
+        return self._openapi
+
     async def _operation(
         self, route: Route, scope: Scope, receive: Receive, request_id: str
     ) -> tuple[int, bytes]:
         assert self.service is not None
         headers = dict(scope["headers"])
         content_type = headers.get(b"content-type", b"").split(b";", 1)[0].strip().lower()
+        if not content_type:
+            # https://plaid.com/docs/errors/invalid-request/#invalid_headers: "a required
+            # header is missing, typically the Content-Type header"; a wrong one is INVALID_BODY.
+            raise errors.InvalidHeaders("Content-Type header is missing")
         if content_type != b"application/json":
             raise errors.InvalidBody("content-type must be application/json")
         version = headers.get(b"plaid-version")

@@ -7,9 +7,16 @@ SDKs deserialise them unmodified.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from msgspec import UNSET, Struct, UnsetType
+from msgspec import UNSET, Meta, Struct, UnsetType
+
+from tokenbridge.domain.catalog import PROCESSORS, PRODUCTS
+
+# Plaid's `processor` and `Products` enums, for the OpenAPI document only: the domain checks
+# the names itself, with Plaid's messages, so the wire format does not reject them first.
+Processor = Annotated[str, Meta(extra_json_schema={"enum": list(PROCESSORS)})]
+Product = Annotated[str, Meta(extra_json_schema={"enum": list(PRODUCTS)})]
 
 
 class PlaidRequest(Struct, kw_only=True, forbid_unknown_fields=True):
@@ -41,7 +48,8 @@ class SandboxPublicTokenCreateRequestOptions(Options):
 
 class SandboxPublicTokenCreateRequest(PlaidRequest):
     institution_id: str
-    initial_products: list[str]
+    # Plaid: `minItems: 1`; the domain answers an empty list with INVALID_FIELD.
+    initial_products: Annotated[list[Product], Meta(extra_json_schema={"minItems": 1})]
     options: SandboxPublicTokenCreateRequestOptions | UnsetType = UNSET
     user_token: str | None = None
     user_id: str | None = None
@@ -87,18 +95,19 @@ ItemRemoveReasonCode = Literal[
 class ItemRemoveRequest(PlaidRequest):
     access_token: str
     reason_code: ItemRemoveReasonCode | None = None
-    reason_note: str | None = None
+    # Plaid: "maxLength: 512" (ItemRemoveRequest.reason_note).
+    reason_note: Annotated[str, Meta(max_length=512)] | None = None
 
 
 class ProcessorTokenCreateRequest(PlaidRequest):
     access_token: str
     account_id: str
-    processor: str
+    processor: Processor
 
 
 class ProcessorTokenPermissionsSetRequest(PlaidRequest):
     processor_token: str
-    products: list[str]
+    products: list[Product]
 
 
 class ProcessorTokenPermissionsGetRequest(PlaidRequest):
@@ -196,7 +205,7 @@ class ProcessorTokenPermissionsSetResponse(PlaidResponse):
 
 
 class ProcessorTokenPermissionsGetResponse(PlaidResponse):
-    products: list[str]
+    products: list[Product]
 
 
 class ProcessorStripeBankAccountTokenCreateResponse(PlaidResponse):
