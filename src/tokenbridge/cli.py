@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import os
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from tokenbridge import __version__
+from tokenbridge.domain.audit import AuditEntry
 from tokenbridge.domain.catalog import PROCESSORS
 from tokenbridge.domain.randomness import RandomSource
 from tokenbridge.domain.service import TokenService
@@ -23,8 +26,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not hasattr(args, "run"):
         parser.print_help()
         return 2
-    settings = from_env().with_overrides(database_url=getattr(args, "database_url", None))
     try:
+        settings = from_env().with_overrides(database_url=getattr(args, "database_url", None))
         code: int = args.run(args, settings)
     except ValueError as exc:
         print(f"tokenbridge: {exc}", file=sys.stderr)
@@ -46,6 +49,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1, help="worker processes (1)")
     serve.add_argument("--seed", help="make ids and tokens deterministic (for tests)")
     serve.add_argument("--access-log", action="store_true", help="log every request line")
+    serve.add_argument(
+        "--rate-limits",
+        choices=("on", "off"),
+        help="Plaid's Sandbox rate limits (TOKENBRIDGE_RATE_LIMITS; default on)",
+    )
     serve.set_defaults(run=_serve)
 
     clients = commands.add_parser("clients", help="manage API clients").add_subparsers()
@@ -62,6 +70,12 @@ def _parser() -> argparse.ArgumentParser:
     pcreate.add_argument("--name", help="a label (defaults to the processor)")
     pcreate.add_argument("--json", action="store_true", help="print a JSON object")
     pcreate.set_defaults(run=_partners_create)
+
+    audit = commands.add_parser("audit", help="print the audit log, oldest first")
+    _database_option(audit)
+    audit.add_argument("--item", metavar="ITEM_ID", help="only entries about this Item")
+    audit.add_argument("--json", action="store_true", help="one JSON object per line")
+    audit.set_defaults(run=_audit)
 
     db = commands.add_parser("db", help="manage the database").add_subparsers()
     upgrade = db.add_parser("upgrade", help="apply pending migrations")
@@ -136,6 +150,48 @@ def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+_AUDIT_COLUMNS = ("time", "actor", "action", "item_id", "account_id", "token_id", "processor",
+                  "products", "request_id", "detail")  # fmt: skip
+
+
+def _audit(args: argparse.Namespace, settings: Settings) -> int:
+    async def run() -> list[AuditEntry]:
+        store = await open_store(settings.database_url)
+        try:
+            return await store.list_audit(args.item)
+        finally:
+            await store.close()
+
+    entries = asyncio.run(run())
+    rows = []
+    for e in entries:
+        record = {"time": _iso_time(e.at), **dataclasses.asdict(e)}
+        del record["at"]
+        record["products"] = list(e.products)
+        if args.json:
+            print(json.dumps(record))
+        else:
+            rows.append([_cell(record[c]) for c in _AUDIT_COLUMNS])
+    if not args.json:
+        widths = [max([len(c)] + [len(r[i]) for r in rows]) for i, c in enumerate(_AUDIT_COLUMNS)]
+        for row in [list(_AUDIT_COLUMNS), *rows]:
+            print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+    return 0
+
+
+def _iso_time(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="milliseconds")
+
+
+def _cell(value: object) -> str:
+    """A value as one table cell: '-' for none, lists comma-joined, no line breaks."""
+    if value is None or value == []:
+        return "-"
+    if isinstance(value, list):
+        return ",".join(str(v) for v in value)
+    return " ".join(str(value).split())
+
+
 def _redacted(url: str) -> str:
     """The URL without a password, fit to print."""
     scheme, sep, rest = url.partition("://")
@@ -152,6 +208,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         host=args.host, port=args.port, seed=args.seed, workers=args.workers
     )
     settings = settings.with_overrides(access_log=args.access_log or None)
+    if args.rate_limits is not None:
+        settings = settings.with_overrides(rate_limits=args.rate_limits == "on")
 
     async def prepare() -> None:
         store, service = await _with_service(settings)
@@ -189,6 +247,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         os.environ["TOKENBRIDGE_DATABASE_URL"] = settings.database_url
         if settings.seed:
             os.environ["TOKENBRIDGE_SEED"] = settings.seed
+        os.environ["TOKENBRIDGE_RATE_LIMITS"] = "on" if settings.rate_limits else "off"
         uvicorn.run(
             "tokenbridge.http.app:app_from_env",
             factory=True,

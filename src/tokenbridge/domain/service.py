@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from tokenbridge.domain import errors
+from tokenbridge.domain import audit, errors
 from tokenbridge.domain.catalog import INITIAL_PRODUCTS, PROCESSOR_SET, PRODUCT_SET
 from tokenbridge.domain.models import (
     Account,
@@ -24,6 +24,7 @@ from tokenbridge.domain.models import (
     PublicToken,
 )
 from tokenbridge.domain.randomness import RandomSource, hash_token
+from tokenbridge.domain.ratelimits import NoRateLimits, RateLimiter
 from tokenbridge.sandbox.institutions import INSTITUTIONS
 from tokenbridge.sandbox.users import AccountTemplate, accounts_for
 from tokenbridge.storage.base import Store
@@ -66,11 +67,15 @@ class TokenService:
         random: RandomSource,
         environment: str = "sandbox",
         clock: Callable[[], float] = time.time,
+        rate_limiter: RateLimiter | None = None,
     ) -> None:
         self.store = store
         self.random = random
         self.environment = environment
         self.clock = clock
+        # Called with (operation, client_id, item_id) by every rate-limited operation once
+        # the Item is known; NoRateLimits when limits are off.
+        self.rate_limiter: RateLimiter = rate_limiter or NoRateLimits()
         # Clients are few and their secrets never change in place, so a found client is
         # kept; an unknown client_id is asked of the store every time, so that a client
         # created by another process is seen at once.
@@ -90,7 +95,9 @@ class TokenService:
 
     # Clients --------------------------------------------------------------------------
 
-    async def create_client(self, name: str, processor: str | None = None) -> tuple[Client, str]:
+    async def create_client(
+        self, name: str, processor: str | None = None, *, request_id: str | None = None
+    ) -> tuple[Client, str]:
         """A new client and its secret, which is returned here once and stored hashed."""
         if processor is not None and processor not in PROCESSOR_SET and processor != "stripe":
             raise errors.InvalidField(f"unknown processor {processor!r}")
@@ -102,7 +109,14 @@ class TokenService:
             created_at=self.clock(),
             processor=processor,
         )
-        if not await self.store.create_client(client):
+        # The actor of a client's creation is the new client itself: clients are made by an
+        # operator (the command line), who has no client_id.
+        action = audit.CLIENT_CREATE if processor is None else audit.PARTNER_CREATE
+        entry = audit.entry(
+            client.created_at, client.client_id, action, request_id, processor=processor,
+            detail=name,
+        )  # fmt: skip
+        if not await self.store.create_client(client, [entry]):
             raise errors.InvalidField("a client with this client_id exists")
         return client, secret
 
@@ -111,7 +125,8 @@ class TokenService:
         client = Client(client_id, name, hash_token(secret), self.clock())
         existing = await self.store.get_client(client_id)
         if existing is None or existing.secret_hash != client.secret_hash:
-            await self.store.put_client(client)
+            entry = audit.entry(client.created_at, client_id, audit.CLIENT_PUT, None, detail=name)
+            await self.store.put_client(client, [entry])
         return client
 
     async def authenticate(self, client_id: str, secret: str) -> Client:
@@ -179,6 +194,8 @@ class TokenService:
         username: str = "user_good",
         password: str = "pass_good",  # noqa: S107 - Plaid's documented sandbox password
         webhook: str | None = None,
+        *,
+        request_id: str | None = None,
     ) -> str:
         """A public token for a new sandbox Item (it exchanges once, within 30 minutes)."""
         if not initial_products:
@@ -198,16 +215,26 @@ class TokenService:
             client_id=client.client_id,
             expires_at=item.created_at + PUBLIC_TOKEN_TTL,
         )
-        await self.store.create_item(NewItem(item, accounts, public_token=record))
+        entry = audit.entry(
+            item.created_at, client.client_id, audit.ITEM_CREATE, request_id,
+            item_id=item.item_id, products=item.products, detail=institution_id,
+        )  # fmt: skip
+        await self.store.create_item(NewItem(item, accounts, public_token=record), [entry])
         return public_token
 
     async def item_public_token_exchange(
-        self, client: Client, public_token: str
+        self, client: Client, public_token: str, *, request_id: str | None = None
     ) -> tuple[str, str]:
         """(access_token, item_id). A public token exchanges once, and only within 30 min."""
         access_token = self._token("access")
+        now = self.clock()
+        access_hash = hash_token(access_token)
+        # The store fills in the item_id, which only the exchange itself finds out.
+        entry = audit.entry(
+            now, client.client_id, audit.ACCESS_TOKEN_CREATE, request_id, token_hash=access_hash
+        )
         item_id = await self.store.exchange_public_token(
-            hash_token(public_token), client.client_id, self.clock(), hash_token(access_token)
+            hash_token(public_token), client.client_id, now, access_hash, [entry]
         )
         if item_id is None:
             raise errors.InvalidPublicToken()
@@ -221,13 +248,16 @@ class TokenService:
         return item
 
     async def item_get(self, client: Client, access_token: str) -> Item:
-        return await self._item_for(client, access_token)
+        item = await self._item_for(client, access_token)
+        await self.rate_limiter.check("item_get", client.client_id, item.item_id)
+        return item
 
     async def accounts_get(
         self, client: Client, access_token: str, account_ids: Sequence[str] | None = None
     ) -> ItemAccounts:
         """The Item and its accounts, narrowed to `account_ids` when given."""
         item = await self._item_for(client, access_token)
+        await self.rate_limiter.check("accounts_get", client.client_id, item.item_id)
         accounts = await self.store.get_accounts(item.item_id)
         if account_ids is not None:
             known = {a.account_id for a in accounts}
@@ -237,11 +267,19 @@ class TokenService:
             accounts = [a for a in accounts if a.account_id in wanted]
         return ItemAccounts(item, accounts)
 
-    async def item_remove(self, client: Client, access_token: str) -> None:
+    async def item_remove(
+        self, client: Client, access_token: str, *, request_id: str | None = None
+    ) -> None:
         """Remove the Item: its access token and every processor and bank account token of
         it stop working at once (https://plaid.com/docs/api/items/#itemremove)."""
         item = await self._item_for(client, access_token)
-        if not await self.store.remove_item(item.item_id, self.clock()):
+        await self.rate_limiter.check("item_remove", client.client_id, item.item_id)
+        now = self.clock()
+        entry = audit.entry(
+            now, client.client_id, audit.ITEM_REMOVE, request_id, item_id=item.item_id,
+            token_hash=hash_token(access_token),
+        )  # fmt: skip
+        if not await self.store.remove_item(item.item_id, now, [entry]):
             raise errors.InvalidAccessToken()
 
     # Processor tokens -----------------------------------------------------------------
@@ -253,7 +291,13 @@ class TokenService:
         return account
 
     async def processor_token_create(
-        self, client: Client, access_token: str, account_id: str, processor: str
+        self,
+        client: Client,
+        access_token: str,
+        account_id: str,
+        processor: str,
+        *,
+        request_id: str | None = None,
     ) -> str:
         """A new processor token for one account; an Item may have any number of them."""
         if processor not in PROCESSOR_SET:
@@ -261,18 +305,23 @@ class TokenService:
                 f"processor must be one of Plaid's processors, not {processor!r}"
             )
         item = await self._item_for(client, access_token)
+        await self.rate_limiter.check("processor_token_create", client.client_id, item.item_id)
         account = await self._account_of(item, account_id)
         token = self._token("processor")
-        await self.store.create_processor_token(
-            ProcessorToken(
-                token_hash=hash_token(token),
-                item_id=item.item_id,
-                account_id=account.account_id,
-                client_id=client.client_id,
-                processor=processor,
-                created_at=self.clock(),
-            )
+        record = ProcessorToken(
+            token_hash=hash_token(token),
+            item_id=item.item_id,
+            account_id=account.account_id,
+            client_id=client.client_id,
+            processor=processor,
+            created_at=self.clock(),
         )
+        entry = audit.entry(
+            record.created_at, client.client_id, audit.PROCESSOR_TOKEN_CREATE, request_id,
+            item_id=item.item_id, account_id=account.account_id, token_hash=record.token_hash,
+            processor=processor,
+        )  # fmt: skip
+        await self.store.create_processor_token(record, [entry])
         return token
 
     async def _processor_token_of(self, client: Client, processor_token: str) -> ProcessorToken:
@@ -311,16 +360,25 @@ class TokenService:
         return PartnerGrant(token, item, account)
 
     async def processor_token_permissions_set(
-        self, client: Client, processor_token: str, products: Sequence[str]
+        self,
+        client: Client,
+        processor_token: str,
+        products: Sequence[str],
+        *,
+        request_id: str | None = None,
     ) -> None:
         """Replace the token's product permissions; an empty list grants every product."""
         unknown = [p for p in products if p not in PRODUCT_SET]
         if unknown:
             raise errors.InvalidField("products contains unknown products: " + ", ".join(unknown))
         token = await self._processor_token_of(client, processor_token)
-        if not await self.store.set_processor_token_products(
-            token.token_hash, tuple(dict.fromkeys(products))
-        ):
+        wanted = tuple(dict.fromkeys(products))
+        entry = audit.entry(
+            self.clock(), client.client_id, audit.PROCESSOR_TOKEN_PERMISSIONS_SET, request_id,
+            item_id=token.item_id, account_id=token.account_id, token_hash=token.token_hash,
+            processor=token.processor, products=wanted,
+        )  # fmt: skip
+        if not await self.store.set_processor_token_products(token.token_hash, wanted, [entry]):
             raise errors.InvalidProcessorToken()
 
     async def processor_token_permissions_get(
@@ -330,21 +388,25 @@ class TokenService:
         return (await self._processor_token_of(client, processor_token)).products
 
     async def processor_stripe_bank_account_token_create(
-        self, client: Client, access_token: str, account_id: str
+        self, client: Client, access_token: str, account_id: str, *, request_id: str | None = None
     ) -> str:
         """A Stripe bank account token (`btok_...`) for one account of the Item."""
         item = await self._item_for(client, access_token)
         account = await self._account_of(item, account_id)
         token = "btok_" + self.random.base62(BTOK_LENGTH)
-        await self.store.create_bank_account_token(
-            BankAccountToken(
-                token_hash=hash_token(token),
-                item_id=item.item_id,
-                account_id=account.account_id,
-                client_id=client.client_id,
-                created_at=self.clock(),
-            )
+        record = BankAccountToken(
+            token_hash=hash_token(token),
+            item_id=item.item_id,
+            account_id=account.account_id,
+            client_id=client.client_id,
+            created_at=self.clock(),
         )
+        entry = audit.entry(
+            record.created_at, client.client_id, audit.STRIPE_BANK_ACCOUNT_TOKEN_CREATE,
+            request_id, item_id=item.item_id, account_id=account.account_id,
+            token_hash=record.token_hash, processor="stripe",
+        )  # fmt: skip
+        await self.store.create_bank_account_token(record, [entry])
         return token
 
     async def sandbox_processor_token_create(
@@ -353,6 +415,8 @@ class TokenService:
         institution_id: str,
         username: str = "user_good",
         password: str = "pass_good",  # noqa: S107 - Plaid's documented sandbox password
+        *,
+        request_id: str | None = None,
     ) -> str:
         """A processor token for the first checking account of a new sandbox Item.
 
@@ -376,5 +440,16 @@ class TokenService:
             processor=client.processor,
             created_at=item.created_at,
         )
-        await self.store.create_item(NewItem(item, accounts, processor_token=record))
+        entries = [
+            audit.entry(
+                item.created_at, client.client_id, audit.ITEM_CREATE, request_id,
+                item_id=item.item_id, products=item.products, detail=institution_id,
+            ),
+            audit.entry(
+                item.created_at, client.client_id, audit.PROCESSOR_TOKEN_CREATE, request_id,
+                item_id=item.item_id, account_id=account.account_id,
+                token_hash=record.token_hash, processor=record.processor,
+            ),
+        ]  # fmt: skip
+        await self.store.create_item(NewItem(item, accounts, processor_token=record), entries)
         return token

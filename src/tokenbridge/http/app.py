@@ -17,6 +17,7 @@ import msgspec
 from tokenbridge.domain import errors
 from tokenbridge.domain.catalog import API_VERSIONS, DEFAULT_API_VERSION
 from tokenbridge.domain.randomness import RandomSource
+from tokenbridge.domain.ratelimits import rate_limiter
 from tokenbridge.domain.service import TokenService
 from tokenbridge.http import openapi
 from tokenbridge.http.errors import render, render_unexpected
@@ -47,12 +48,18 @@ class TokenBridgeApp:
         self.service: TokenService | None = None
         self._openapi: bytes | None = None
         if store is not None:
-            self.service = TokenService(store, self.random, settings.environment)
+            self.service = self._service(store)
+
+    def _service(self, store: Store) -> TokenService:
+        limiter = rate_limiter(
+            self.settings.rate_limits, store, self.settings.rate_limit_scale
+        )
+        return TokenService(store, self.random, self.settings.environment, rate_limiter=limiter)
 
     async def startup(self) -> None:
         if self.service is None:
             store = await open_store(self.settings.database_url)
-            self.service = TokenService(store, self.random, self.settings.environment)
+            self.service = self._service(store)
         if self.settings.client_id and self.settings.secret:
             await self.service.pin_client(self.settings.client_id, self.settings.secret, "sandbox")
 
@@ -134,7 +141,8 @@ class TokenBridgeApp:
         client_id, secret = _credentials(headers, data)
         request = convert(data, route.shape)
         client = await self.service.authenticate(client_id, secret)
-        response = await route.handler(Context(self.service, client, api_version), request)
+        context = Context(self.service, client, api_version, request_id)
+        response = await route.handler(context, request)
         response.request_id = request_id  # type: ignore[attr-defined]
         return 200, _encoder.encode(response)
 

@@ -24,6 +24,8 @@ class Context:
     service: TokenService
     client: models.Client
     api_version: str
+    # The id the response will carry; the service writes it into the audit log.
+    request_id: str | None = None
 
 
 Handler = Callable[[Context, Any], Awaitable[Struct]]
@@ -103,6 +105,7 @@ async def sandbox_public_token_create(
         options.override_username,
         options.override_password,
         options.webhook,
+        request_id=ctx.request_id,
     )
     return s.SandboxPublicTokenCreateResponse(public_token=token)
 
@@ -112,7 +115,7 @@ async def item_public_token_exchange(
     ctx: Context, req: s.ItemPublicTokenExchangeRequest
 ) -> s.ItemPublicTokenExchangeResponse:
     access_token, item_id = await ctx.service.item_public_token_exchange(
-        ctx.client, req.public_token
+        ctx.client, req.public_token, request_id=ctx.request_id
     )
     return s.ItemPublicTokenExchangeResponse(access_token=access_token, item_id=item_id)
 
@@ -139,7 +142,7 @@ async def accounts_get(ctx: Context, req: s.AccountsGetRequest) -> s.AccountsGet
 
 @operation("/item/remove", s.ItemRemoveRequest)
 async def item_remove(ctx: Context, req: s.ItemRemoveRequest) -> s.ItemRemoveResponse:
-    await ctx.service.item_remove(ctx.client, req.access_token)
+    await ctx.service.item_remove(ctx.client, req.access_token, request_id=ctx.request_id)
     # https://plaid.com/docs/api/versioning/: `removed` exists up to 2019-05-29 only.
     return s.ItemRemoveResponse(removed=True if ctx.api_version <= "2019-05-29" else UNSET)
 
@@ -149,7 +152,7 @@ async def processor_token_create(
     ctx: Context, req: s.ProcessorTokenCreateRequest
 ) -> s.ProcessorTokenCreateResponse:
     token = await ctx.service.processor_token_create(
-        ctx.client, req.access_token, req.account_id, req.processor
+        ctx.client, req.access_token, req.account_id, req.processor, request_id=ctx.request_id
     )
     return s.ProcessorTokenCreateResponse(processor_token=token)
 
@@ -158,7 +161,9 @@ async def processor_token_create(
 async def processor_token_permissions_set(
     ctx: Context, req: s.ProcessorTokenPermissionsSetRequest
 ) -> s.ProcessorTokenPermissionsSetResponse:
-    await ctx.service.processor_token_permissions_set(ctx.client, req.processor_token, req.products)
+    await ctx.service.processor_token_permissions_set(
+        ctx.client, req.processor_token, req.products, request_id=ctx.request_id
+    )
     return s.ProcessorTokenPermissionsSetResponse()
 
 
@@ -177,7 +182,7 @@ async def processor_stripe_bank_account_token_create(
     ctx: Context, req: s.ProcessorStripeBankAccountTokenCreateRequest
 ) -> s.ProcessorStripeBankAccountTokenCreateResponse:
     token = await ctx.service.processor_stripe_bank_account_token_create(
-        ctx.client, req.access_token, req.account_id
+        ctx.client, req.access_token, req.account_id, request_id=ctx.request_id
     )
     return s.ProcessorStripeBankAccountTokenCreateResponse(stripe_bank_account_token=token)
 
@@ -188,6 +193,10 @@ async def sandbox_processor_token_create(
 ) -> s.SandboxProcessorTokenCreateResponse:
     options = req.options or s.SandboxProcessorTokenCreateRequestOptions()
     token = await ctx.service.sandbox_processor_token_create(
-        ctx.client, req.institution_id, options.override_username, options.override_password
+        ctx.client,
+        req.institution_id,
+        options.override_username,
+        options.override_password,
+        request_id=ctx.request_id,
     )
     return s.SandboxProcessorTokenCreateResponse(processor_token=token)

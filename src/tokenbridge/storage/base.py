@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
+from tokenbridge.domain.audit import AuditEntry
 from tokenbridge.domain.models import (
     Account,
     BankAccountToken,
@@ -31,10 +32,14 @@ class Store(Protocol):
     async def close(self) -> None:
         """Release connections. The store is unusable afterwards."""
 
-    async def create_client(self, client: Client) -> bool:
-        """Insert a client. Returns False (and changes nothing) if the client_id exists."""
+    async def create_client(self, client: Client, audit: Sequence[AuditEntry] = ()) -> bool:
+        """Insert a client. Returns False (and changes nothing) if the client_id exists.
 
-    async def put_client(self, client: Client) -> None:
+        Every write method takes `audit`: entries written in the same transaction as the
+        change, and only if the change is made.
+        """
+
+    async def put_client(self, client: Client, audit: Sequence[AuditEntry] = ()) -> None:
         """Insert a client, or replace the secret and name of the existing one."""
 
     async def get_client(self, client_id: str) -> Client | None:
@@ -43,7 +48,7 @@ class Store(Protocol):
     async def list_clients(self) -> list[Client]:
         """Every client, oldest first."""
 
-    async def create_item(self, new: NewItem) -> None:
+    async def create_item(self, new: NewItem, audit: Sequence[AuditEntry] = ()) -> None:
         """Write an Item with its accounts and any first tokens, all in one transaction."""
 
     async def get_item(self, item_id: str) -> Item | None:
@@ -55,36 +60,67 @@ class Store(Protocol):
     async def get_account(self, account_id: str) -> Account | None:
         """The account with this id, whatever its Item's state, or None."""
 
-    async def remove_item(self, item_id: str, removed_at: float) -> bool:
+    async def remove_item(
+        self, item_id: str, removed_at: float, audit: Sequence[AuditEntry] = ()
+    ) -> bool:
         """Mark the Item removed. From then on no token of it is returned by any lookup.
 
         Returns False if it was already removed or never existed.
         """
 
     async def exchange_public_token(
-        self, token_hash: str, client_id: str, now: float, access_token_hash: str
+        self,
+        token_hash: str,
+        client_id: str,
+        now: float,
+        access_token_hash: str,
+        audit: Sequence[AuditEntry] = (),
     ) -> str | None:
         """Consume a public token and store an access token for its Item, atomically, once.
 
         The public token must belong to `client_id`, be unexpired at `now`, unused, and its
         Item not removed. Returns the item_id, or None (writing nothing) otherwise: of any
-        number of concurrent exchanges of one token, exactly one gets the item_id.
+        number of concurrent exchanges of one token, exactly one gets the item_id. The
+        audit entries get the item_id filled in, as it is known only here.
         """
 
     async def get_item_by_access_token(self, token_hash: str) -> Item | None:
         """The Item of this access token, or None if the token is unknown or the Item removed."""
 
-    async def create_processor_token(self, token: ProcessorToken) -> None:
+    async def create_processor_token(
+        self, token: ProcessorToken, audit: Sequence[AuditEntry] = ()
+    ) -> None:
         """Insert a processor token with its permissions."""
 
     async def get_processor_token(self, token_hash: str) -> ProcessorToken | None:
         """The processor token, or None if unknown or its Item is removed."""
 
-    async def set_processor_token_products(self, token_hash: str, products: Sequence[str]) -> bool:
+    async def set_processor_token_products(
+        self, token_hash: str, products: Sequence[str], audit: Sequence[AuditEntry] = ()
+    ) -> bool:
         """Replace the token's permission list in one write. False if the token is gone."""
 
-    async def create_bank_account_token(self, token: BankAccountToken) -> None:
+    async def create_bank_account_token(
+        self, token: BankAccountToken, audit: Sequence[AuditEntry] = ()
+    ) -> None:
         """Insert a Stripe bank account token."""
 
     async def get_bank_account_token(self, token_hash: str) -> BankAccountToken | None:
         """The bank account token, or None if unknown or its Item is removed."""
+
+    # Audit log and rate-limit counters ---------------------------------------------------
+
+    async def add_audit(self, audit: Sequence[AuditEntry]) -> None:
+        """Write audit entries on their own, for a change made by no other Store method."""
+
+    async def list_audit(self, item_id: str | None = None) -> list[AuditEntry]:
+        """Audit entries, oldest first; only those about one Item if `item_id` is given."""
+
+    async def increment_rate_counters(
+        self, scopes: Sequence[str], window_start: int, prune_before: int | None = None
+    ) -> list[int]:
+        """Add one to the counter of each scope in the window, atomically; the new counts.
+
+        Every server over the database counts in the same rows. With `prune_before`, the
+        counters of older windows are deleted in the same transaction.
+        """

@@ -7,6 +7,7 @@ atomic operation of the `Store` interface.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
@@ -14,6 +15,7 @@ from contextlib import AbstractAsyncContextManager
 from importlib import resources
 from typing import Any, Protocol
 
+from tokenbridge.domain.audit import AuditEntry
 from tokenbridge.domain.models import (
     Account,
     Balances,
@@ -80,6 +82,28 @@ def _processor_token(row: Row) -> ProcessorToken:
     )
 
 
+_AUDIT = (
+    "SELECT at, actor, action, request_id, item_id, account_id, token_id, processor, products,"
+    " detail FROM audit_log"
+)
+
+
+async def _insert_audit(tx: Transaction, audit: Sequence[AuditEntry]) -> None:
+    """Write audit entries inside the transaction of the change they record."""
+    for seq, e in enumerate(audit):
+        await tx.execute(
+            "INSERT INTO audit_log (at, seq, actor, action, request_id, item_id, account_id,"
+            " token_id, processor, products, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [e.at, seq, e.actor, e.action, e.request_id, e.item_id, e.account_id, e.token_id,
+             e.processor, json.dumps(list(e.products)), e.detail],
+        )  # fmt: skip
+
+
+def _audit_entry(row: Row) -> AuditEntry:
+    return AuditEntry(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7],
+                      tuple(json.loads(row[8])), row[9])  # fmt: skip
+
+
 class SqlStore(ABC):
     """The `Store` operations over a backend's connection handling."""
 
@@ -95,31 +119,33 @@ class SqlStore(ABC):
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         """All rows of a read outside any explicit transaction."""
 
-    async def create_client(self, client: Client) -> bool:
+    async def create_client(self, client: Client, audit: Sequence[AuditEntry] = ()) -> bool:
         async with self.transaction() as tx:
-            if await tx.fetchone("SELECT 1 FROM clients WHERE client_id = ?", [client.client_id]):
+            # One statement, so that two servers creating the same client_id cannot both
+            # pass a check and then collide on the primary key.
+            if not await tx.execute(
+                "INSERT INTO clients (client_id, name, secret_hash, processor, created_at)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (client_id) DO NOTHING",
+                [client.client_id, client.name, client.secret_hash, client.processor,
+                 client.created_at],
+            ):  # fmt: skip
                 return False
+            await _insert_audit(tx, audit)
+        return True
+
+    async def put_client(self, client: Client, audit: Sequence[AuditEntry] = ()) -> None:
+        async with self.transaction() as tx:
+            # An upsert, not UPDATE-then-INSERT: servers that start at once all pin the
+            # same client, and on PostgreSQL two of them could otherwise both insert.
             await tx.execute(
                 "INSERT INTO clients (client_id, name, secret_hash, processor, created_at)"
-                " VALUES (?, ?, ?, ?, ?)",
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (client_id) DO UPDATE SET"
+                " name = excluded.name, secret_hash = excluded.secret_hash,"
+                " processor = excluded.processor",
                 [client.client_id, client.name, client.secret_hash, client.processor,
                  client.created_at],
             )  # fmt: skip
-        return True
-
-    async def put_client(self, client: Client) -> None:
-        async with self.transaction() as tx:
-            changed = await tx.execute(
-                "UPDATE clients SET name = ?, secret_hash = ?, processor = ? WHERE client_id = ?",
-                [client.name, client.secret_hash, client.processor, client.client_id],
-            )
-            if not changed:
-                await tx.execute(
-                    "INSERT INTO clients (client_id, name, secret_hash, processor, created_at)"
-                    " VALUES (?, ?, ?, ?, ?)",
-                    [client.client_id, client.name, client.secret_hash, client.processor,
-                     client.created_at],
-                )  # fmt: skip
+            await _insert_audit(tx, audit)
 
     async def get_client(self, client_id: str) -> Client | None:
         row = await self.fetchone(_CLIENT + " WHERE client_id = ?", [client_id])
@@ -128,7 +154,7 @@ class SqlStore(ABC):
     async def list_clients(self) -> list[Client]:
         return [Client(*row) for row in await self.fetchall(_CLIENT + " ORDER BY created_at")]
 
-    async def create_item(self, new: NewItem) -> None:
+    async def create_item(self, new: NewItem, audit: Sequence[AuditEntry] = ()) -> None:
         item = new.item
         async with self.transaction() as tx:
             await tx.execute(
@@ -164,6 +190,7 @@ class SqlStore(ABC):
                 )
             if new.processor_token:
                 await self._insert_processor_token(tx, new.processor_token)
+            await _insert_audit(tx, audit)
 
     async def get_item(self, item_id: str) -> Item | None:
         row = await self.fetchone(_ITEM + " WHERE item_id = ?", [item_id])
@@ -177,16 +204,25 @@ class SqlStore(ABC):
         row = await self.fetchone(_ACCOUNT + " WHERE account_id = ?", [account_id])
         return _account(row) if row else None
 
-    async def remove_item(self, item_id: str, removed_at: float) -> bool:
+    async def remove_item(
+        self, item_id: str, removed_at: float, audit: Sequence[AuditEntry] = ()
+    ) -> bool:
         async with self.transaction() as tx:
             changed = await tx.execute(
                 "UPDATE items SET removed_at = ? WHERE item_id = ? AND removed_at IS NULL",
                 [removed_at, item_id],
             )
+            if changed:
+                await _insert_audit(tx, audit)
         return changed > 0
 
     async def exchange_public_token(
-        self, token_hash: str, client_id: str, now: float, access_token_hash: str
+        self,
+        token_hash: str,
+        client_id: str,
+        now: float,
+        access_token_hash: str,
+        audit: Sequence[AuditEntry] = (),
     ) -> str | None:
         async with self.transaction() as tx:
             # The conditional UPDATE is the single-use guarantee: of two racing exchanges,
@@ -206,6 +242,9 @@ class SqlStore(ABC):
                 " VALUES (?, ?, ?, ?)",
                 [access_token_hash, item_id, client_id, now],
             )
+            await _insert_audit(
+                tx, [e if e.item_id else dataclasses.replace(e, item_id=item_id) for e in audit]
+            )
         return item_id
 
     async def get_item_by_access_token(self, token_hash: str) -> Item | None:
@@ -217,9 +256,12 @@ class SqlStore(ABC):
         )
         return _item(row) if row else None
 
-    async def create_processor_token(self, token: ProcessorToken) -> None:
+    async def create_processor_token(
+        self, token: ProcessorToken, audit: Sequence[AuditEntry] = ()
+    ) -> None:
         async with self.transaction() as tx:
             await self._insert_processor_token(tx, token)
+            await _insert_audit(tx, audit)
 
     async def _insert_processor_token(self, tx: Transaction, token: ProcessorToken) -> None:
         await tx.execute(
@@ -233,15 +275,21 @@ class SqlStore(ABC):
         row = await self.fetchone(_PROCESSOR_TOKEN_SELECT, [token_hash])
         return _processor_token(row) if row else None
 
-    async def set_processor_token_products(self, token_hash: str, products: Sequence[str]) -> bool:
+    async def set_processor_token_products(
+        self, token_hash: str, products: Sequence[str], audit: Sequence[AuditEntry] = ()
+    ) -> bool:
         async with self.transaction() as tx:
             changed = await tx.execute(
                 "UPDATE processor_tokens SET products = ? WHERE token_hash = ?",
                 [json.dumps(list(products)), token_hash],
             )
+            if changed:
+                await _insert_audit(tx, audit)
         return changed > 0
 
-    async def create_bank_account_token(self, token: BankAccountToken) -> None:
+    async def create_bank_account_token(
+        self, token: BankAccountToken, audit: Sequence[AuditEntry] = ()
+    ) -> None:
         async with self.transaction() as tx:
             await tx.execute(
                 "INSERT INTO bank_account_tokens (token_hash, item_id, account_id, client_id,"
@@ -249,6 +297,7 @@ class SqlStore(ABC):
                 [token.token_hash, token.item_id, token.account_id, token.client_id,
                  token.created_at],
             )  # fmt: skip
+            await _insert_audit(tx, audit)
 
     async def get_bank_account_token(self, token_hash: str) -> BankAccountToken | None:
         row = await self.fetchone(
@@ -258,3 +307,39 @@ class SqlStore(ABC):
             [token_hash],
         )
         return BankAccountToken(*row) if row else None
+
+    async def add_audit(self, audit: Sequence[AuditEntry]) -> None:
+        async with self.transaction() as tx:
+            await _insert_audit(tx, audit)
+
+    async def list_audit(self, item_id: str | None = None) -> list[AuditEntry]:
+        # Entries of one request share `at`; `seq` keeps their order within it.
+        order = " ORDER BY at, request_id, seq"
+        if item_id is None:
+            rows = await self.fetchall(_AUDIT + order)
+        else:
+            rows = await self.fetchall(_AUDIT + " WHERE item_id = ?" + order, [item_id])
+        return [_audit_entry(r) for r in rows]
+
+    async def increment_rate_counters(
+        self, scopes: Sequence[str], window_start: int, prune_before: int | None = None
+    ) -> list[int]:
+        counts = []
+        async with self.transaction() as tx:
+            if prune_before is not None:
+                await tx.execute(
+                    "DELETE FROM rate_limit_counters WHERE window_start < ?", [prune_before]
+                )
+            for scope in scopes:
+                # One statement increments and reads the count, so two servers racing on
+                # one counter each see a different count (SQLite >= 3.35, PostgreSQL).
+                row = await tx.fetchone(
+                    "INSERT INTO rate_limit_counters (scope, window_start, hits) VALUES (?, ?, 1)"
+                    " ON CONFLICT (scope, window_start)"
+                    " DO UPDATE SET hits = rate_limit_counters.hits + 1 RETURNING hits",
+                    [scope, window_start],
+                )
+                assert row is not None, "an UPSERT with RETURNING returns its row"
+                counts.append(int(row[0]))
+        return counts
+
