@@ -141,6 +141,22 @@ class NoAuthAccounts(ItemError):
     default_message = "no valid checking or savings accounts found to retrieve routing numbers"
 
 
+class NoLiabilityAccounts(ItemError):
+    error_code = "NO_LIABILITY_ACCOUNTS"
+    default_message = (
+        "There are no valid liability account(s) associated with this Item. See "
+        "https://plaid.com/docs/api/#item-errors for more information."
+    )
+
+
+class NoInvestmentAccounts(ItemError):
+    error_code = "NO_INVESTMENT_ACCOUNTS"
+    default_message = (
+        "There are no valid investment account(s) associated with this Item. See "
+        "https://plaid.com/docs/api/#item-errors for more information."
+    )
+
+
 # API_ERROR: https://plaid.com/docs/errors/api/
 
 

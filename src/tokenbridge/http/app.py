@@ -14,6 +14,7 @@ from typing import Any
 
 import msgspec
 
+import tokenbridge.http.partner  # noqa: F401 - registers the partner routes
 from tokenbridge.domain import errors
 from tokenbridge.domain.catalog import API_VERSIONS, DEFAULT_API_VERSION
 from tokenbridge.domain.randomness import RandomSource

@@ -8,7 +8,7 @@ permissions.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from tokenbridge.domain.audit import AuditEntry
 from tokenbridge.domain.models import (
@@ -124,3 +124,25 @@ class Store(Protocol):
         Every server over the database counts in the same rows. With `prune_before`, the
         counters of older windows are deleted in the same transaction.
         """
+
+    # Partner side ------------------------------------------------------------------------
+
+    async def set_processor_token_webhook(self, token_hash: str, webhook: str | None) -> bool:
+        """Set (or with None, remove) the token's webhook URL. False if the token is gone."""
+
+    async def add_signal_record(
+        self,
+        item_id: str,
+        account_id: str,
+        kind: str,
+        client_transaction_id: str | None,
+        data: dict[str, Any],
+        created_at: float,
+    ) -> None:
+        """Record a Signal call of `kind` (evaluate, decision, return, prepare) for an account."""
+
+    async def list_signal_records(
+        self, item_id: str, kind: str | None = None
+    ) -> list[tuple[str, str, str | None, dict[str, Any], float]]:
+        """The Item's Signal records, oldest first, as (account_id, kind,
+        client_transaction_id, data, created_at); only those of `kind` if it is given."""

@@ -343,3 +343,41 @@ class SqlStore(ABC):
                 counts.append(int(row[0]))
         return counts
 
+    async def set_processor_token_webhook(self, token_hash: str, webhook: str | None) -> bool:
+        async with self.transaction() as tx:
+            changed = await tx.execute(
+                "UPDATE processor_tokens SET webhook = ? WHERE token_hash = ?",
+                [webhook, token_hash],
+            )
+        return changed > 0
+
+    async def add_signal_record(
+        self,
+        item_id: str,
+        account_id: str,
+        kind: str,
+        client_transaction_id: str | None,
+        data: dict[str, Any],
+        created_at: float,
+    ) -> None:
+        async with self.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO signal_records (item_id, account_id, kind, client_transaction_id,"
+                " data, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                [item_id, account_id, kind, client_transaction_id, json.dumps(data),
+                 created_at],
+            )  # fmt: skip
+
+    async def list_signal_records(
+        self, item_id: str, kind: str | None = None
+    ) -> list[tuple[str, str, str | None, dict[str, Any], float]]:
+        sql = (
+            "SELECT account_id, kind, client_transaction_id, data, created_at"
+            " FROM signal_records WHERE item_id = ?"
+        )
+        params: list[Any] = [item_id]
+        if kind is not None:
+            sql += " AND kind = ?"
+            params.append(kind)
+        rows = await self.fetchall(sql + " ORDER BY created_at", params)
+        return [(r[0], r[1], r[2], json.loads(r[3]), r[4]) for r in rows]
