@@ -1,0 +1,503 @@
+"""Transactions on both sides, through the in-process app: get, sync, refresh, recurring."""
+
+from __future__ import annotations
+
+import base64
+from datetime import date
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.api.conftest import Api, link_item
+from tests.api.test_core_flow import assert_error
+from tokenbridge.domain.randomness import hash_token
+from tokenbridge.domain.transactions import TransactionsService
+from tokenbridge.http import transactions as http_transactions
+
+ALL_TIME = {"start_date": "2000-01-01", "end_date": "2100-01-01"}
+
+
+class Partner:
+    """A processor partner's credentials, sent in the headers of its calls."""
+
+    def __init__(self, api: Api, processor: str) -> None:
+        assert api.app.service is not None
+        client, secret = api.loop.run_until_complete(
+            api.app.service.create_client(processor, processor=processor)
+        )
+        self.api = api
+        self.headers = {"PLAID-CLIENT-ID": client.client_id, "PLAID-SECRET": secret}
+
+    def post(self, path: str, body: dict[str, Any]) -> httpx.Response:
+        return self.api.post(path, body, headers=self.headers)
+
+    def ok(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        response = self.post(path, body)
+        assert response.status_code == 200, response.text
+        data: dict[str, Any] = response.json()
+        return data
+
+
+@pytest.fixture
+def dwolla(api: Api) -> Partner:
+    return Partner(api, "dwolla")
+
+
+@pytest.fixture
+def sent(api: Api) -> list[tuple[str, dict[str, Any]]]:
+    """Webhooks the transactions service would deliver, recorded instead of posted."""
+    deliveries: list[tuple[str, dict[str, Any]]] = []
+    service = api.app.service
+    assert service is not None
+    http_transactions._SERVICES[service] = TransactionsService(
+        service, lambda url, payload: deliveries.append((url, payload))
+    )
+    return deliveries
+
+
+def account_of(item: dict[str, Any], mask: str) -> str:
+    account_id: str = next(a["account_id"] for a in item["accounts"] if a["mask"] == mask)
+    return account_id
+
+
+def token_for(api: Api, item: dict[str, Any], mask: str = "0000", processor: str = "dwolla"
+              ) -> str:  # fmt: skip
+    body = {"access_token": item["access_token"], "account_id": account_of(item, mask),
+            "processor": processor}  # fmt: skip
+    token: str = api.ok("/processor/token/create", body)["processor_token"]
+    return token
+
+
+def walk_sync(partner: Partner | Api, body: dict[str, Any], path: str, cursor: str = ""
+              ) -> tuple[list[dict[str, Any]], str]:  # fmt: skip
+    """Every page of one update: the pages and the final cursor."""
+    pages = []
+    while True:
+        page = partner.ok(path, {**body, "cursor": cursor})
+        pages.append(page)
+        cursor = page["next_cursor"]
+        if not page["has_more"]:
+            return pages, cursor
+
+
+# /transactions/get and /processor/transactions/get ------------------------------------
+
+
+def test_both_sides_read_the_same_transactions(api: Api, dwolla: Partner) -> None:
+    item = link_item(api)
+    token = token_for(api, item)
+    checking = account_of(item, "0000")
+    developer = api.ok("/transactions/get", {
+        "access_token": item["access_token"], **ALL_TIME,
+        "options": {"account_ids": [checking], "count": 500},
+    })  # fmt: skip
+    partner = dwolla.ok("/processor/transactions/get", {
+        "processor_token": token, **ALL_TIME, "options": {"count": 500},
+    })  # fmt: skip
+    assert partner["account"]["account_id"] == checking
+    assert "item" not in partner and "accounts" not in partner
+    assert developer["total_transactions"] == partner["total_transactions"] >= 90
+    assert developer["transactions"] == partner["transactions"]
+    assert {t["account_id"] for t in partner["transactions"]} == {checking}
+
+
+def test_get_covers_ninety_days_newest_first(api: Api) -> None:
+    item = link_item(api)
+    body = {"access_token": item["access_token"], **ALL_TIME, "options": {"count": 500}}
+    got = api.ok("/transactions/get", body)
+    dates = [t["date"] for t in got["transactions"]]
+    assert dates == sorted(dates, reverse=True)
+    created = api.ok("/item/get", {"access_token": item["access_token"]})["item"]["created_at"]
+    assert dates[0] == created[:10]
+    # 90 days back from the creation date, at the least (last page holds the oldest).
+    last = api.ok("/transactions/get", {**body, "options": {
+        "count": 1, "offset": got["total_transactions"] - 1}})["transactions"][0]  # fmt: skip
+    assert (date.fromisoformat(dates[0]) - date.fromisoformat(last["date"])).days >= 90
+    by_account = {t["account_id"] for t in got["transactions"]}
+    kinds = {a["account_id"]: a["type"] for a in item["accounts"]}
+    assert {kinds[a] for a in by_account} <= {"depository", "credit"}
+    assert any(t["pending"] for t in got["transactions"])
+    t = got["transactions"][0]
+    assert t["personal_finance_category"]["primary"]
+    assert t["payment_channel"] in ("online", "in store", "other")
+    assert t["original_description"] is None
+
+
+def test_get_pages_with_count_and_offset(api: Api) -> None:
+    item = link_item(api)
+    body = {"access_token": item["access_token"], **ALL_TIME}
+    everything = api.ok("/transactions/get", {**body, "options": {"count": 500}})
+    assert len(api.ok("/transactions/get", body)["transactions"]) == 100  # default count
+    paged = []
+    for offset in range(0, everything["total_transactions"], 150):
+        page = api.ok("/transactions/get", {**body, "options": {"count": 150, "offset": offset}})
+        assert page["total_transactions"] == everything["total_transactions"]
+        paged.extend(t["transaction_id"] for t in page["transactions"])
+    assert len(paged) == len(set(paged)) == everything["total_transactions"]
+
+
+def test_get_filters_by_date_and_accounts(api: Api) -> None:
+    item = link_item(api)
+    checking, card = account_of(item, "0000"), account_of(item, "3333")
+    everything = api.ok("/transactions/get", {
+        "access_token": item["access_token"], **ALL_TIME,
+        "options": {"account_ids": [checking, card], "count": 500},
+    })  # fmt: skip
+    assert {a["account_id"] for a in everything["accounts"]} == {checking, card}
+    some_day = everything["transactions"][20]["date"]
+    one_day = api.ok("/transactions/get", {
+        "access_token": item["access_token"], "start_date": some_day, "end_date": some_day,
+        "options": {"account_ids": [checking, card]},
+    })  # fmt: skip
+    expected = [t for t in everything["transactions"] if t["date"] == some_day]
+    assert one_day["transactions"] == expected
+    assert one_day["total_transactions"] == len(expected) >= 1
+
+
+def test_original_description_only_when_asked(api: Api) -> None:
+    item = link_item(api)
+    got = api.ok(
+        "/transactions/get",
+        {
+            "access_token": item["access_token"],
+            **ALL_TIME,
+            "options": {"include_original_description": True},
+        },
+    )
+    assert all(t["original_description"] == t["name"].upper() for t in got["transactions"])
+
+
+@pytest.mark.parametrize(
+    ("options", "dates", "word"),
+    [
+        ({}, {"start_date": "2024-13-01", "end_date": "2024-12-31"}, "start_date"),
+        ({}, {"start_date": "2024-01-01", "end_date": "yesterday"}, "end_date"),
+        ({}, {"start_date": "2024-02-01", "end_date": "2024-01-31"}, "start_date"),
+        ({"count": 0}, ALL_TIME, "count"),
+        ({"count": 501}, ALL_TIME, "count"),
+        ({"offset": -1}, ALL_TIME, "offset"),
+    ],
+)
+def test_get_rejects_bad_ranges(
+    api: Api, dwolla: Partner, options: dict[str, Any], dates: dict[str, str], word: str
+) -> None:
+    item = link_item(api)
+    token = token_for(api, item)
+    body = assert_error(api.post("/transactions/get", {
+        "access_token": item["access_token"], **dates, "options": options}),
+        400, "INVALID_REQUEST", "INVALID_FIELD")  # fmt: skip
+    assert word in body["error_message"]
+    body = assert_error(dwolla.post("/processor/transactions/get", {
+        "processor_token": token, **dates, "options": options}),
+        400, "INVALID_REQUEST", "INVALID_FIELD")  # fmt: skip
+    assert word in body["error_message"]
+
+
+def test_get_with_an_unknown_account_id(api: Api) -> None:
+    item = link_item(api)
+    body = assert_error(api.post("/transactions/get", {
+        "access_token": item["access_token"], **ALL_TIME,
+        "options": {"account_ids": ["nope"]}}),
+        400, "INVALID_INPUT", "INVALID_ACCOUNT_ID")  # fmt: skip
+    assert body["error_message"] == "failed to find requested account ID for requested item"
+
+
+def test_investment_account_is_not_supported(api: Api, dwolla: Partner) -> None:
+    item = link_item(api)
+    token = token_for(api, item, mask="5555")
+    body = assert_error(
+        dwolla.post("/processor/transactions/get", {"processor_token": token, **ALL_TIME}),
+        400,
+        "ITEM_ERROR",
+        "PRODUCTS_NOT_SUPPORTED",
+    )
+    assert "investment" in body["error_message"]
+
+
+def test_loan_account_has_no_transactions(api: Api, dwolla: Partner) -> None:
+    item = link_item(api)
+    token = token_for(api, item, mask="7777")
+    got = dwolla.ok("/processor/transactions/get", {"processor_token": token, **ALL_TIME})
+    assert (got["transactions"], got["total_transactions"]) == ([], 0)
+
+
+# /transactions/sync -------------------------------------------------------------------
+
+
+def test_sync_pages_deliver_every_transaction_once(api: Api, dwolla: Partner) -> None:
+    item = link_item(api)
+    token = token_for(api, item, mask="3333")
+    pages, _ = walk_sync(dwolla, {"processor_token": token, "count": 7},
+                         "/processor/transactions/sync")  # fmt: skip
+    assert len(pages) > 3
+    assert all(p["has_more"] for p in pages[:-1]) and not pages[-1]["has_more"]
+    assert all(len(p["added"]) == 7 for p in pages[:-1])
+    assert all(p["transactions_update_status"] == "HISTORICAL_UPDATE_COMPLETE" for p in pages)
+    assert all(p["account"]["mask"] == "3333" for p in pages)
+    added = [t for p in pages for t in p["added"]]
+    ids = [t["transaction_id"] for t in added]
+    assert len(ids) == len(set(ids))
+    got = dwolla.ok(
+        "/processor/transactions/get",
+        {"processor_token": token, **ALL_TIME, "options": {"count": 500}},
+    )
+    assert sorted(ids) == sorted(t["transaction_id"] for t in got["transactions"])
+    assert {t["transaction_id"]: t for t in added} == {
+        t["transaction_id"]: t for t in got["transactions"]
+    }
+
+
+def test_developer_sync_matches_get(api: Api) -> None:
+    item = link_item(api)
+    pages, cursor = walk_sync(api, {"access_token": item["access_token"], "count": 500},
+                              "/transactions/sync")  # fmt: skip
+    assert len(pages[0]["accounts"]) == 12
+    ids = sorted(t["transaction_id"] for p in pages for t in p["added"])
+    got = api.ok(
+        "/transactions/get",
+        {"access_token": item["access_token"], **ALL_TIME, "options": {"count": 500}},
+    )
+    assert ids == sorted(t["transaction_id"] for t in got["transactions"])
+    # Caught up: the same cursor comes back with nothing in it.
+    again = api.ok("/transactions/sync", {"access_token": item["access_token"], "cursor": cursor})
+    assert (again["added"], again["modified"], again["removed"]) == ([], [], [])
+    assert (again["next_cursor"], again["has_more"]) == (cursor, False)
+
+
+def test_refresh_yields_posted_new_and_modified(api: Api, dwolla: Partner) -> None:
+    item = link_item(api)
+    token = token_for(api, item)
+    body = {"processor_token": token}
+    _, cursor = walk_sync(dwolla, body, "/processor/transactions/sync")
+    _, dev_cursor = walk_sync(api, {"access_token": item["access_token"]}, "/transactions/sync")
+    before = {t["transaction_id"]: t for t in dwolla.ok("/processor/transactions/get", {
+        **body, **ALL_TIME, "options": {"count": 500}})["transactions"]}  # fmt: skip
+    assert dwolla.ok("/processor/transactions/refresh", body).keys() == {"request_id"}
+    change = dwolla.ok("/processor/transactions/sync", {**body, "cursor": cursor})
+    assert not change["has_more"]
+    removed = {r["transaction_id"] for r in change["removed"]}
+    assert len(removed) == 1
+    pending = before[removed.pop()]
+    assert pending["pending"]
+    posted = [t for t in change["added"] if t["pending_transaction_id"]]
+    assert len(posted) == 1
+    assert posted[0]["pending_transaction_id"] == pending["transaction_id"]
+    assert not posted[0]["pending"] and posted[0]["amount"] == pending["amount"]
+    new = [t for t in change["added"] if not t["pending_transaction_id"]]
+    assert len(new) == 1 and new[0]["pending"]
+    assert len(change["modified"]) == 1
+    old = before[change["modified"][0]["transaction_id"]]
+    assert change["modified"][0]["amount"] != old["amount"]
+    assert change["modified"][0]["name"] != old["name"]
+    # The developer sees the same change of this account in the Item-wide sync.
+    dev = api.ok(
+        "/transactions/sync",
+        {"access_token": item["access_token"], "cursor": dev_cursor, "count": 500},
+    )
+    mine = account_of(item, "0000")
+    assert [t for t in dev["added"] if t["account_id"] == mine] == change["added"]
+    assert [t for t in dev["modified"] if t["account_id"] == mine] == change["modified"]
+    # Deterministic: the change is the same when read again from the same cursor.
+    assert dwolla.ok("/processor/transactions/sync", {**body, "cursor": cursor}) | {
+        "request_id": ""} == change | {"request_id": ""}  # fmt: skip
+
+
+def test_refresh_while_paging_keeps_the_update_consistent(api: Api, dwolla: Partner) -> None:
+    item = link_item(api)
+    token = token_for(api, item)
+    first = dwolla.ok("/processor/transactions/sync", {"processor_token": token, "count": 10})
+    dwolla.ok("/processor/transactions/refresh", {"processor_token": token})
+    # The rest of the first update still pages over the state it started from ...
+    pages, cursor = walk_sync(dwolla, {"processor_token": token, "count": 10},
+                              "/processor/transactions/sync", first["next_cursor"])  # fmt: skip
+    assert all(not p["modified"] and not p["removed"] for p in pages)
+    # ... and the refresh comes as the next update.
+    nxt = dwolla.ok("/processor/transactions/sync", {"processor_token": token, "cursor": cursor})
+    assert len(nxt["removed"]) == 1 and len(nxt["added"]) == 2
+
+
+def test_refresh_sends_webhooks(api: Api, dwolla: Partner,
+                                sent: list[tuple[str, dict[str, Any]]]) -> None:  # fmt: skip
+    public = api.ok("/sandbox/public_token/create", {
+        "institution_id": "ins_109508", "initial_products": ["transactions"],
+        "options": {"webhook": "http://127.0.0.1:9/item"}})  # fmt: skip
+    access = api.ok("/item/public_token/exchange", {"public_token": public["public_token"]})
+    accounts = api.ok("/accounts/get", {"access_token": access["access_token"]})["accounts"]
+    item = {**access, "accounts": accounts}
+    token = token_for(api, item)
+    assert api.app.service is not None
+    loop = api.loop
+    loop.run_until_complete(api.app.service.store.set_processor_token_webhook(
+        hash_token(token), "http://127.0.0.1:9/partner"))  # fmt: skip
+    dwolla.ok("/processor/transactions/refresh", {"processor_token": token})
+    codes = {url: p["webhook_code"] for url, p in sent}
+    # Nobody has called sync yet: DEFAULT_UPDATE, as for /transactions/get users.
+    assert codes == {"http://127.0.0.1:9/partner": "DEFAULT_UPDATE",
+                     "http://127.0.0.1:9/item": "DEFAULT_UPDATE"}  # fmt: skip
+    partner = dict(sent)["http://127.0.0.1:9/partner"]
+    assert partner["account_id"] == account_of(item, "0000")
+    assert partner["new_transactions"] == 2
+    assert dict(sent)["http://127.0.0.1:9/item"]["item_id"] == item["item_id"]
+    sent.clear()
+    dwolla.ok("/processor/transactions/sync", {"processor_token": token})
+    dwolla.ok("/processor/transactions/refresh", {"processor_token": token})
+    codes = {url: p["webhook_code"] for url, p in sent}
+    assert codes == {"http://127.0.0.1:9/partner": "SYNC_UPDATES_AVAILABLE",
+                     "http://127.0.0.1:9/item": "DEFAULT_UPDATE"}  # fmt: skip
+    assert dict(sent)["http://127.0.0.1:9/partner"]["historical_update_complete"] is True
+
+
+@pytest.mark.parametrize("cursor", ["garbage!", "djF8", "dj", "   "])
+def test_malformed_cursor_is_invalid_field(api: Api, dwolla: Partner, cursor: str) -> None:
+    item = link_item(api)
+    token = token_for(api, item)
+    body = assert_error(
+        dwolla.post("/processor/transactions/sync", {"processor_token": token, "cursor": cursor}),
+        400,
+        "INVALID_REQUEST",
+        "INVALID_FIELD",
+    )
+    assert "cursor" in body["error_message"]
+
+
+def test_foreign_cursor_is_invalid_field(api: Api, dwolla: Partner) -> None:
+    item = link_item(api)
+    checking, saving = token_for(api, item, "0000"), token_for(api, item, "1111")
+    other = link_item(api)
+    page = dwolla.ok("/processor/transactions/sync", {"processor_token": checking, "count": 5})
+    dev = api.ok("/transactions/sync", {"access_token": item["access_token"], "count": 5})
+    for call in (
+        lambda: dwolla.post("/processor/transactions/sync",
+                            {"processor_token": saving, "cursor": page["next_cursor"]}),
+        lambda: dwolla.post("/processor/transactions/sync",
+                            {"processor_token": checking, "cursor": dev["next_cursor"]}),
+        lambda: api.post("/transactions/sync",
+                         {"access_token": other["access_token"], "cursor": dev["next_cursor"]}),
+    ):  # fmt: skip
+        assert_error(call(), 400, "INVALID_REQUEST", "INVALID_FIELD")
+
+
+def test_forged_generation_is_invalid_field(api: Api, dwolla: Partner) -> None:
+    item = link_item(api)
+    token = token_for(api, item)
+    page = dwolla.ok("/processor/transactions/sync", {"processor_token": token, "count": 5})
+    raw = base64.urlsafe_b64decode(page["next_cursor"] + "==").decode().split("|")
+    raw[3] = "7"  # a refresh generation that has not happened
+    forged = base64.urlsafe_b64encode("|".join(raw).encode()).decode().rstrip("=")
+    assert_error(dwolla.post("/processor/transactions/sync",
+                             {"processor_token": token, "cursor": forged}),
+                 400, "INVALID_REQUEST", "INVALID_FIELD")  # fmt: skip
+
+
+def test_sync_count_bounds(api: Api) -> None:
+    item = link_item(api)
+    for count in (0, 501):
+        body = assert_error(api.post("/transactions/sync", {
+            "access_token": item["access_token"], "count": count}),
+            400, "INVALID_REQUEST", "INVALID_FIELD")  # fmt: skip
+        assert "count" in body["error_message"]
+
+
+def test_sync_of_one_account_of_the_item(api: Api) -> None:
+    item = link_item(api)
+    card = account_of(item, "3333")
+    pages, _ = walk_sync(
+        api,
+        {"access_token": item["access_token"], "options": {"account_id": card}},
+        "/transactions/sync",
+    )
+    assert [a["account_id"] for a in pages[0]["accounts"]] == [card]
+    assert {t["account_id"] for p in pages for t in p["added"]} == {card}
+
+
+# Permissions and removed Items ----------------------------------------------------------
+
+
+def test_denied_product_changes_nothing(api: Api, dwolla: Partner) -> None:
+    item = link_item(api)
+    token = token_for(api, item)
+    _, cursor = walk_sync(dwolla, {"processor_token": token}, "/processor/transactions/sync")
+    api.ok("/processor/token/permissions/set", {"processor_token": token, "products": ["auth"]})
+    calls = {
+        "/processor/transactions/get": ({**ALL_TIME}, "transactions"),
+        "/processor/transactions/sync": ({"cursor": cursor}, "transactions"),
+        "/processor/transactions/refresh": ({}, "transactions_refresh"),
+        "/processor/transactions/recurring/get": ({}, "recurring_transactions"),
+    }
+    for path, (extra, product) in calls.items():
+        body = assert_error(dwolla.post(path, {"processor_token": token, **extra}),
+                            400, "INVALID_INPUT", "INVALID_PRODUCT")  # fmt: skip
+        assert f'"{product}"' in body["error_message"]
+    # The refresh was refused: nothing has changed since the cursor.
+    api.ok("/processor/token/permissions/set", {"processor_token": token, "products": []})
+    after = dwolla.ok("/processor/transactions/sync", {"processor_token": token, "cursor": cursor})
+    assert (after["added"], after["modified"], after["removed"]) == ([], [], [])
+    assert after["next_cursor"] == cursor
+
+
+def test_transactions_permission_does_not_grant_refresh(api: Api, dwolla: Partner) -> None:
+    item = link_item(api)
+    token = token_for(api, item)
+    api.ok("/processor/token/permissions/set",
+           {"processor_token": token, "products": ["transactions"]})  # fmt: skip
+    dwolla.ok("/processor/transactions/get", {"processor_token": token, **ALL_TIME})
+    assert_error(dwolla.post("/processor/transactions/refresh", {"processor_token": token}),
+                 400, "INVALID_INPUT", "INVALID_PRODUCT")  # fmt: skip
+
+
+def test_removed_item_is_refused_on_both_sides(api: Api, dwolla: Partner) -> None:
+    item = link_item(api)
+    token = token_for(api, item)
+    api.ok("/item/remove", {"access_token": item["access_token"]})
+    for path, extra in (
+        ("/processor/transactions/get", ALL_TIME),
+        ("/processor/transactions/sync", {}),
+        ("/processor/transactions/refresh", {}),
+        ("/processor/transactions/recurring/get", {}),
+    ):
+        assert_error(dwolla.post(path, {"processor_token": token, **extra}),
+                     400, "INVALID_INPUT", "INVALID_PROCESSOR_TOKEN")  # fmt: skip
+    for path, extra in (("/transactions/get", ALL_TIME), ("/transactions/sync", {})):
+        assert_error(api.post(path, {"access_token": item["access_token"], **extra}),
+                     400, "INVALID_INPUT", "INVALID_ACCESS_TOKEN")  # fmt: skip
+
+
+def test_other_partner_and_developer_are_refused(api: Api) -> None:
+    item = link_item(api)
+    token = token_for(api, item)
+    moov = Partner(api, "moov")
+    assert_error(moov.post("/processor/transactions/get", {"processor_token": token, **ALL_TIME}),
+                 400, "INVALID_INPUT", "INVALID_PROCESSOR_TOKEN")  # fmt: skip
+    assert_error(api.post("/processor/transactions/sync", {"processor_token": token}),
+                 400, "INVALID_INPUT", "INVALID_PROCESSOR_TOKEN")  # fmt: skip
+
+
+# /processor/transactions/recurring/get ------------------------------------------------
+
+
+def test_recurring_streams_of_checking_and_card(api: Api, dwolla: Partner) -> None:
+    item = link_item(api)
+    checking = dwolla.ok("/processor/transactions/recurring/get",
+                         {"processor_token": token_for(api, item, "0000")})  # fmt: skip
+    inflow = {s["merchant_name"]: s for s in checking["inflow_streams"]}
+    assert inflow["Gusto"]["frequency"] == "BIWEEKLY"
+    assert inflow["Gusto"]["average_amount"]["amount"] == -2000.0
+    outflow = {s["description"]: s for s in checking["outflow_streams"]}
+    assert outflow["Madison Property Rent"]["frequency"] == "MONTHLY"
+    assert outflow["Touchstone Climbing"]["last_amount"]["amount"] == 78.5
+    rent = outflow["Madison Property Rent"]
+    assert len(rent["transaction_ids"]) >= 3 and rent["first_date"] < rent["last_date"]
+    assert rent["status"] in ("MATURE", "TOMBSTONED") and rent["is_user_modified"] is False
+    card = dwolla.ok("/processor/transactions/recurring/get",
+                     {"processor_token": token_for(api, item, "3333")})  # fmt: skip
+    names = {s["merchant_name"] for s in card["outflow_streams"]}
+    assert {"Netflix", "Spotify"} <= names
+    assert card["updated_datetime"].endswith("Z")
+    # Every transaction of a stream is one of the account's transactions.
+    got = dwolla.ok(
+        "/processor/transactions/get",
+        {"processor_token": token_for(api, item, "3333"), **ALL_TIME, "options": {"count": 500}},
+    )
+    ids = {t["transaction_id"] for t in got["transactions"]}
+    assert all(set(s["transaction_ids"]) <= ids for s in card["outflow_streams"])
