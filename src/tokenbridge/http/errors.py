@@ -36,6 +36,9 @@ STATUS_BY_CODE: dict[str, int] = {
 }
 
 _encoder = msgspec.json.Encoder()
+# Messages may quote the request (an unknown processor, unknown field names); they are cut
+# here so that an error never echoes a megabyte of input back.
+MAX_MESSAGE = 512
 
 
 def status_of(error: errors.PlaidError) -> int:
@@ -46,12 +49,16 @@ def render(error: errors.PlaidError, request_id: str) -> tuple[int, bytes]:
     body = PlaidErrorBody(
         error_type=error.error_type,
         error_code=error.error_code,
-        error_message=error.error_message,
+        error_message=_cut(error.error_message),
         display_message=error.display_message,
         request_id=request_id,
         documentation_url=error.documentation_url,
     )
     return status_of(error), _encoder.encode(body)
+
+
+def _cut(message: str) -> str:
+    return message if len(message) <= MAX_MESSAGE else message[: MAX_MESSAGE - 1] + "\u2026"
 
 
 def render_unexpected(exc: BaseException, request_id: str) -> tuple[int, bytes]:
