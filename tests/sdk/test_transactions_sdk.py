@@ -1,0 +1,243 @@
+"""Transactions through plaid-python against a live server, as developer and as partner.
+
+The partner is created with `tokenbridge partners create` beside the running server, as a
+partner would be; every response must deserialise into the SDK's models.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from datetime import date
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import Any
+
+import pytest
+from plaid.api import plaid_api
+from plaid.model.item_remove_request import ItemRemoveRequest
+from plaid.model.processor_token_create_request import ProcessorTokenCreateRequest
+from plaid.model.processor_token_permissions_set_request import (
+    ProcessorTokenPermissionsSetRequest,
+)
+from plaid.model.processor_token_webhook_update_request import (
+    ProcessorTokenWebhookUpdateRequest,
+)
+from plaid.model.processor_transactions_get_request import ProcessorTransactionsGetRequest
+from plaid.model.processor_transactions_get_request_options import (
+    ProcessorTransactionsGetRequestOptions,
+)
+from plaid.model.processor_transactions_recurring_get_request import (
+    ProcessorTransactionsRecurringGetRequest,
+)
+from plaid.model.processor_transactions_refresh_request import (
+    ProcessorTransactionsRefreshRequest,
+)
+from plaid.model.processor_transactions_sync_request import ProcessorTransactionsSyncRequest
+from plaid.model.products import Products
+from plaid.model.transactions_get_request import TransactionsGetRequest
+from plaid.model.transactions_get_request_options import TransactionsGetRequestOptions
+from plaid.model.transactions_sync_request import TransactionsSyncRequest
+from plaid.model.transactions_sync_request_options import TransactionsSyncRequestOptions
+
+from tests.helpers import LiveServer
+from tests.sdk.conftest import Linked, api_error, link, sdk_client
+
+START, END = date(2000, 1, 1), date(2100, 1, 1)
+
+
+def create_partner(database_url: str, processor: str) -> tuple[str, str]:
+    """`tokenbridge partners create --json`, run beside the live server."""
+    out = subprocess.run(
+        [sys.executable, "-m", "tokenbridge", "partners", "create", "--processor", processor,
+         "--json", "--database-url", database_url],
+        check=True, capture_output=True, timeout=30,
+    ).stdout  # fmt: skip
+    record = json.loads(out)
+    assert record["processor"] == processor
+    return record["client_id"], record["secret"]
+
+
+@pytest.fixture(scope="module")
+def dwolla(server: LiveServer) -> plaid_api.PlaidApi:
+    client_id, secret = create_partner(server.database_url, "dwolla")
+    return sdk_client(server, client_id, secret)
+
+
+def processor_token(client: plaid_api.PlaidApi, item: Linked, index: int = 0) -> str:
+    token: str = client.processor_token_create(
+        ProcessorTokenCreateRequest(
+            access_token=item.access_token, account_id=item.account_ids[index], processor="dwolla"
+        )
+    ).processor_token
+    return token
+
+
+def partner_sync(partner: plaid_api.PlaidApi, token: str, cursor: str = "", count: int = 25
+                 ) -> tuple[list[Any], str]:  # fmt: skip
+    """Every page of one update, as SDK models, and the cursor after it."""
+    pages = []
+    while True:
+        request = ProcessorTransactionsSyncRequest(processor_token=token, count=count)
+        if cursor:
+            request.cursor = cursor
+        page = partner.processor_transactions_sync(request)
+        pages.append(page)
+        cursor = page.next_cursor
+        if not page.has_more:
+            return pages, cursor
+
+
+def test_developer_and_partner_agree(client: plaid_api.PlaidApi,
+                                     dwolla: plaid_api.PlaidApi) -> None:  # fmt: skip
+    item = link(client)
+    token = processor_token(client, item)
+    developer = client.transactions_get(
+        TransactionsGetRequest(
+            access_token=item.access_token, start_date=START, end_date=END,
+            options=TransactionsGetRequestOptions(account_ids=[item.account_ids[0]], count=500),
+        )
+    )  # fmt: skip
+    partner = dwolla.processor_transactions_get(
+        ProcessorTransactionsGetRequest(
+            processor_token=token, start_date=START, end_date=END,
+            options=ProcessorTransactionsGetRequestOptions(count=500),
+        )
+    )  # fmt: skip
+    assert partner.account.account_id == item.account_ids[0]
+    assert developer.total_transactions == partner.total_transactions >= 90
+    assert [t.to_dict() for t in developer.transactions] == [
+        t.to_dict() for t in partner.transactions
+    ]
+    first = partner.transactions[0]
+    assert isinstance(first.date, date)
+    assert first.personal_finance_category.primary
+    assert str(first.payment_channel) in ("online", "in store", "other")
+
+
+def test_sync_refresh_and_recurring(client: plaid_api.PlaidApi,
+                                    dwolla: plaid_api.PlaidApi) -> None:  # fmt: skip
+    item = link(client)
+    token = processor_token(client, item)
+    pages, cursor = partner_sync(dwolla, token)
+    added = [t.transaction_id for p in pages for t in p.added]
+    assert len(added) == len(set(added)) == sum(len(p.added) for p in pages)
+    assert str(pages[0].transactions_update_status) == "HISTORICAL_UPDATE_COMPLETE"
+    got = dwolla.processor_transactions_get(
+        ProcessorTransactionsGetRequest(
+            processor_token=token, start_date=START, end_date=END,
+            options=ProcessorTransactionsGetRequestOptions(count=500),
+        )
+    )  # fmt: skip
+    assert sorted(added) == sorted(t.transaction_id for t in got.transactions)
+
+    dwolla.processor_transactions_refresh(
+        ProcessorTransactionsRefreshRequest(processor_token=token)
+    )
+    change = dwolla.processor_transactions_sync(
+        ProcessorTransactionsSyncRequest(processor_token=token, cursor=cursor)
+    )
+    assert len(change.removed) == 1 and len(change.added) == 2 and len(change.modified) == 1
+    posted = next(t for t in change.added if t.pending_transaction_id)
+    assert posted.pending_transaction_id == change.removed[0].transaction_id
+
+    # The developer's sync of the same account sees the same change, from its own cursor.
+    options = TransactionsSyncRequestOptions(account_id=item.account_ids[0])
+    first = client.transactions_sync(
+        TransactionsSyncRequest(access_token=item.access_token, count=500, options=options)
+    )
+    assert not first.has_more and [a.account_id for a in first.accounts] == item.account_ids[:1]
+    assert {t.transaction_id for t in first.added} == set(added) ^ {
+        change.removed[0].transaction_id
+    } | {t.transaction_id for t in change.added}
+
+    recurring = dwolla.processor_transactions_recurring_get(
+        ProcessorTransactionsRecurringGetRequest(processor_token=token)
+    )
+    assert {s.merchant_name for s in recurring.inflow_streams} == {"Gusto"}
+    assert str(recurring.inflow_streams[0].frequency) == "BIWEEKLY"
+    assert recurring.outflow_streams and recurring.updated_datetime is not None
+
+
+def test_denied_and_removed(client: plaid_api.PlaidApi, dwolla: plaid_api.PlaidApi) -> None:
+    item = link(client)
+    token = processor_token(client, item)
+    client.processor_token_permissions_set(
+        ProcessorTokenPermissionsSetRequest(processor_token=token, products=[Products("auth")])
+    )
+    body = api_error(
+        lambda: dwolla.processor_transactions_sync(
+            ProcessorTransactionsSyncRequest(processor_token=token)
+        ),
+        400, "INVALID_INPUT", "INVALID_PRODUCT",
+    )  # fmt: skip
+    assert '"transactions"' in body["error_message"]
+    client.processor_token_permissions_set(
+        ProcessorTokenPermissionsSetRequest(processor_token=token, products=[])
+    )
+    dwolla.processor_transactions_sync(ProcessorTransactionsSyncRequest(processor_token=token))
+    client.item_remove(ItemRemoveRequest(access_token=item.access_token))
+    api_error(
+        lambda: dwolla.processor_transactions_get(
+            ProcessorTransactionsGetRequest(processor_token=token, start_date=START, end_date=END)
+        ),
+        400, "INVALID_INPUT", "INVALID_PROCESSOR_TOKEN",
+    )  # fmt: skip
+    api_error(
+        lambda: client.transactions_sync(TransactionsSyncRequest(access_token=item.access_token)),
+        400, "INVALID_INPUT", "INVALID_ACCESS_TOKEN",
+    )  # fmt: skip
+
+
+class _Receiver(BaseHTTPRequestHandler):
+    received: queue.Queue[dict[str, Any]]
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        self.received.put(json.loads(body))
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def receiver() -> Iterator[tuple[str, queue.Queue[dict[str, Any]]]]:
+    received: queue.Queue[dict[str, Any]] = queue.Queue()
+    handler = type("Receiver", (_Receiver,), {"received": received})
+    httpd = HTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/hook", received
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join(5)
+
+
+def test_refresh_webhook_reaches_the_partner(
+    client: plaid_api.PlaidApi, dwolla: plaid_api.PlaidApi,
+    receiver: tuple[str, queue.Queue[dict[str, Any]]],
+) -> None:  # fmt: skip
+    url, received = receiver
+    item = link(client)
+    token = processor_token(client, item)
+    dwolla.processor_token_webhook_update(
+        ProcessorTokenWebhookUpdateRequest(processor_token=token, webhook=url)
+    )
+    partner_sync(dwolla, token, count=500)
+    dwolla.processor_transactions_refresh(
+        ProcessorTransactionsRefreshRequest(processor_token=token)
+    )
+    codes = []
+    while "SYNC_UPDATES_AVAILABLE" not in codes:
+        payload = received.get(timeout=10)
+        codes.append(payload["webhook_code"])
+    assert payload == {
+        "webhook_type": "TRANSACTIONS", "webhook_code": "SYNC_UPDATES_AVAILABLE",
+        "account_id": item.account_ids[0], "initial_update_complete": True,
+        "historical_update_complete": True, "environment": "sandbox",
+    }  # fmt: skip
