@@ -21,6 +21,7 @@ from tokenbridge.domain.randomness import RandomSource
 from tokenbridge.domain.ratelimits import rate_limiter
 from tokenbridge.domain.service import TokenService
 from tokenbridge.http import openapi
+from tokenbridge.http import transactions as _transactions  # noqa: F401 - registers routes
 from tokenbridge.http.errors import render, render_unexpected
 from tokenbridge.http.handlers import ROUTES, Context, Route
 from tokenbridge.http.parsing import convert, decode_object

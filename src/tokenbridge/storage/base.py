@@ -19,6 +19,7 @@ from tokenbridge.domain.models import (
     NewItem,
     ProcessorToken,
 )
+from tokenbridge.domain.transactions import TransactionsState
 
 
 class StoreUnavailable(Exception):
@@ -146,3 +147,29 @@ class Store(Protocol):
     ) -> list[tuple[str, str, str | None, dict[str, Any], float]]:
         """The Item's Signal records, oldest first, as (account_id, kind,
         client_transaction_id, data, created_at); only those of `kind` if it is given."""
+
+    # Transactions ------------------------------------------------------------------------
+
+    async def get_transactions_state(self, item_id: str) -> TransactionsState | None:
+        """The Item's transactions state, or None while Transactions is not initialized."""
+
+    async def init_transactions(
+        self, item_id: str, days_requested: int, now: float
+    ) -> TransactionsState:
+        """Initialize Transactions on the Item (generation 0) unless it already is; the state.
+
+        Of several servers initializing one Item at once, the first write wins and every
+        one of them gets the state it wrote.
+        """
+
+    async def refresh_transactions(self, item_id: str, now: float) -> TransactionsState:
+        """Add one refresh round at `now`, atomically; the state after it.
+
+        The Item's Transactions must be initialized.
+        """
+
+    async def add_transactions_sync_user(self, item_id: str, subject: str, now: float) -> None:
+        """Record that `subject` ('' for the developer, else a processor token hash) syncs."""
+
+    async def list_processor_tokens(self, item_id: str) -> list[ProcessorToken]:
+        """Every processor token of the Item, oldest first."""

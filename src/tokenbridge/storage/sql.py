@@ -25,6 +25,7 @@ from tokenbridge.domain.models import (
     NewItem,
     ProcessorToken,
 )
+from tokenbridge.domain.transactions import TransactionsState
 
 Row = tuple[Any, ...]
 
@@ -381,3 +382,73 @@ class SqlStore(ABC):
             params.append(kind)
         rows = await self.fetchall(sql + " ORDER BY created_at", params)
         return [(r[0], r[1], r[2], json.loads(r[3]), r[4]) for r in rows]
+
+    # Transactions ------------------------------------------------------------------------
+
+    async def get_transactions_state(self, item_id: str) -> TransactionsState | None:
+        row = await self.fetchone(
+            "SELECT days_requested, generation FROM transactions_items WHERE item_id = ?",
+            [item_id],
+        )
+        if row is None:
+            return None
+        refreshes = await self.fetchall(
+            "SELECT refreshed_at FROM transactions_refreshes WHERE item_id = ?"
+            " AND generation <= ? ORDER BY generation",
+            [item_id, row[1]],
+        )
+        users = await self.fetchall(
+            "SELECT subject FROM transactions_sync_users WHERE item_id = ?", [item_id]
+        )
+        return TransactionsState(
+            item_id, row[0], row[1], tuple(r[0] for r in refreshes),
+            frozenset(r[0] for r in users),
+        )  # fmt: skip
+
+    async def init_transactions(
+        self, item_id: str, days_requested: int, now: float
+    ) -> TransactionsState:
+        async with self.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO transactions_items (item_id, days_requested, generation,"
+                " initialized_at) VALUES (?, ?, 0, ?) ON CONFLICT (item_id) DO NOTHING",
+                [item_id, days_requested, now],
+            )
+        state = await self.get_transactions_state(item_id)
+        assert state is not None
+        return state
+
+    async def refresh_transactions(self, item_id: str, now: float) -> TransactionsState:
+        async with self.transaction() as tx:
+            # The UPDATE locks the row, so concurrent refreshes get consecutive generations.
+            row = await tx.fetchone(
+                "UPDATE transactions_items SET generation = generation + 1 WHERE item_id = ?"
+                " RETURNING generation",
+                [item_id],
+            )
+            if row is None:
+                raise LookupError(f"transactions are not initialized for {item_id}")
+            await tx.execute(
+                "INSERT INTO transactions_refreshes (item_id, generation, refreshed_at)"
+                " VALUES (?, ?, ?)",
+                [item_id, row[0], now],
+            )
+        state = await self.get_transactions_state(item_id)
+        assert state is not None
+        return state
+
+    async def add_transactions_sync_user(self, item_id: str, subject: str, now: float) -> None:
+        async with self.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO transactions_sync_users (item_id, subject, first_synced_at)"
+                " VALUES (?, ?, ?) ON CONFLICT (item_id, subject) DO NOTHING",
+                [item_id, subject, now],
+            )
+
+    async def list_processor_tokens(self, item_id: str) -> list[ProcessorToken]:
+        rows = await self.fetchall(
+            "SELECT token_hash, item_id, account_id, client_id, processor, created_at,"
+            " products, webhook FROM processor_tokens WHERE item_id = ? ORDER BY created_at",
+            [item_id],
+        )
+        return [_processor_token(r) for r in rows]
