@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from datetime import date
 from typing import Any
@@ -11,9 +12,13 @@ import pytest
 
 from tests.api.conftest import Api, link_item
 from tests.api.test_core_flow import assert_error
+from tests.helpers import CLIENT_ID, SECRET
 from tokenbridge.domain.randomness import hash_token
 from tokenbridge.domain.transactions import TransactionsService
 from tokenbridge.http import transactions as http_transactions
+from tokenbridge.http.app import create_app
+from tokenbridge.settings import Settings
+from tokenbridge.storage import open_store
 
 ALL_TIME = {"start_date": "2000-01-01", "end_date": "2100-01-01"}
 
@@ -28,6 +33,12 @@ class Partner:
         )
         self.api = api
         self.headers = {"PLAID-CLIENT-ID": client.client_id, "PLAID-SECRET": secret}
+
+    def on(self, api: Api) -> Partner:
+        """The same partner, calling another app (another server over the same database)."""
+        other = object.__new__(Partner)
+        other.api, other.headers = api, self.headers
+        return other
 
     def post(self, path: str, body: dict[str, Any]) -> httpx.Response:
         return self.api.post(path, body, headers=self.headers)
@@ -501,3 +512,44 @@ def test_recurring_streams_of_checking_and_card(api: Api, dwolla: Partner) -> No
     )
     ids = {t["transaction_id"] for t in got["transactions"]}
     assert all(set(s["transaction_ids"]) <= ids for s in card["outflow_streams"])
+
+
+# Several servers over one PostgreSQL ----------------------------------------------------
+
+
+@pytest.mark.postgres
+def test_two_servers_share_transactions_state(postgres_database_url: str) -> None:
+    loop = asyncio.new_event_loop()
+    servers = []
+    for _ in range(2):
+        store = loop.run_until_complete(open_store(postgres_database_url))
+        app = create_app(Settings(client_id=CLIENT_ID, secret=SECRET), store)
+        loop.run_until_complete(app.startup())
+        servers.append(Api(app, loop))
+    try:
+        one, two = servers
+        item = link_item(one)
+        token = token_for(one, item)
+        partner = Partner(one, "dwolla")
+        _, cursor = walk_sync(partner, {"processor_token": token, "count": 50},
+                                  "/processor/transactions/sync")  # fmt: skip
+        # The refresh happens on the other server; both then see the same change.
+        partner.on(two).ok("/processor/transactions/refresh", {"processor_token": token})
+        body = {"processor_token": token, "cursor": cursor}
+        change = partner.ok("/processor/transactions/sync", body)
+        assert (len(change["removed"]), len(change["added"]), len(change["modified"])) == (1, 2, 1)
+        same = partner.on(two).ok("/processor/transactions/sync", body)
+        assert same | {"request_id": ""} == change | {"request_id": ""}
+        # A page cursor of one server continues on the other.
+        first = partner.ok("/processor/transactions/sync", {"processor_token": token, "count": 5})
+        rest, _ = walk_sync(partner.on(two), {"processor_token": token, "count": 500},
+                            "/processor/transactions/sync", first["next_cursor"])  # fmt: skip
+        ids = [t["transaction_id"] for p in [first, *rest] for t in p["added"]]
+        got = partner.on(two).ok("/processor/transactions/get", {
+            "processor_token": token, **ALL_TIME, "options": {"count": 500}})  # fmt: skip
+        assert sorted(ids) == sorted(t["transaction_id"] for t in got["transactions"])
+    finally:
+        for server in servers:
+            server.close()
+            loop.run_until_complete(server.app.shutdown())
+        loop.close()
