@@ -60,8 +60,10 @@ class Partner:
     """A processor partner's credentials, sent in the headers of its calls."""
 
     def __init__(self, api: Api, processor: str) -> None:
+        service = api.app.service
+        assert service is not None
         client, secret = api.loop.run_until_complete(
-            api.app.service.create_client(processor, processor=processor)  # type: ignore[union-attr]
+            service.create_client(processor, processor=processor)
         )
         self.api = api
         self.headers = {"PLAID-CLIENT-ID": client.client_id, "PLAID-SECRET": secret}
@@ -173,7 +175,8 @@ def test_identity_match_scores(api: Api, dwolla: Partner) -> None:
     assert 0 <= account["legal_name"]["score"] < 70
     assert 0 <= account["email_address"]["score"] < 70
     # Fields the partner did not send have no score.
-    assert account["phone_number"] is None and account["address"] is None
+    assert account["phone_number"] == {"score": None}
+    assert account["address"] == {"score": None, "is_postal_code_match": None}
 
 
 def test_liabilities_for_credit_student_and_mortgage(api: Api, dwolla: Partner) -> None:
@@ -498,8 +501,8 @@ def test_webhook_update_stores_and_acknowledges(api: Api, dwolla: Partner,
                                                   "webhook": receiver.url})  # fmt: skip
     wait_for(api, receiver.received, 1)
     assert receiver.received == [{
-        "webhook_type": "ITEM", "webhook_code": "WEBHOOK_UPDATE_ACKNOWLEDGED",
-        "item_id": item["item_id"], "account_id": checking["account_id"],
+        "webhook_type": "PROCESSOR_TOKEN", "webhook_code": "WEBHOOK_UPDATE_ACKNOWLEDGED",
+        "account_id": checking["account_id"],
         "new_webhook_url": receiver.url, "error": None, "environment": "sandbox",
     }]  # fmt: skip
     service = api.app.service

@@ -19,7 +19,7 @@ from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
 
-from tokenbridge.domain import errors
+from tokenbridge.domain import audit, errors
 from tokenbridge.domain.models import Account, Client
 from tokenbridge.domain.service import ItemAccounts, PartnerGrant, TokenService
 from tokenbridge.sandbox import data
@@ -84,12 +84,12 @@ class AddressMatchScore:
 
 @dataclass(frozen=True, slots=True)
 class IdentityMatchScores:
-    """Plaid's scores, 0-100; a field the partner did not send has no score (null)."""
+    """Plaid's scores, 0-100; a field the partner did not send has a null score."""
 
-    legal_name: NameMatchScore | None
-    phone_number: PhoneNumberMatchScore | None
-    email_address: EmailAddressMatchScore | None
-    address: AddressMatchScore | None
+    legal_name: NameMatchScore
+    phone_number: PhoneNumberMatchScore
+    email_address: EmailAddressMatchScore
+    address: AddressMatchScore
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +131,7 @@ def match_identity(user: IdentityMatchUser, owners: Sequence[data.Owner]) -> Ide
     emails = [e.data for o in owners for e in o.emails]
     addresses = [a.data for o in owners for a in o.addresses]
 
-    legal_name = None
+    legal_name = NameMatchScore(None, None, None, None)
     if user.legal_name:
         given = _words(user.legal_name)
         best = max(names, key=lambda n: _similarity(" ".join(given), " ".join(_words(n))))
@@ -143,17 +143,17 @@ def match_identity(user: IdentityMatchUser, owners: Sequence[data.Owner]) -> Ide
             is_nickname_match=False,
             is_business_name_detected=False,
         )
-    phone_number = None
+    phone_number = PhoneNumberMatchScore(None)
     if user.phone_number:
         digits = re.sub(r"\D", "", user.phone_number)[-10:]
         phone_number = PhoneNumberMatchScore(
             max(_similarity(digits, re.sub(r"\D", "", p)[-10:]) for p in phones)
         )
-    email_address = None
+    email_address = EmailAddressMatchScore(None)
     if user.email_address:
         wanted = user.email_address.strip().lower()
         email_address = EmailAddressMatchScore(max(_similarity(wanted, e.lower()) for e in emails))
-    address = None
+    address = AddressMatchScore(None, None)
     if user.has_address:
         wanted_words = " ".join(_words(" ".join(filter(None, (user.street, user.city,
                                                               user.region)))))  # fmt: skip
@@ -354,23 +354,37 @@ class PartnerService:
     # Webhook ---------------------------------------------------------------------------
 
     async def processor_token_webhook_update(
-        self, client: Client, processor_token: str, webhook: str | None
+        self,
+        client: Client,
+        processor_token: str,
+        webhook: str | None,
+        *,
+        request_id: str | None = None,
     ) -> None:
         """Store the token's webhook URL (None removes it) and send WEBHOOK_UPDATE_ACKNOWLEDGED
-        to the new URL in the background
-        (https://plaid.com/docs/api/processor-partners/#processortokenwebhookupdate)."""
+        to the new URL in the background.
+
+        The payload is Plaid's processor variant (ProcessorTokenWebhookUpdate): webhook_type
+        `PROCESSOR_TOKEN`, and the token's `account_id` where an Item's webhook names the
+        `item_id` (https://plaid.com/docs/api/processor-partners/#processortokenwebhookupdate).
+        """
         if webhook is not None:
             _validate_webhook(webhook)
         grant = await self._grant(client, processor_token, None)
-        if not await self.store.set_processor_token_webhook(grant.token.token_hash, webhook):
+        token = grant.token
+        entry = audit.entry(
+            self.tokens.clock(), client.client_id, audit.PROCESSOR_TOKEN_WEBHOOK_UPDATE,
+            request_id, item_id=token.item_id, account_id=token.account_id,
+            token_hash=token.token_hash, processor=token.processor, detail=webhook,
+        )  # fmt: skip
+        if not await self.store.set_processor_token_webhook(token.token_hash, webhook, [entry]):
             raise errors.InvalidProcessorToken()
         if webhook is not None:
             self.webhooks.send(
                 webhook,
                 {
-                    "webhook_type": "ITEM",
+                    "webhook_type": "PROCESSOR_TOKEN",
                     "webhook_code": "WEBHOOK_UPDATE_ACKNOWLEDGED",
-                    "item_id": grant.item.item_id,
                     "account_id": grant.account.account_id,
                     "new_webhook_url": webhook,
                     "error": None,
@@ -385,7 +399,7 @@ class PartnerService:
     ) -> tuple[ItemAccounts, list[data.AccountNumbers]]:
         """The Item's accounts and the numbers of those Auth can serve; NO_AUTH_ACCOUNTS
         when none of the (selected) accounts can."""
-        found = await self.tokens.accounts_get(client, access_token, account_ids)
+        found = await self.tokens.accounts_get(client, access_token, account_ids, "auth_get")
         country = _country(found.item.institution_id)
         numbers = [
             data.numbers_for(found.item, a, country)
@@ -399,12 +413,14 @@ class PartnerService:
     async def accounts_balance_get(
         self, client: Client, access_token: str, account_ids: Sequence[str] | None = None
     ) -> ItemAccounts:
-        return await self.tokens.accounts_get(client, access_token, account_ids)
+        return await self.tokens.accounts_get(
+            client, access_token, account_ids, "accounts_balance_get"
+        )
 
     async def identity_get(
         self, client: Client, access_token: str, account_ids: Sequence[str] | None = None
     ) -> tuple[ItemAccounts, list[data.Owner]]:
-        found = await self.tokens.accounts_get(client, access_token, account_ids)
+        found = await self.tokens.accounts_get(client, access_token, account_ids, "identity_get")
         return found, data.owners_for(found.item)
 
 

@@ -213,11 +213,22 @@ class AccountIdentity(s.AccountBase):
     owners: list[data.Owner]
 
 
+class InvestmentAccountBalance(s.AccountBalance):
+    # Borrowed funds; the sandbox's retirement accounts have no margin.
+    margin_loan_amount: float | None = None
+
+
+class InvestmentAccount(s.AccountBase):
+    balances: InvestmentAccountBalance
+
+
 class AccountIdentityMatchScore(s.AccountBase):
-    legal_name: NameMatchScore | None = None
-    phone_number: PhoneNumberMatchScore | None = None
-    email_address: EmailAddressMatchScore | None = None
-    address: AddressMatchScore | None = None
+    # Always all four: plaid-python requires each object (a field the partner did not
+    # send has a null score inside it).
+    legal_name: NameMatchScore
+    phone_number: PhoneNumberMatchScore
+    email_address: EmailAddressMatchScore
+    address: AddressMatchScore
 
 
 class ProcessorNumber(Struct, kw_only=True):
@@ -262,14 +273,14 @@ class ProcessorLiabilitiesGetResponse(s.PlaidResponse):
 
 
 class ProcessorInvestmentsHoldingsGetResponse(s.PlaidResponse):
-    account: s.AccountBase
+    account: InvestmentAccount
     holdings: list[data.Holding]
     securities: list[data.Security]
     is_investments_fallback_item: bool = False
 
 
 class ProcessorInvestmentsTransactionsGetResponse(s.PlaidResponse):
-    account: s.AccountBase
+    account: InvestmentAccount
     investment_transactions: list[data.InvestmentTransaction]
     securities: list[data.Security]
     total_investment_transactions: int
@@ -326,6 +337,12 @@ def _match_view(account: models.Account, scores: IdentityMatchScores) -> Account
         email_address=scores.email_address,
         address=scores.address,
     )
+
+
+def _investment_view(account: models.Account) -> InvestmentAccount:
+    fields = structs.asdict(account_view(account))
+    fields["balances"] = InvestmentAccountBalance(**structs.asdict(fields["balances"]))
+    return InvestmentAccount(**fields)
 
 
 def _account_ids(options: AccountIdsOptions | UnsetType) -> list[str] | None:
@@ -426,7 +443,7 @@ async def processor_investments_holdings_get(
         ctx.service
     ).processor_investments_holdings_get(ctx.client, req.processor_token)
     return ProcessorInvestmentsHoldingsGetResponse(
-        account=account_view(grant.account), holdings=holdings, securities=securities
+        account=_investment_view(grant.account), holdings=holdings, securities=securities
     )
 
 
@@ -444,7 +461,7 @@ async def processor_investments_transactions_get(
         options.offset,
     )  # fmt: skip
     return ProcessorInvestmentsTransactionsGetResponse(
-        account=account_view(page.grant.account),
+        account=_investment_view(page.grant.account),
         investment_transactions=page.investment_transactions,
         securities=page.securities,
         total_investment_transactions=page.total_investment_transactions,
@@ -508,7 +525,7 @@ async def processor_token_webhook_update(
     ctx: Context, req: ProcessorTokenWebhookUpdateRequest
 ) -> ProcessorTokenWebhookUpdateResponse:
     await partner_service(ctx.service).processor_token_webhook_update(
-        ctx.client, req.processor_token, req.webhook
+        ctx.client, req.processor_token, req.webhook, request_id=ctx.request_id
     )
     return ProcessorTokenWebhookUpdateResponse()
 

@@ -1,0 +1,161 @@
+"""The sandbox data: deterministic per Item, and within Plaid's formats and ranges."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from tokenbridge.domain.models import Account, Balances, Item
+from tokenbridge.domain.partner import IdentityMatchUser, match_identity
+from tokenbridge.sandbox import data
+from tokenbridge.sandbox.users import DEFAULT_ACCOUNTS
+
+
+def make_item(item_id: str = "item-1", created_at: float = 1_790_000_000.0) -> Item:
+    return Item(item_id, "client", "ins_109508", ("auth",), created_at)
+
+
+def make_accounts(item: Item) -> list[Account]:
+    return [
+        Account(f"{item.item_id}-acc-{i}", item.item_id, i, t.name, t.official_name, t.mask,
+                t.type, t.subtype, t.balances, t.holder_category)
+        for i, t in enumerate(DEFAULT_ACCOUNTS)
+    ]  # fmt: skip
+
+
+def by_name(accounts: list[Account], name: str) -> Account:
+    return next(a for a in accounts if a.name == name)
+
+
+def test_aba_check_digit_and_validation() -> None:
+    # Plaid's documented sandbox routing numbers pass the checksum.
+    for known in ("021000021", "011401533", "110000000"):
+        assert data.aba_valid(known)
+        assert data.aba_check_digit(known[:8]) == known[8]
+    assert not data.aba_valid("021000022")
+    assert not data.aba_valid("12345678")
+    rng = random.Random(7)  # noqa: S311 - test data
+    assert all(data.aba_valid(data.routing_number(rng)) for _ in range(500))
+
+
+def test_numbers_are_deterministic_per_item_and_account() -> None:
+    item = make_item()
+    checking, saving = make_accounts(item)[:2]
+    first = data.numbers_for(item, checking)
+    assert first == data.numbers_for(item, checking)
+    assert first != data.numbers_for(item, saving)
+    assert first != data.numbers_for(make_item("item-2"), checking)
+    assert first.ach is not None
+    assert first.ach.account.endswith("0000")
+    assert data.aba_valid(first.ach.routing)
+    assert first.ach.wire_routing is not None and data.aba_valid(first.ach.wire_routing)
+
+
+@pytest.mark.parametrize(
+    ("subtype", "eligible"),
+    [("checking", True), ("savings", True), ("cash management", True), ("cd", False),
+     ("money market", False), ("hsa", False)],
+)  # fmt: skip
+def test_auth_eligibility(subtype: str, eligible: bool) -> None:
+    account = Account("a", "i", 0, "x", None, "0000", "depository", subtype,
+                      Balances(1, 1, None))  # fmt: skip
+    assert data.auth_eligible(account) is eligible
+
+
+def test_owners_are_stable_and_complete() -> None:
+    item = make_item()
+    owners = data.owners_for(item)
+    assert owners == data.owners_for(item)
+    (owner,) = owners
+    assert owner.names and owner.emails and owner.phone_numbers and owner.addresses
+    assert [a.primary for a in owner.addresses].count(True) == 1
+    assert all(len(p.data) == 10 and p.data.isdigit() for p in owner.phone_numbers)
+    # Some Item shows Plaid's documented owner.
+    documented = [data.owners_for(make_item(f"item-{n}"))[0] for n in range(20)]
+    alberta = [o for o in documented if o.names == ["Alberta Bobbeth Charleson"]]
+    assert alberta
+    home = alberta[0].addresses[0].data
+    assert (home.street, home.city, home.region, home.postal_code) == (
+        "2992 Cameron Road", "Malakoff", "NY", "14236",
+    )  # fmt: skip
+
+
+def test_liabilities_cover_credit_student_and_mortgage() -> None:
+    item = make_item()
+    accounts = make_accounts(item)
+    found = data.liabilities_for(item, accounts)
+    assert found.credit is not None and len(found.credit) == 2  # personal and business cards
+    assert found.student is not None and len(found.student) == 1
+    assert found.mortgage is not None and len(found.mortgage) == 1
+    assert found == data.liabilities_for(item, accounts)
+    assert data.liabilities_for(item, [by_name(accounts, "Plaid Checking")]) == (
+        data.LiabilitiesObject(None, None, None)
+    )
+    for account in accounts:
+        eligible = data.liability_eligible(account)
+        assert eligible is (account.type in ("credit", "loan"))
+
+
+def test_holdings_sum_to_the_current_balance() -> None:
+    item = make_item()
+    for name in ("Plaid IRA", "Plaid 401k"):
+        account = by_name(make_accounts(item), name)
+        holdings, securities = data.holdings_for(item, account)
+        assert sum(h.institution_value for h in holdings) == pytest.approx(
+            account.balances.current, abs=1e-6
+        )
+        assert {h.security_id for h in holdings} == {s.security_id for s in securities}
+        assert all(h.quantity >= 0 for h in holdings)
+
+
+def test_investment_transactions_signs_and_order() -> None:
+    item = make_item()
+    account = by_name(make_accounts(item), "Plaid 401k")
+    found, securities = data.investment_transactions_for(item, account)
+    assert found == data.investment_transactions_for(item, account)[0]
+    assert [t.date for t in found] == sorted((t.date for t in found), reverse=True)
+    for t in found:
+        if t.type == "buy":
+            assert t.amount > 0 and t.quantity > 0
+        elif t.type == "sell":
+            assert t.amount < 0 and t.quantity < 0
+    named = {t.security_id for t in found} - {None}
+    assert named == {s.security_id for s in securities}
+
+
+def test_signal_scores_in_plaid_ranges() -> None:
+    item = make_item()
+    checking = by_name(make_accounts(item), "Plaid Checking")
+    for n in range(200):
+        amount = random.Random(n).uniform(0.01, 10_000)  # noqa: S311 - test data
+        scores = data.signal_scores(item, checking, f"t-{n}", amount, returns=n % 4)
+        assert 1 <= scores.customer_initiated_return_risk.score <= 99
+        assert 1 <= scores.customer_initiated_return_risk.risk_tier <= 5
+        assert 1 <= scores.bank_initiated_return_risk.score <= 99
+        assert 1 <= scores.bank_initiated_return_risk.risk_tier <= 8
+    low = data.signal_scores(item, checking, "t", 1.0)
+    high = data.signal_scores(item, checking, "t", 1000.0)
+    assert high.bank_initiated_return_risk.score > low.bank_initiated_return_risk.score
+
+
+def test_identity_match_scores() -> None:
+    (owner,) = data.owners_for(make_item())
+    home = owner.addresses[0].data
+    exact = match_identity(
+        IdentityMatchUser(
+            legal_name=owner.names[0].upper(), phone_number="+1 " + owner.phone_numbers[1].data,
+            email_address=owner.emails[0].data, street=home.street, city=home.city,
+            region=home.region, postal_code=home.postal_code,
+        ),
+        [owner],
+    )  # fmt: skip
+    assert exact.legal_name.score == 100
+    assert exact.phone_number.score == 100
+    assert exact.email_address.score == 100
+    assert (exact.address.score, exact.address.is_postal_code_match) == (100, True)
+    empty = match_identity(IdentityMatchUser(), [owner])
+    assert (empty.legal_name.score, empty.phone_number.score) == (None, None)
+    first_only = match_identity(IdentityMatchUser(legal_name=owner.names[0].split()[0]), [owner])
+    assert first_only.legal_name.is_first_name_or_last_name_match is True
+    assert first_only.legal_name.score is not None and first_only.legal_name.score < 100
