@@ -152,3 +152,22 @@ def test_an_entry_that_cannot_be_written_undoes_its_change(api: Api) -> None:
     assert body["error_message"] == "an unexpected error occurred"
     count = api.loop.run_until_complete(store.fetchone("SELECT COUNT(*) FROM items"))
     assert count == (0,)
+
+
+def test_webhook_update_is_logged(api: Api) -> None:
+    # A token made with a developer's own credentials names no processor; that developer
+    # may set its webhook. None removes the webhook (and sends nothing anywhere).
+    made = post(api, "/sandbox/processor_token/create", {"institution_id": "ins_109508"})
+    token = made["processor_token"]
+    updated = post(api, "/processor/token/webhook/update",
+                   {"processor_token": token, "webhook": None})  # fmt: skip
+    log = [e for e in entries(api) if e.request_id == updated["request_id"]]
+    assert [e.action for e in log] == ["processor_token.webhook.update"]
+    assert log[0].actor == CLIENT_ID
+    assert log[0].token_id == hash_token(token)[:12]
+    assert log[0].item_id is not None and log[0].account_id is not None
+    assert log[0].detail is None
+    unknown = {"processor_token": "processor-sandbox-unknown", "webhook": None}
+    response = api.post("/processor/token/webhook/update", unknown)
+    assert_error(response, 400, "INVALID_INPUT", "INVALID_PROCESSOR_TOKEN")
+    assert [e.action for e in entries(api)].count("processor_token.webhook.update") == 1

@@ -208,3 +208,35 @@ def test_two_stores_over_one_postgres_share_the_counter(
     build: Build, postgres_database_url: str
 ) -> None:
     assert_shared(build(postgres_database_url), build(postgres_database_url))
+
+
+DATES = {"start_date": "2024-01-01", "end_date": "2024-02-01"}
+READS = [
+    ("/auth/get", "auth_get", {}),
+    ("/accounts/balance/get", "accounts_balance_get", {}),
+    ("/identity/get", "identity_get", {}),
+    ("/transactions/get", "transactions_get", DATES),
+    ("/transactions/sync", "transactions_sync", {}),
+]
+
+
+@pytest.mark.parametrize(("path", "operation", "extra"), READS)
+def test_reads_are_limited_under_their_own_name(
+    build: Build, path: str, operation: str, extra: dict[str, Any]
+) -> None:
+    api = build()
+    item = link_item(api)
+    body = {"access_token": item["access_token"], **extra}
+    limit = SANDBOX_LIMITS[operation]
+    # Per Item 2 and per client 100: the per-Item limit trips first, with its own code.
+    clock = with_clock(api, {
+        operation: Limit(2, 100, limit.item_code, limit.client_code),
+        "accounts_get": Limit(1, 1, "ACCOUNTS_LIMIT", "ACCOUNTS_LIMIT"),
+    })  # fmt: skip
+    api.ok(path, body)
+    api.ok(path, body)
+    limited(limit.item_code, api.post(path, body))
+    # The reads did not count toward /accounts/get, whose own limit of 1 is untouched.
+    api.ok("/accounts/get", {"access_token": item["access_token"]})
+    clock.now += 60
+    api.ok(path, body)

@@ -253,11 +253,19 @@ class TokenService:
         return item
 
     async def accounts_get(
-        self, client: Client, access_token: str, account_ids: Sequence[str] | None = None
+        self,
+        client: Client,
+        access_token: str,
+        account_ids: Sequence[str] | None = None,
+        operation: str = "accounts_get",
     ) -> ItemAccounts:
-        """The Item and its accounts, narrowed to `account_ids` when given."""
+        """The Item and its accounts, narrowed to `account_ids` when given.
+
+        `operation` is the rate limit the read counts toward: /auth/get, /identity/get and
+        the like read accounts through here and are counted under their own name only.
+        """
         item = await self._item_for(client, access_token)
-        await self.rate_limiter.check("accounts_get", client.client_id, item.item_id)
+        await self.rate_limiter.check(operation, client.client_id, item.item_id)
         accounts = await self.store.get_accounts(item.item_id)
         if account_ids is not None:
             known = {a.account_id for a in accounts}

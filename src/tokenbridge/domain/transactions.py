@@ -236,9 +236,8 @@ class TransactionsService:
         days_requested: int | None = None,
     ) -> TransactionsPage:
         """Transactions of the Item's accounts (or `account_ids`) dated in the range."""
-        found = await self.tokens.accounts_get(client, access_token, account_ids)
-        await self.tokens.rate_limiter.check(
-            "transactions_get", found.item.client_id, found.item.item_id
+        found = await self.tokens.accounts_get(
+            client, access_token, account_ids, operation="transactions_get"
         )
         state = await self._state(found.item, days_requested)
         page, total = self._page(
@@ -350,10 +349,10 @@ class TransactionsService:
         alone, and a cursor of the whole Item is not valid for it, nor the reverse.
         """
         found = await self.tokens.accounts_get(
-            client, access_token, [account_id] if account_id is not None else None
-        )
-        await self.tokens.rate_limiter.check(
-            "transactions_sync", found.item.client_id, found.item.item_id
+            client,
+            access_token,
+            [account_id] if account_id is not None else None,
+            operation="transactions_sync",
         )
         scope = f"account:{account_id}" if account_id else f"item:{found.item.item_id}"
         return await self._sync(

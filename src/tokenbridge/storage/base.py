@@ -128,7 +128,9 @@ class Store(Protocol):
 
     # Partner side ------------------------------------------------------------------------
 
-    async def set_processor_token_webhook(self, token_hash: str, webhook: str | None) -> bool:
+    async def set_processor_token_webhook(
+        self, token_hash: str, webhook: str | None, audit: Sequence[AuditEntry] = ()
+    ) -> bool:
         """Set (or with None, remove) the token's webhook URL. False if the token is gone."""
 
     async def add_signal_record(

@@ -344,12 +344,16 @@ class SqlStore(ABC):
                 counts.append(int(row[0]))
         return counts
 
-    async def set_processor_token_webhook(self, token_hash: str, webhook: str | None) -> bool:
+    async def set_processor_token_webhook(
+        self, token_hash: str, webhook: str | None, audit: Sequence[AuditEntry] = ()
+    ) -> bool:
         async with self.transaction() as tx:
             changed = await tx.execute(
                 "UPDATE processor_tokens SET webhook = ? WHERE token_hash = ?",
                 [webhook, token_hash],
             )
+            if changed:
+                await _insert_audit(tx, audit)
         return changed > 0
 
     async def add_signal_record(
