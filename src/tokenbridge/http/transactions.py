@@ -10,6 +10,8 @@ date gets Plaid's INVALID_FIELD with a message naming the field.
 from __future__ import annotations
 
 import weakref
+from dataclasses import dataclass
+from functools import lru_cache
 
 from msgspec import UNSET, Struct, UnsetType
 
@@ -17,7 +19,7 @@ from tokenbridge.domain import transactions as domain
 from tokenbridge.domain.service import TokenService
 from tokenbridge.http import schemas as s
 from tokenbridge.http.handlers import Context, account_view, item_view, operation
-from tokenbridge.sandbox.transactions import SandboxTransaction
+from tokenbridge.sandbox.transactions import Merchant, SandboxTransaction
 from tokenbridge.webhooks import sender_for
 
 _SERVICES: weakref.WeakKeyDictionary[TokenService, domain.TransactionsService] = (
@@ -272,8 +274,19 @@ def _date(value: object) -> str | None:
     return None if value is None else str(value)
 
 
-def transaction_view(t: SandboxTransaction, original_description: bool) -> Transaction:
-    m = t.merchant
+@dataclass(frozen=True, slots=True)
+class _MerchantView:
+    """The parts of a Transaction that come from its merchant alone, built once each."""
+
+    category: list[str]
+    location: Location
+    pfc: PersonalFinanceCategory
+    icon: str
+    counterparties: list[TransactionCounterparty]
+
+
+@lru_cache(maxsize=256)
+def _merchant_view(m: Merchant) -> _MerchantView:
     p = m.place
     counterparties = []
     if m.merchant_name and m.counterparty_type:
@@ -283,15 +296,8 @@ def transaction_view(t: SandboxTransaction, original_description: bool) -> Trans
                 logo_url=None, entity_id=m.entity_id, confidence_level="VERY_HIGH",
             )
         )  # fmt: skip
-    return Transaction(
-        account_id=t.account_id,
-        amount=t.amount,
-        iso_currency_code="USD",
-        unofficial_currency_code=None,
+    return _MerchantView(
         category=list(m.category),
-        category_id=m.category_id,
-        check_number=t.check_number,
-        date=str(t.date),
         location=Location(
             address=p.address,
             city=p.city,
@@ -302,11 +308,35 @@ def transaction_view(t: SandboxTransaction, original_description: bool) -> Trans
             lon=p.lon,
             store_number=p.store_number,
         ),
+        pfc=PersonalFinanceCategory(
+            primary=m.pfc_primary, detailed=m.pfc_detailed, confidence_level=m.confidence
+        ),
+        icon=_PFC_ICON.format(m.pfc_primary),
+        counterparties=counterparties,
+    )
+
+
+_NO_PAYMENT_META = PaymentMeta()
+
+
+def transaction_view(t: SandboxTransaction, original_description: bool) -> Transaction:
+    m = t.merchant
+    shared = _merchant_view(m)
+    return Transaction(
+        account_id=t.account_id,
+        amount=t.amount,
+        iso_currency_code="USD",
+        unofficial_currency_code=None,
+        category=shared.category,
+        category_id=m.category_id,
+        check_number=t.check_number,
+        date=str(t.date),
+        location=shared.location,
         name=t.name,
         merchant_name=m.merchant_name,
         # Plaid fills original_description only when include_original_description is set.
         original_description=t.original_description if original_description else None,
-        payment_meta=PaymentMeta(),
+        payment_meta=_NO_PAYMENT_META,
         pending=t.pending,
         pending_transaction_id=t.pending_transaction_id,
         account_owner=None,
@@ -318,12 +348,10 @@ def transaction_view(t: SandboxTransaction, original_description: bool) -> Trans
         authorized_datetime=None,
         datetime=None,
         payment_channel=m.payment_channel,
-        personal_finance_category=PersonalFinanceCategory(
-            primary=m.pfc_primary, detailed=m.pfc_detailed, confidence_level=m.confidence
-        ),
+        personal_finance_category=shared.pfc,
         transaction_code=m.transaction_code,
-        personal_finance_category_icon_url=_PFC_ICON.format(m.pfc_primary),
-        counterparties=counterparties,
+        personal_finance_category_icon_url=shared.icon,
+        counterparties=shared.counterparties,
         merchant_entity_id=m.entity_id,
     )
 

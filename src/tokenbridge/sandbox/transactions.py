@@ -72,7 +72,7 @@ class Merchant:
 
     @property
     def entity_id(self) -> str | None:
-        return _base62_id("merchant", self.key, length=20) if self.merchant_name else None
+        return _entity_id(self.key) if self.merchant_name else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,6 +224,11 @@ def _base62_id(*parts: str, length: int = 37) -> str:
         number, digit = divmod(number, 62)
         chars.append(_BASE62[digit])
     return "".join(chars)
+
+
+@lru_cache(maxsize=256)
+def _entity_id(key: str) -> str:
+    return _base62_id("merchant", key, length=20)
 
 
 def stream_id(account_id: str, merchant_key: str, inflow: bool) -> str:
