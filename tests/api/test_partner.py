@@ -16,7 +16,7 @@ import pytest
 from tests.api.conftest import Api, link_item
 from tests.api.test_core_flow import assert_error
 from tokenbridge.sandbox.data import aba_valid
-from tokenbridge.webhooks import sender_for
+from tokenbridge.webhooks import deliver, sender_for
 
 # Every partner endpoint with a body that is valid for a depository checking account
 # (the product-agnostic fields only; the token is added per call).
@@ -453,15 +453,17 @@ def test_developer_reads_reject_a_removed_item(api: Api) -> None:
 class Receiver:
     """A tiny HTTP server on 127.0.0.1 that records the JSON bodies posted to it."""
 
-    def __init__(self) -> None:
+    def __init__(self, statuses: tuple[int, ...] = ()) -> None:
         received: list[dict[str, Any]] = []
         self.received = received
+        # The answers to the first posts (then 200), to make the sender retry.
+        answers = list(statuses)
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length", "0"))
                 received.append(json.loads(self.rfile.read(length)))
-                self.send_response(200)
+                self.send_response(answers.pop(0) if answers else 200)
                 self.end_headers()
 
             def log_message(self, format: str, *args: Any) -> None:
@@ -469,7 +471,9 @@ class Receiver:
 
         self.server = HTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self.thread.start()
 
     def close(self) -> None:
@@ -540,3 +544,19 @@ def test_webhook_update_validates_and_survives_a_dead_receiver(api: Api, dwolla:
     assert sender.pending == 1
     api.loop.run_until_complete(sender.drain(5))
     assert sender.pending == 0
+
+
+def test_deliver_retries_until_the_receiver_accepts() -> None:
+    receiver = Receiver(statuses=(500, 503))
+    try:
+        payload = {"webhook_type": "PROCESSOR_TOKEN", "webhook_code": "TEST"}
+        assert asyncio.run(deliver(receiver.url, payload, attempts=3, backoff=0.01)) is True
+        assert receiver.received == [payload] * 3
+        failing = Receiver(statuses=(500, 500))
+        try:
+            assert asyncio.run(deliver(failing.url, payload, attempts=2, backoff=0.01)) is False
+            assert len(failing.received) == 2
+        finally:
+            failing.close()
+    finally:
+        receiver.close()
