@@ -214,8 +214,8 @@ _PLACES = (
 def owners_for(item: Item) -> list[Owner]:
     """The account holders of the Item's accounts (the same owner on every account).
 
-    The first Item's holder is Plaid's documented sandbox owner, Alberta Bobbeth
-    Charleson of 2992 Cameron Road, Malakoff NY 14236; other values vary per Item but
+    About half of the Items show Plaid's documented sandbox owner, Alberta Bobbeth
+    Charleson of 2992 Cameron Road, Malakoff NY 14236; the other values vary per Item but
     stay the same for one Item.
     """
     rng = rng_for("identity", item.item_id)
