@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
+
+import pytest
 
 from tests.api.conftest import Api, link_item
 from tests.api.test_core_flow import assert_error
 from tests.helpers import CLIENT_ID, SECRET
 from tokenbridge.domain.audit import AuditEntry
 from tokenbridge.domain.randomness import hash_token
+from tokenbridge.http.app import create_app
+from tokenbridge.settings import Settings
+from tokenbridge.storage import open_store
 from tokenbridge.storage.sql import SqlStore
 
 
@@ -171,3 +177,29 @@ def test_webhook_update_is_logged(api: Api) -> None:
     response = api.post("/processor/token/webhook/update", unknown)
     assert_error(response, 400, "INVALID_INPUT", "INVALID_PROCESSOR_TOKEN")
     assert [e.action for e in entries(api)].count("processor_token.webhook.update") == 1
+
+
+@pytest.mark.postgres
+def test_audit_on_postgres(postgres_database_url: str) -> None:
+    loop = asyncio.new_event_loop()
+    store = loop.run_until_complete(open_store(postgres_database_url))
+    app = create_app(Settings(client_id=CLIENT_ID, secret=SECRET), store)
+    loop.run_until_complete(app.startup())
+    api = Api(app, loop)
+    try:
+        item = link_item(api)
+        created = post(api, "/processor/token/create", {
+            "access_token": item["access_token"], "processor": "dwolla",
+            "account_id": item["accounts"][0]["account_id"],
+        })  # fmt: skip
+        log = entries(api, item["item_id"])
+        assert [e.action for e in log] == [
+            "item.create", "access_token.create", "processor_token.create",
+        ]  # fmt: skip
+        assert log[2].request_id == created["request_id"]
+        assert log[2].token_id == hash_token(created["processor_token"])[:12]
+        assert created["processor_token"] not in raw_log(api)
+    finally:
+        api.close()
+        loop.run_until_complete(app.shutdown())
+        loop.close()
