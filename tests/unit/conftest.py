@@ -1,0 +1,78 @@
+"""Domain tests: a TokenService over an in-memory SQLite store, with a clock we move."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine, Iterator
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import pytest
+
+from tokenbridge.domain.models import Client
+from tokenbridge.domain.randomness import RandomSource
+from tokenbridge.domain.service import TokenService
+from tokenbridge.storage import Store, open_store
+
+T = TypeVar("T")
+
+# 2023-11-14T22:13:20Z: any fixed instant will do; tests move it forward by hand.
+START = 1_700_000_000.0
+
+
+@dataclass
+class Clock:
+    now: float = START
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@dataclass
+class Domain:
+    """One event loop, one store, one service, and a developer client to act as."""
+
+    loop: asyncio.AbstractEventLoop
+    store: Store
+    service: TokenService
+    clock: Clock
+    client: Client = field(init=False)
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        return self.loop.run_until_complete(coro)
+
+    def new_client(self, name: str = "developer", processor: str | None = None) -> Client:
+        return self.run(self.service.create_client(name, processor))[0]
+
+    def link(self, client: Client | None = None, institution_id: str = "ins_109508") -> str:
+        """An access token for a new sandbox Item of `client` (the default client)."""
+        client = client or self.client
+        public = self.run(
+            self.service.sandbox_public_token_create(client, institution_id, ["auth"])
+        )
+        return self.run(self.service.item_public_token_exchange(client, public))[0]
+
+    def account_ids(self, access_token: str, client: Client | None = None) -> list[str]:
+        found = self.run(self.service.accounts_get(client or self.client, access_token))
+        return [a.account_id for a in found.accounts]
+
+
+def open_domain(seed: str | None = None) -> Domain:
+    loop = asyncio.new_event_loop()
+    store = loop.run_until_complete(open_store("sqlite:///:memory:"))
+    clock = Clock()
+    domain = Domain(loop, store, TokenService(store, RandomSource(seed), clock=clock), clock)
+    domain.client = domain.new_client()
+    return domain
+
+
+def close_domain(domain: Domain) -> None:
+    domain.run(domain.store.close())
+    domain.loop.close()
+
+
+@pytest.fixture
+def domain() -> Iterator[Domain]:
+    d = open_domain()
+    yield d
+    close_domain(d)
