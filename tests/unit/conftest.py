@@ -56,6 +56,14 @@ class Domain:
         found = self.run(self.service.accounts_get(client or self.client, access_token))
         return [a.account_id for a in found.accounts]
 
+    def processor_token(self, processor: str = "dwolla", access_token: str | None = None) -> str:
+        """A processor token for the first account of `access_token` (or of a new Item)."""
+        access_token = access_token or self.link()
+        account_id = self.account_ids(access_token)[0]
+        return self.run(
+            self.service.processor_token_create(self.client, access_token, account_id, processor)
+        )
+
 
 def open_domain(seed: str | None = None) -> Domain:
     loop = asyncio.new_event_loop()
