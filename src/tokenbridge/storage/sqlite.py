@@ -9,6 +9,7 @@ request of the same process. Several processes share the file through SQLite's o
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
@@ -37,6 +38,47 @@ class _SqliteTransaction:
         )
 
 
+# How often the checkpoint thread copies the WAL back into the database file.
+CHECKPOINT_INTERVAL = 0.2
+# A passive checkpoint never catches up with a writer that never pauses, and the WAL is
+# reused from its start only once it has been copied whole: past this many pages (16 MB)
+# a RESTART checkpoint holds writers back for the few frames left, so the WAL stays small.
+WAL_RESTART_PAGES = 4096
+
+
+class _Checkpointer(threading.Thread):
+    """WAL checkpoints on a connection and thread of their own, off the request path.
+
+    SQLite's automatic checkpoint runs (with its fsync) inside the COMMIT that crosses
+    1000 WAL pages, so 1 write in a few hundred took 1-11 ms and that was the whole p99
+    (PERFORMANCE-NOTES.md). sqlite3 releases the GIL while SQLite works, so the loop runs
+    on meanwhile. A PASSIVE checkpoint never blocks readers or the writer.
+    """
+
+    def __init__(self, path: str) -> None:
+        super().__init__(name="tokenbridge-sqlite-checkpoint", daemon=True)
+        self._path = path
+        self._stopping = threading.Event()
+
+    def run(self) -> None:
+        conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA busy_timeout = 1000")
+        try:
+            while not self._stopping.wait(CHECKPOINT_INTERVAL):
+                try:
+                    _, wal_pages, _ = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                    if wal_pages > WAL_RESTART_PAGES:
+                        conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchall()
+                except sqlite3.Error:
+                    continue  # busy or locked: the next round catches up
+        finally:
+            conn.close()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self.join()
+
+
 class SqliteStore(SqlStore):
     def __init__(self, path: str) -> None:
         if path != ":memory:":
@@ -49,6 +91,12 @@ class SqliteStore(SqlStore):
         # power loss can drop the last few.
         self._conn.execute("PRAGMA synchronous = NORMAL")
         self._conn.execute("PRAGMA foreign_keys = ON")
+        self._checkpointer: _Checkpointer | None = None
+        if path != ":memory:":
+            self._conn.execute("PRAGMA wal_autocheckpoint = 0")
+            self._conn.execute(f"PRAGMA journal_size_limit = {WAL_RESTART_PAGES * 4096}")
+            self._checkpointer = _Checkpointer(path)
+            self._checkpointer.start()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[_SqliteTransaction]:
@@ -73,6 +121,10 @@ class SqliteStore(SqlStore):
 
     def bulk(self) -> AbstractAsyncContextManager[_SqliteTransaction]:
         """One transaction for a bulk load (`db seed`)."""
+        # Random token hashes land all over the primary-key indexes: with the default 2 MB
+        # page cache nearly every insert reads and writes pages through the OS; 512 MB
+        # keeps a million-token index in memory (the seed process is short-lived).
+        self._conn.execute("PRAGMA cache_size = -524288")
         return self.transaction()
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
@@ -99,4 +151,6 @@ class SqliteStore(SqlStore):
                 )
 
     async def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
         self._conn.close()
