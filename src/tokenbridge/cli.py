@@ -81,6 +81,17 @@ def _parser() -> argparse.ArgumentParser:
     upgrade = db.add_parser("upgrade", help="apply pending migrations")
     _database_option(upgrade)
     upgrade.set_defaults(run=_db_upgrade)
+    seed = db.add_parser("seed", help="bulk-load synthetic Items and tokens (for benchmarks)")
+    _database_option(seed)
+    seed.add_argument("--items", type=int, required=True, help="how many Items (one token each)")
+    seed.add_argument("--client-id", required=True, help="the existing client that owns them")
+    seed.add_argument("--processor", choices=PROCESSORS, metavar="NAME",
+                      help="the processor the tokens are for (default: none)")  # fmt: skip
+    seed.add_argument("--tokens-out", metavar="PATH",
+                      help="write the first --sample Items' tokens here as JSON lines")  # fmt: skip
+    seed.add_argument("--sample", type=int, default=1000, help="tokens to write out (1000)")
+    seed.add_argument("--seed", help="make ids and tokens deterministic")
+    seed.set_defaults(run=_db_seed)
     return parser
 
 
@@ -190,6 +201,33 @@ def _cell(value: object) -> str:
     if isinstance(value, list):
         return ",".join(str(v) for v in value)
     return " ".join(str(value).split())
+
+
+def _db_seed(args: argparse.Namespace, settings: Settings) -> int:
+    from tokenbridge.storage.seed import open_tokens_out, seed
+
+    if args.items < 0 or args.sample < 0:
+        raise ValueError("--items and --sample must not be negative")
+
+    async def run() -> float:
+        store = await open_store(settings.database_url)
+        out = open_tokens_out(args.tokens_out)
+        try:
+            report = await seed(
+                store, args.client_id, args.items, random=RandomSource(args.seed),
+                tokens_out=out, sample=args.sample, processor=args.processor,
+                progress=lambda n: print(f"  {n} items", file=sys.stderr, flush=True),
+            )  # fmt: skip
+        finally:
+            if out is not None:
+                out.close()
+            await store.close()
+        return report.seconds
+
+    seconds = asyncio.run(run())
+    print(f"loaded {args.items} items with their accounts, access and processor tokens"
+          f" in {seconds:.1f} s")  # fmt: skip
+    return 0
 
 
 def _redacted(url: str) -> str:
