@@ -325,24 +325,24 @@ class SqlStore(ABC):
     async def increment_rate_counters(
         self, scopes: Sequence[str], window_start: int, prune_before: int | None = None
     ) -> list[int]:
-        counts = []
-        async with self.transaction() as tx:
-            if prune_before is not None:
+        if prune_before is not None:
+            async with self.transaction() as tx:
                 await tx.execute(
                     "DELETE FROM rate_limit_counters WHERE window_start < ?", [prune_before]
                 )
-            for scope in scopes:
-                # One statement increments and reads the count, so two servers racing on
-                # one counter each see a different count (SQLite >= 3.35, PostgreSQL).
-                row = await tx.fetchone(
-                    "INSERT INTO rate_limit_counters (scope, window_start, hits) VALUES (?, ?, 1)"
-                    " ON CONFLICT (scope, window_start)"
-                    " DO UPDATE SET hits = rate_limit_counters.hits + 1 RETURNING hits",
-                    [scope, window_start],
-                )
-                assert row is not None, "an UPSERT with RETURNING returns its row"
-                counts.append(int(row[0]))
-        return counts
+        # One statement increments every counter and reads the counts: atomic by itself, so
+        # two servers racing on one counter each see a different count, and one round trip
+        # on PostgreSQL (SQLite >= 3.35 has UPSERT ... RETURNING too). The scopes are
+        # distinct: PostgreSQL refuses to update one row twice in a statement.
+        rows = await self.fetchall(
+            "INSERT INTO rate_limit_counters (scope, window_start, hits) VALUES "
+            + ", ".join(["(?, ?, 1)"] * len(scopes))
+            + " ON CONFLICT (scope, window_start)"
+            " DO UPDATE SET hits = rate_limit_counters.hits + 1 RETURNING scope, hits",
+            [value for scope in scopes for value in (scope, window_start)],
+        )
+        hits = {scope: int(count) for scope, count in rows}
+        return [hits[scope] for scope in scopes]
 
     async def set_processor_token_webhook(
         self, token_hash: str, webhook: str | None, audit: Sequence[AuditEntry] = ()
