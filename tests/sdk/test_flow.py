@@ -20,7 +20,13 @@ from plaid.model.processor_token_permissions_set_request import (
 )
 from plaid.model.products import Products
 from plaid.model.sandbox_processor_token_create_request import SandboxProcessorTokenCreateRequest
+from plaid.model.sandbox_processor_token_create_request_options import (
+    SandboxProcessorTokenCreateRequestOptions,
+)
 from plaid.model.sandbox_public_token_create_request import SandboxPublicTokenCreateRequest
+from plaid.model.sandbox_public_token_create_request_options import (
+    SandboxPublicTokenCreateRequestOptions,
+)
 
 from tests.sdk.conftest import api_error, link
 
@@ -149,3 +155,27 @@ def test_accounts_get_narrowed_to_account_ids(client: plaid_api.PlaidApi) -> Non
         )
     )
     assert [a.account_id for a in got.accounts] == wanted
+
+
+def test_null_sandbox_overrides_mean_the_defaults(client: plaid_api.PlaidApi) -> None:
+    # Plaid's override_username / override_password are nullable with a default, and the
+    # SDK sends null for None.
+    public = client.sandbox_public_token_create(
+        SandboxPublicTokenCreateRequest(
+            institution_id="ins_109508",
+            initial_products=[Products("auth")],
+            options=SandboxPublicTokenCreateRequestOptions(
+                override_username=None, override_password=None
+            ),
+        )
+    ).public_token
+    assert public.startswith("public-sandbox-")
+    token = client.sandbox_processor_token_create(
+        SandboxProcessorTokenCreateRequest(
+            institution_id="ins_109508",
+            options=SandboxProcessorTokenCreateRequestOptions(
+                override_username=None, override_password=None
+            ),
+        )
+    ).processor_token
+    assert token.startswith("processor-sandbox-")

@@ -41,8 +41,10 @@ class SandboxPublicTokenCreateRequestOptionsTransactions(Options):
 
 class SandboxPublicTokenCreateRequestOptions(Options):
     webhook: str | None = None
-    override_username: str = "user_good"
-    override_password: str = "pass_good"
+    # SandboxOverrideUsername / SandboxOverridePassword are nullable with a default, and
+    # plaid-python sends null for None: null means the default (user_good / pass_good).
+    override_username: str | None = "user_good"
+    override_password: str | None = "pass_good"
     transactions: SandboxPublicTokenCreateRequestOptionsTransactions | None = None
 
 
@@ -56,8 +58,8 @@ class SandboxPublicTokenCreateRequest(PlaidRequest):
 
 
 class SandboxProcessorTokenCreateRequestOptions(Options):
-    override_username: str = "user_good"
-    override_password: str = "pass_good"
+    override_username: str | None = "user_good"
+    override_password: str | None = "pass_good"
 
 
 class SandboxProcessorTokenCreateRequest(PlaidRequest):
