@@ -54,6 +54,8 @@ class LiveServer:
             stdout=log,
             stderr=subprocess.STDOUT,
         )  # fmt: skip
+        if not isinstance(log, int):
+            log.close()  # the child has its own copy; ours would leak (ResourceWarning)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
