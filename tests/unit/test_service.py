@@ -331,5 +331,5 @@ def test_hash_token() -> None:
     assert hash_token("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
     assert hash_token("access-sandbox-x") != hash_token("access-sandbox-y")
     assert re.fullmatch(r"[0-9a-f]{64}", hash_token(""))
-    # A lone surrogate (possible in JSON "\ud800") hashes instead of raising.
+    # A lone surrogate, which UTF-8 cannot encode, still hashes instead of raising.
     assert re.fullmatch(r"[0-9a-f]{64}", hash_token("\ud800"))
