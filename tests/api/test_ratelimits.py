@@ -240,3 +240,17 @@ def test_reads_are_limited_under_their_own_name(
     api.ok("/accounts/get", {"access_token": item["access_token"]})
     clock.now += 60
     api.ok(path, body)
+
+
+def test_old_windows_are_deleted_from_the_database(build: Build) -> None:
+    api = build()
+    clock = with_clock(api, {"item_get": Limit(10, 10, "ITEM_GET_LIMIT", "ITEM_GET_LIMIT")})
+    item = link_item(api)
+    api.ok("/item/get", {"access_token": item["access_token"]})
+    assert counter_rows(api) == 2  # the Item's and the client's counter
+    clock.now += 60
+    api.ok("/item/get", {"access_token": item["access_token"]})
+    assert counter_rows(api) == 4  # the previous window is kept
+    clock.now += 60
+    api.ok("/item/get", {"access_token": item["access_token"]})
+    assert counter_rows(api) == 4  # the one before it is gone

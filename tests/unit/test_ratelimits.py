@@ -133,9 +133,12 @@ def test_old_windows_are_pruned_once_per_window() -> None:
     clock.now += 60
     for _ in range(3):
         check(limiter, "item_get", "c", "i")
-    windows = {w for _, w in counters.rows}
-    assert windows == {1_699_999_980 + 60}
-    assert counters.prunes == [1_699_999_980, 1_699_999_980 + 60]
+    # Each new window deletes the windows before the previous one.
+    assert counters.prunes == [1_699_999_980 - 60, 1_699_999_980]
+    assert {w for _, w in counters.rows} == {1_699_999_980, 1_699_999_980 + 60}
+    clock.now += 60
+    check(limiter, "item_get", "c", "i")
+    assert {w for _, w in counters.rows} == {1_699_999_980 + 60, 1_699_999_980 + 120}
 
 
 def test_operations_without_a_limit_touch_nothing() -> None:

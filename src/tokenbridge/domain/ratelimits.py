@@ -99,8 +99,9 @@ class StoreRateLimiter:
         self.store = store
         self.limits = limits
         self.clock = clock
-        # The window this process last pruned in. Each process deletes the windows before
-        # the current one the first time it counts in a new window: once a minute at most.
+        # The window this process last pruned in. Each process deletes old windows the first
+        # time it counts in a new window: once a minute at most. The previous window is
+        # kept, so a server whose clock lags a little behind still finds its counts.
         self._pruned = -1
 
     async def check(self, operation: str, client_id: str, item_id: str | None) -> None:
@@ -115,7 +116,7 @@ class StoreRateLimiter:
             checks.append((f"{operation}:client:{client_id}", limit.per_client, limit.client_code))
         if not checks:
             return
-        prune = window if window > self._pruned else None
+        prune = window - WINDOW_SECONDS if window > self._pruned else None
         counts = await self.store.increment_rate_counters(
             [scope for scope, _, _ in checks], window, prune
         )
