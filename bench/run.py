@@ -71,7 +71,13 @@ class Result:
     socket_errors: int = 0
     requests: int = 0
     peak_rss_mb: float = 0.0
+    # The server's CPU time per request: steadier than requests/s when the machine is busy.
+    cpu_us: float = 0.0
+    # requests/s over the mean of the baselines measured just before and after this setup.
     ratio: float | None = None
+    baseline_rps: float | None = None
+    # The same ratio from CPU time per request (baseline's over this case's).
+    cpu_ratio: float | None = None
     expect_errors: bool = False
     note: str = ""
 
@@ -211,6 +217,16 @@ def peak_rss_mb(pid: int) -> float:
     return total_kb / 1024
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of the server's processes so far."""
+    ticks = 0
+    for p in process_tree(pid):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 class Server:
     def __init__(self, command: list[str], env: dict[str, str], cores: str, log: Path) -> None:
         self.port = free_port()
@@ -302,7 +318,9 @@ def measure(
 ) -> Result:
     if warmup:
         run_wrk(server.port, case.path, case.bodies, case.creds, warmup, work)
+    cpu_before = cpu_seconds(server.process.pid)
     w = run_wrk(server.port, case.path, case.bodies, case.creds, seconds, work)
+    cpu = cpu_seconds(server.process.pid) - cpu_before
     return Result(
         setup=setup,
         case=case.name,
@@ -314,6 +332,7 @@ def measure(
         socket_errors=w["connect_errors"] + w["read_errors"] + w["write_errors"] + w["timeouts"],
         requests=w["requests"],
         peak_rss_mb=round(server.peak_rss_mb(), 1),
+        cpu_us=round(cpu / max(w["requests"], 1) * 1e6, 1),
         expect_errors=case.expect_errors,
     )
 
@@ -341,11 +360,28 @@ class Fixture:
 
 def make_fixture(port: int, database_url: str, tokens: int, seed_supported: bool,
                  work: Path) -> Fixture:  # fmt: skip
-    """A partner, a few Items with processor tokens for it, and `tokens` tokens in all."""
+    """A partner, and `tokens` Items each with a processor token for it.
+
+    With `tokenbridge db seed` the Items are bulk-loaded and the requests use the tokens of
+    a few of them; without it, they are made through the API (slow, fine for a thousand).
+    """
     env = server_env(database_url)
     partner = json.loads(
         tokenbridge("partners", "create", "--processor", PROCESSOR, "--json", env=env)
     )
+    creds = (partner["client_id"], partner["secret"])
+    if seed_supported:
+        started = time.monotonic()
+        sample = work / f"seeded-{uuid.uuid4().hex[:8]}.jsonl"
+        tokenbridge("db", "seed", "--items", str(tokens), "--client-id", CLIENT_ID,
+                    "--processor", PROCESSOR, "--tokens-out", str(sample),
+                    "--sample", str(HANDFUL), env=env)  # fmt: skip
+        print(f"  seeded {tokens:,} Items with a processor token each in "
+              f"{time.monotonic() - started:.1f} s", flush=True)  # fmt: skip
+        seeded = [json.loads(line) for line in sample.read_text().splitlines()]
+        return Fixture(creds, [r["access_token"] for r in seeded[:ITEMS]],
+                       [r["account_id"] for r in seeded[:ITEMS]],
+                       [r["processor_token"] for r in seeded])  # fmt: skip
     api = Api(port)
     access_tokens, account_ids, processor_tokens = [], [], []
     for _ in range(ITEMS):
@@ -356,25 +392,14 @@ def make_fixture(port: int, database_url: str, tokens: int, seed_supported: bool
         accounts = api.ok("/accounts/get", {"access_token": access})["accounts"]
         access_tokens.append(access)
         account_ids.append(accounts[0]["account_id"])
-    for i in range(HANDFUL):
+    for i in range(tokens):
         body = {"access_token": access_tokens[i % ITEMS], "account_id": account_ids[i % ITEMS],
                 "processor": PROCESSOR}  # fmt: skip
-        processor_tokens.append(api.ok("/processor/token/create", body)["processor_token"])
-    rest = tokens - HANDFUL
-    if rest > 0 and seed_supported:
-        started = time.monotonic()
-        tokenbridge("db", "seed", "--items", str(rest), "--client-id", CLIENT_ID,
-                    "--tokens-out", str(work / "seeded-tokens.txt"), env=env)  # fmt: skip
-        print(f"  seeded {rest:,} Items with processor tokens in "
-              f"{time.monotonic() - started:.1f} s", flush=True)  # fmt: skip
-    elif rest > 0:
-        body = {"access_token": access_tokens[0], "account_id": account_ids[0],
-                "processor": PROCESSOR}  # fmt: skip
-        for _ in range(rest):
-            api.ok("/processor/token/create", body)
+        token = api.ok("/processor/token/create", body)["processor_token"]
+        if i < HANDFUL:
+            processor_tokens.append(token)
     api.close()
-    return Fixture((partner["client_id"], partner["secret"]), access_tokens, account_ids,
-                   processor_tokens)  # fmt: skip
+    return Fixture(creds, access_tokens, account_ids, processor_tokens)
 
 
 def cases(fx: Fixture) -> list[Case]:
@@ -459,7 +484,8 @@ def run_setup(
                 continue
             result = measure(server, setup, case, args.seconds, args.warmup, work)
             print(f"  {case.name:16} {result.rps:9,.0f} req/s  p50 {result.p50_ms:.2f} ms"
-                  f"  p99 {result.p99_ms:.2f} ms  non-2xx {result.non2xx}", flush=True)  # fmt: skip
+                  f"  p99 {result.p99_ms:.2f} ms  non-2xx {result.non2xx}"
+                  f"  cpu {result.cpu_us:.0f} us/req", flush=True)  # fmt: skip
             report.results.append(result)
             if args.profile == f"{setup}/{case.name}":
                 profile(server, case, args, work)
@@ -495,21 +521,40 @@ def durability_check(server: Server, database_url: str, fx: Fixture,
 
 
 def profile(server: Server, case: Case, args: argparse.Namespace, work: Path) -> None:
-    """Attach py-spy to the server for a run of the case (the figures are not recorded)."""
+    """Attach py-spy to the server for one more run of the case (its figures are not kept)
+    and print the functions where the time goes, by share of samples."""
     spy = shutil.which("py-spy") or str(Path(PYTHON).parent / "py-spy")
     if not Path(spy).exists():
         print("  py-spy is not installed (pip install py-spy); no profile", flush=True)
         return
-    out = RESULTS / f"profile-{case.name}.svg"
+    out = RESULTS / f"profile-{case.name}.txt"
     recorder = subprocess.Popen(
-        [spy, "record", "--pid", str(server.process.pid), "--subprocesses", "--rate", "250",
-         "--duration", str(args.seconds + 1), "--output", str(out)],
+        [spy, "record", "--pid", str(server.process.pid), "--subprocesses", "--rate", "500",
+         "--format", "raw", "--duration", str(args.seconds), "--output", str(out)],
         stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
     )  # fmt: skip
     time.sleep(0.5)
     run_wrk(server.port, case.path, case.bodies, case.creds, args.seconds, work)
     recorder.wait(args.seconds + 30)
-    print(f"  profile of {case.name}: {out}", flush=True)
+    print(f"  profile of {case.name} (collapsed stacks for flamegraph.pl or speedscope):"
+          f" {out}", flush=True)  # fmt: skip
+    for share, frame in hot_frames(out)[:25]:
+        print(f"    {share:6.1%}  {frame}")
+
+
+def hot_frames(collapsed: Path) -> list[tuple[float, str]]:
+    """(share of samples that include the frame, frame), largest first."""
+    counts: dict[str, int] = {}
+    total = 0
+    for line in collapsed.read_text().splitlines():
+        stack, _, n = line.rpartition(" ")
+        if not n.isdigit():
+            continue
+        total += int(n)
+        for frame in set(stack.split(";")):
+            counts[frame] = counts.get(frame, 0) + int(n)
+    ranked = sorted(counts.items(), key=lambda kv: -kv[1])
+    return [(n / max(total, 1), frame) for frame, n in ranked]
 
 
 def baseline(report: Report, args: argparse.Namespace, work: Path) -> None:
@@ -526,7 +571,7 @@ def baseline(report: Report, args: argparse.Namespace, work: Path) -> None:
     report.baseline_rps.append(result.rps)
     report.results.append(result)
     print(f"  baseline         {result.rps:9,.0f} req/s  p50 {result.p50_ms:.2f} ms"
-          f"  p99 {result.p99_ms:.2f} ms", flush=True)  # fmt: skip
+          f"  p99 {result.p99_ms:.2f} ms  cpu {result.cpu_us:.0f} us", flush=True)  # fmt: skip
 
 
 def startup(report: Report, args: argparse.Namespace, work: Path, runs: int = 3) -> None:
@@ -572,10 +617,18 @@ def startup(report: Report, args: argparse.Namespace, work: Path, runs: int = 3)
 
 
 def finish(report: Report) -> None:
-    base = statistics.fmean(report.baseline_rps)
-    for r in report.results:
-        if r.case != "baseline" and r.rps:
-            r.ratio = round(r.rps / base, 3)
+    # Each case is compared with the baselines on either side of its setup: the machine
+    # drifts by 20% within an hour, and other work on it comes and goes.
+    results = report.results
+    marks = [i for i, r in enumerate(results) if r.case == "baseline"]
+    for i, r in enumerate(results):
+        if r.case == "baseline" or not r.rps:
+            continue
+        near = [results[j] for j in ([m for m in marks if m < i][-1:] + [m for m in marks
+                if m > i][:1])]  # fmt: skip
+        r.baseline_rps = round(statistics.fmean(b.rps for b in near), 1)
+        r.ratio = round(r.rps / r.baseline_rps, 3)
+        r.cpu_ratio = round(statistics.fmean(b.cpu_us for b in near) / r.cpu_us, 3)
     by = {(r.setup, r.case): r for r in report.results if r.rps}
     checks = report.checks
     for case, target in TARGET_RATIO.items():
@@ -609,17 +662,19 @@ def finish(report: Report) -> None:
 
 def table(report: Report) -> str:
     lines = [
-        "| setup | case | requests/s | p50 ms | p99 ms | non-2xx | peak RSS MB | ratio |",
-        "|---|---|---:|---:|---:|---:|---:|---:|",
+        "| setup | case | requests/s | p50 ms | p99 ms | non-2xx | peak RSS MB | CPU µs/req"
+        " | ratio | CPU ratio |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in report.results:
         if not r.rps:
-            lines.append(f"| {r.setup} | {r.case} | {r.note} | | | | | |")
+            lines.append(f"| {r.setup} | {r.case} | {r.note} | | | | | | | |")
             continue
         errors = f"{r.non2xx} (expected)" if r.expect_errors else str(r.non2xx + r.socket_errors)
         lines.append(
             f"| {r.setup} | {r.case} | {r.rps:,.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} |"
-            f" {errors} | {r.peak_rss_mb:.0f} | {r.ratio:.2f} |"
+            f" {errors} | {r.peak_rss_mb:.0f} | {r.cpu_us:.0f} | {r.ratio or 1:.2f} |"
+            f" {r.cpu_ratio or 1:.2f} |"
         )
     if report.startup:
         lines.append("")
@@ -631,6 +686,37 @@ def table(report: Report) -> str:
         value = "" if c.get("value") is None else f" ({c['value']})"
         lines.append(f"- [{'x' if c['ok'] else ' '}] {c['name']}{value}")
     return "\n".join(lines)
+
+
+def plan(report: Report, args: argparse.Namespace, work: Path) -> list[tuple[str, Any]]:
+    """The setups to run, in order, as (name, function)."""
+    def setup(name: str, url: str, tokens: int, workers: int = 1,
+              **kw: Any) -> tuple[str, Any]:  # fmt: skip
+        return name, lambda: run_setup(report, name, url, tokens, workers, args, work, **kw)
+
+    steps: list[tuple[str, Any]] = [("start-up", lambda: startup(report, args, work))]
+    steps.append(setup("sqlite", f"sqlite:///{work}/k.db", 1_000, kill_check=True))
+    if args.million and args.seed_supported:
+        steps.append(setup("sqlite-1m", f"sqlite:///{work}/m.db", 1_000_000, only_reads=True))
+    elif args.million:
+        report.notes.append("sqlite-1m skipped: `tokenbridge db seed` is missing")
+    if args.postgres:
+        steps.append(("postgres", lambda: run_postgres(report, args, work, 1_000)))
+        if args.postgres_million and args.seed_supported:
+            steps.append(("postgres-1m", lambda: run_postgres(report, args, work, 1_000_000)))
+    if args.workers:
+        steps.append(setup("sqlite-2w", f"sqlite:///{work}/w.db", 1_000, workers=2))
+    return steps
+
+
+def run_postgres(report: Report, args: argparse.Namespace, work: Path, tokens: int) -> None:
+    name = "postgres" if tokens < 1_000_000 else "postgres-1m"
+    with postgres_schema() as url:
+        if url is None:
+            report.notes.append(f"{name} skipped: PostgreSQL not reachable at {POSTGRES_URL}")
+            print(f"  {name}: PostgreSQL is not reachable", flush=True)
+            return
+        run_setup(report, name, url, tokens, 1, args, work, only_reads=tokens >= 1_000_000)
 
 
 def main() -> int:
@@ -661,30 +747,13 @@ def main() -> int:
         report.notes.append("`tokenbridge db seed` missing: tokens loaded through the API")
     work = Path(tempfile.mkdtemp(prefix="tokenbridge-bench-"))
     try:
-        print("== baseline: bare ASGI on uvicorn, 1 worker, core 0", flush=True)
-        baseline(report, args, work)
-        startup(report, args, work)
-        run_setup(report, "sqlite", f"sqlite:///{work}/k.db", 1_000, 1, args, work,
-                  kill_check=True)  # fmt: skip
-        if args.million and args.seed_supported:
-            run_setup(report, "sqlite-1m", f"sqlite:///{work}/m.db", 1_000_000, 1, args, work,
-                      only_reads=True)  # fmt: skip
-        elif args.million:
-            print("\n== sqlite-1m: skipped, `tokenbridge db seed` is missing", flush=True)
-        if args.postgres:
-            with postgres_schema() as url:
-                if url is None:
-                    report.notes.append(f"PostgreSQL not reachable at {POSTGRES_URL}")
-                else:
-                    run_setup(report, "postgres", url, 1_000, 1, args, work)
-            if args.postgres_million and args.seed_supported:
-                with postgres_schema() as url:
-                    if url is not None:
-                        run_setup(report, "postgres-1m", url, 1_000_000, 1, args, work,
-                                  only_reads=True)  # fmt: skip
-        if args.workers:
-            run_setup(report, "sqlite-2w", f"sqlite:///{work}/w.db", 1_000, 2, args, work)
-        print("\n== baseline again (the machine drifts; ratios use the mean)", flush=True)
+        setups = plan(report, args, work)
+        for name, run in setups:
+            print(f"\n== baseline before {name}: bare ASGI on uvicorn, 1 worker, core 0",
+                  flush=True)  # fmt: skip
+            baseline(report, args, work)
+            run()
+        print("\n== baseline, last", flush=True)
         baseline(report, args, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)

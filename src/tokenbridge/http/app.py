@@ -151,6 +151,10 @@ class TokenBridgeApp:
 
 def _credentials(headers: dict[bytes, bytes], data: dict[str, Any]) -> tuple[str, str]:
     """client_id and secret, from the PLAID-CLIENT-ID / PLAID-SECRET headers or the body."""
+    in_headers = headers.get(b"plaid-client-id"), headers.get(b"plaid-secret")
+    if in_headers[0] and in_headers[1] and "client_id" not in data and "secret" not in data:
+        # The common case, and the loop below would find the same: both in headers only.
+        return in_headers[0].decode("latin-1"), in_headers[1].decode("latin-1")
     found: list[str | None] = []
     for name, header in (("client_id", b"plaid-client-id"), ("secret", b"plaid-secret")):
         in_header = headers.get(header)
@@ -177,8 +181,15 @@ async def _read_body(receive: Receive, headers: dict[bytes, bytes], limit: int) 
     declared = headers.get(b"content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise errors.InvalidBody(f"body must be at most {limit} bytes")
-    chunks = []
-    size = 0
+    # Nearly every body arrives in one message; the loop is for the others.
+    message = await receive()
+    first: bytes = message.get("body", b"")
+    if len(first) > limit:
+        raise errors.InvalidBody(f"body must be at most {limit} bytes")
+    if message["type"] == "http.disconnect" or not message.get("more_body", False):
+        return first
+    chunks = [first]
+    size = len(first)
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
