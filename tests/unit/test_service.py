@@ -211,12 +211,12 @@ def test_tenant_isolation(domain: Domain) -> None:
         with pytest.raises(errors.InvalidAccessToken) as info:
             domain.run(call)
         assert info.value.error_message == errors.InvalidAccessToken().error_message
-    for call in (
+    for token_call in (
         service.processor_token_permissions_get(other, token),
         service.processor_token_permissions_set(other, token, []),
     ):
         with pytest.raises(errors.InvalidProcessorToken) as perror:
-            domain.run(call)
+            domain.run(token_call)
         assert perror.value.error_message == errors.InvalidProcessorToken().error_message
     with pytest.raises(errors.InvalidPublicToken):
         domain.run(service.item_public_token_exchange(other, public))
