@@ -84,8 +84,7 @@ def create_client(database_url: str, name: str) -> tuple[str, str]:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     root: Path = tmp_path_factory.mktemp("sdk")
-    # No log_path: LiveServer leaves its log file open in this process (a ResourceWarning).
-    live = LiveServer(f"sqlite:///{root / 'tb.db'}").start()
+    live = LiveServer(f"sqlite:///{root / 'tb.db'}", log_path=root / "serve.log").start()
     yield live
     live.stop()
 
