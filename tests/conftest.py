@@ -80,14 +80,24 @@ def chosen_backend() -> str:
     return backend
 
 
-@pytest.fixture
-def database_url(tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty database on the backend chosen by TOKENBRIDGE_TEST_BACKEND."""
+@contextmanager
+def chosen_database(directory: Path) -> Iterator[str]:
+    """A fresh database URL on the chosen backend: a SQLite file in `directory`, or a new
+    PostgreSQL schema (dropped afterwards). For fixtures of any scope, e.g. a module's server:
+    `with chosen_database(tmp_path_factory.mktemp("sdk")) as url: LiveServer(url)`.
+    """
     if chosen_backend() == "postgres":
         with postgres_schema() as url:
             yield url
     else:
-        yield f"sqlite:///{tmp_path / 'tb.db'}"
+        yield f"sqlite:///{directory / 'tb.db'}"
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database on the backend chosen by TOKENBRIDGE_TEST_BACKEND."""
+    with chosen_database(tmp_path) as url:
+        yield url
 
 
 @pytest.fixture
