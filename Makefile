@@ -34,4 +34,4 @@ bench: install  ## run the benchmark (see bench/README.md)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:  ## remove the virtual environment and caches
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache tests/node/node_modules
