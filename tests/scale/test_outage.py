@@ -106,3 +106,32 @@ def test_requests_fail_cleanly_during_an_outage_and_recover_after(
         live.stop()
     log = (tmp_path / "serve.log").read_text()
     assert "database unavailable" in log
+
+
+def test_dropped_connections_are_replaced_without_a_failed_request(
+    outage_url: tuple[str, str], tmp_path: Path
+) -> None:
+    # A database restart or failover drops every connection but takes new ones at once:
+    # the first statement on each dead connection fails, and the store retries it on a
+    # fresh one (reads always; writes whose BEGIN failed), so no client sees an error.
+    url, role = outage_url
+    live = server(url, tmp_path / "serve.log")
+    try:
+        with httpx.Client(timeout=30.0) as http:
+            token = ok(http, live.url, "/sandbox/processor_token/create",
+                       {"institution_id": "ins_109508"})["processor_token"]  # fmt: skip
+            read = {"processor_token": token}
+            for _ in range(3):
+                with psycopg.connect(require_postgres(), autocommit=True) as admin:
+                    terminated = admin.execute(
+                        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                        " WHERE usename = %s",
+                        [role],
+                    ).fetchone()
+                assert terminated is not None
+                assert terminated[0] >= 1
+                ok(http, live.url, "/processor/token/permissions/get", read)
+                ok(http, live.url, "/sandbox/processor_token/create",
+                   {"institution_id": "ins_109508"})  # fmt: skip
+    finally:
+        live.stop()
