@@ -218,8 +218,20 @@ class SandboxProcessorTokenCreateResponse(PlaidResponse):
     processor_token: str
 
 
+# PlaidErrorType, in Plaid's order: the OpenAPI document lists them, so a property-based
+# test can check that no answer carries an error_type Plaid does not have.
+PlaidErrorType = Annotated[str, Meta(extra_json_schema={"enum": [
+    "INVALID_REQUEST", "INVALID_RESULT", "INVALID_INPUT", "INSTITUTION_ERROR",
+    "RATE_LIMIT_EXCEEDED", "API_ERROR", "ITEM_ERROR", "ASSET_REPORT_ERROR", "BASE_REPORT_ERROR",
+    "RECAPTCHA_ERROR", "OAUTH_ERROR", "PAYMENT_ERROR", "BANK_TRANSFER_ERROR",
+    "INCOME_VERIFICATION_ERROR", "MICRODEPOSITS_ERROR", "SANDBOX_ERROR", "PARTNER_ERROR",
+    "SIGNAL_ERROR", "TRANSACTIONS_ERROR", "TRANSACTION_ERROR", "TRANSFER_ERROR",
+    "CHECK_REPORT_ERROR", "CONSUMER_REPORT_ERROR", "USER_ERROR",
+]})]  # fmt: skip
+
+
 class PlaidErrorBody(Struct, kw_only=True):
-    error_type: str
+    error_type: PlaidErrorType
     error_code: str
     error_code_reason: None = None
     error_message: str
