@@ -283,7 +283,7 @@ def test_item_remove_says_removed_up_to_2019_05_29(
         assert body == {"request_id": body["request_id"]}
 
 
-@pytest.mark.parametrize("version", ["2021-01-01", "0.1.0", "", "2020-09-14 ", b"\xe9"])
+@pytest.mark.parametrize("version", ["2021-01-01", "0.1.0", "", "2020-9-14", b"\xe9"])
 def test_unknown_plaid_version(api: Api, version: str | bytes) -> None:
     body = assert_error(
         api.post("/item/get", {"access_token": "x"}, headers={"Plaid-Version": version}),
