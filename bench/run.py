@@ -90,6 +90,8 @@ class Report:
     baseline_rps: list[float] = field(default_factory=list)
     results: list[Result] = field(default_factory=list)
     startup: dict[str, float] = field(default_factory=dict)
+    # Seconds `tokenbridge db seed` took to load each setup's Items.
+    load_seconds: dict[str, float] = field(default_factory=dict)
     checks: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -356,6 +358,7 @@ class Fixture:
     access_tokens: list[str]
     account_ids: list[str]
     processor_tokens: list[str]
+    load_seconds: float = 0.0
 
 
 def make_fixture(port: int, database_url: str, tokens: int, seed_supported: bool,
@@ -376,12 +379,13 @@ def make_fixture(port: int, database_url: str, tokens: int, seed_supported: bool
         tokenbridge("db", "seed", "--items", str(tokens), "--client-id", CLIENT_ID,
                     "--processor", PROCESSOR, "--tokens-out", str(sample),
                     "--sample", str(HANDFUL), env=env)  # fmt: skip
-        print(f"  seeded {tokens:,} Items with a processor token each in "
-              f"{time.monotonic() - started:.1f} s", flush=True)  # fmt: skip
+        seconds = round(time.monotonic() - started, 1)
+        print(f"  seeded {tokens:,} Items with a processor token each in {seconds} s",
+              flush=True)  # fmt: skip
         seeded = [json.loads(line) for line in sample.read_text().splitlines()]
         return Fixture(creds, [r["access_token"] for r in seeded[:ITEMS]],
                        [r["account_id"] for r in seeded[:ITEMS]],
-                       [r["processor_token"] for r in seeded])  # fmt: skip
+                       [r["processor_token"] for r in seeded], seconds)  # fmt: skip
     api = Api(port)
     access_tokens, account_ids, processor_tokens = [], [], []
     for _ in range(ITEMS):
@@ -474,6 +478,7 @@ def run_setup(
     try:
         server.wait_ready()
         fx = make_fixture(server.port, database_url, tokens, args.seed_supported, work)
+        report.load_seconds[setup] = fx.load_seconds
         for case in cases(fx):
             if only_reads and not case.reads:
                 continue
@@ -487,7 +492,7 @@ def run_setup(
                   f"  p99 {result.p99_ms:.2f} ms  non-2xx {result.non2xx}"
                   f"  cpu {result.cpu_us:.0f} us/req", flush=True)  # fmt: skip
             report.results.append(result)
-            if args.profile == f"{setup}/{case.name}":
+            if f"{setup}/{case.name}" in args.profile:
                 profile(server, case, args, work)
         if kill_check:
             report.checks.append(durability_check(server, database_url, fx, args, work))
@@ -527,7 +532,7 @@ def profile(server: Server, case: Case, args: argparse.Namespace, work: Path) ->
     if not Path(spy).exists():
         print("  py-spy is not installed (pip install py-spy); no profile", flush=True)
         return
-    out = RESULTS / f"profile-{case.name}.txt"
+    out = RESULTS / f"profile-{server.log.stem}-{case.name}.txt"
     recorder = subprocess.Popen(
         [spy, "record", "--pid", str(server.process.pid), "--subprocesses", "--rate", "500",
          "--format", "raw", "--duration", str(args.seconds), "--output", str(out)],
@@ -548,8 +553,8 @@ def hot_frames(collapsed: Path) -> list[tuple[float, str]]:
     total = 0
     for line in collapsed.read_text().splitlines():
         stack, _, n = line.rpartition(" ")
-        if not n.isdigit():
-            continue
+        if not n.isdigit() or "Event.wait" in stack:
+            continue  # not a number, or an idle thread (the WAL checkpointer between rounds)
         total += int(n)
         for frame in set(stack.split(";")):
             counts[frame] = counts.get(frame, 0) + int(n)
@@ -681,6 +686,10 @@ def table(report: Report) -> str:
         lines.append(f"Start-up (median of {report.startup['runs']}): first 200 from /health "
                      f"{report.startup['to_health_s']:.3f} s; first /sandbox/processor_token/"
                      f"create {report.startup['to_processor_token_s']:.3f} s")  # fmt: skip
+    if report.load_seconds:
+        lines.append("")
+        lines.append("Loading the Items (`tokenbridge db seed`): " + ", ".join(
+            f"{k} {v} s" for k, v in report.load_seconds.items()))  # fmt: skip
     lines.append("")
     for c in report.checks:
         value = "" if c.get("value") is None else f" ({c['value']})"
@@ -731,8 +740,8 @@ def main() -> int:
                         help="also load a million tokens into PostgreSQL")  # fmt: skip
     parser.add_argument("--no-workers", dest="workers", action="store_false",
                         help="skip the --workers 2 runs")  # fmt: skip
-    parser.add_argument("--profile", metavar="SETUP/CASE",
-                        help="record a py-spy flame graph of one case, e.g. sqlite/auth_get")
+    parser.add_argument("--profile", metavar="SETUP/CASE", action="append", default=[],
+                        help="profile a case with py-spy, e.g. sqlite/auth_get (repeatable)")
     args = parser.parse_args()
     args.warmup = 1 if args.quick else 2
     if args.quick:
