@@ -17,7 +17,7 @@ from tokenbridge.domain.catalog import PROCESSORS
 from tokenbridge.domain.randomness import RandomSource
 from tokenbridge.domain.service import TokenService
 from tokenbridge.settings import Settings, from_env
-from tokenbridge.storage import Store, open_store
+from tokenbridge.storage import Store, StoreUnavailable, open_store
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -32,6 +32,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:
         print(f"tokenbridge: {exc}", file=sys.stderr)
         return 2
+    except StoreUnavailable as exc:
+        print(f"tokenbridge: database unavailable: {exc}", file=sys.stderr)
+        return 1
     return code
 
 

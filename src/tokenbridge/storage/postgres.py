@@ -74,6 +74,7 @@ class _PostgresTransaction:
 
 class PostgresStore(SqlStore):
     def __init__(self, url: str, min_size: int = 2, max_size: int = 10) -> None:
+        self._url = url
         self._pool = AsyncConnectionPool(
             url,
             min_size=min_size,
@@ -86,7 +87,12 @@ class PostgresStore(SqlStore):
         self._checking: asyncio.Task[None] | None = None
 
     async def open(self) -> None:
+        """Connect; StoreUnavailable, with libpq's reason, if the database cannot be reached."""
         try:
+            # One direct connection first: it fails at once with the real reason (refused,
+            # no such role), where the pool would retry quietly until its timeout.
+            probe = await psycopg.AsyncConnection.connect(self._url, connect_timeout=10)
+            await probe.close()
             await self._pool.open(wait=True, timeout=10.0)
         except Exception as exc:
             raise StoreUnavailable(f"cannot connect to PostgreSQL: {exc}") from exc
