@@ -10,6 +10,8 @@ connections out of it.
 from __future__ import annotations
 
 import secrets
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -135,3 +137,15 @@ def test_dropped_connections_are_replaced_without_a_failed_request(
                    {"institution_id": "ins_109508"})  # fmt: skip
     finally:
         live.stop()
+
+
+def test_cli_reports_an_unreachable_database_without_a_traceback(tmp_path: Path) -> None:
+    # Port 1 on loopback: nothing listens there, so the connection is refused at once.
+    unreachable = "postgresql://postgres@127.0.0.1:1/test?connect_timeout=3"
+    done = subprocess.run(
+        [sys.executable, "-m", "tokenbridge", "db", "upgrade", "--database-url", unreachable],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert "tokenbridge: database unavailable: cannot connect to PostgreSQL" in done.stderr
+    assert "Traceback" not in done.stderr
