@@ -95,11 +95,8 @@ KNOWN_DIFFERENCES = (
     # The Item of every read carries `created_at` as /item/get's does; Plaid's document
     # lists it only for /item/get (ItemWithConsentFields). Clients accept extra fields.
     r"/\S+ response\.item: fields Plaid does not have: \['created_at'\]",
-    # Not yet fixed: the investments shapes of the partner side lack fields that Plaid marks
-    # required (balances.margin_loan_amount, Security.fixed_income and option_contract) and
-    # add Security.figi, which this version of Plaid's document does not have.
-    r"/processor/investments/\S+ response\.account\.balances: Plaid requires "
-    r"\['margin_loan_amount'\]",
+    # Not yet fixed: the partner side's Security lacks fixed_income and option_contract, which
+    # Plaid marks required, and adds figi, which this version of Plaid's document lacks.
     r"/processor/investments/\S+ response\.securities\[\]: fields Plaid does not have: "
     r"\['figi'\]",
     r"/processor/investments/\S+ response\.securities\[\]: Plaid requires "
