@@ -20,8 +20,12 @@ install: $(BIN)/tokenbridge  ## create .venv and install tokenbridge with its te
 serve: install  ## install, then serve on http://127.0.0.1:$(PORT) over sqlite:///tokenbridge.db
 	$(BIN)/tokenbridge serve --port $(PORT)
 
-test: install  ## install, then run the whole test suite
+# PostgreSQL tests skip with a message when nothing answers here (and fail when CI=true).
+export TOKENBRIDGE_TEST_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/test
+
+test: install  ## install, then run the whole test suite (API and SDK suites on both backends)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	TOKENBRIDGE_TEST_BACKEND=postgres $(BIN)/python -m pytest tests/api tests/sdk $(PYTEST_ARGS)
 
 lint: install  ## ruff and mypy
 	$(BIN)/ruff check src tests bench

@@ -47,9 +47,10 @@ class Api:
 
 
 @pytest.fixture
-def api() -> Iterator[Api]:
+def api(database_url: str) -> Iterator[Api]:
+    """The app over a fresh database of the backend chosen by TOKENBRIDGE_TEST_BACKEND."""
     loop = asyncio.new_event_loop()
-    store = loop.run_until_complete(open_store("sqlite:///:memory:"))
+    store = loop.run_until_complete(open_store(database_url))
     app = create_app(Settings(client_id=CLIENT_ID, secret=SECRET), store)
     loop.run_until_complete(app.startup())
     client = Api(app, loop)

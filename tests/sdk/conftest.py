@@ -22,6 +22,7 @@ from plaid.model.item_public_token_exchange_request import ItemPublicTokenExchan
 from plaid.model.products import Products
 from plaid.model.sandbox_public_token_create_request import SandboxPublicTokenCreateRequest
 
+from tests.conftest import chosen_database
 from tests.helpers import LiveServer
 
 
@@ -84,9 +85,10 @@ def create_client(database_url: str, name: str) -> tuple[str, str]:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     root: Path = tmp_path_factory.mktemp("sdk")
-    live = LiveServer(f"sqlite:///{root / 'tb.db'}", log_path=root / "serve.log").start()
-    yield live
-    live.stop()
+    with chosen_database(root) as url:
+        live = LiveServer(url, log_path=root / "serve.log").start()
+        yield live
+        live.stop()
 
 
 @pytest.fixture(scope="module")
