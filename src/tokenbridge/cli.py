@@ -245,6 +245,8 @@ def _redacted(url: str) -> str:
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
+    from tokenbridge.http.protocol import PlaidHttpToolsProtocol
+
     settings = settings.with_overrides(
         host=args.host, port=args.port, seed=args.seed, workers=args.workers
     )
@@ -279,7 +281,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         "port": settings.port,
         "access_log": settings.access_log,
         "log_level": "info",
-        "http": "httptools",
+        # uvicorn's httptools protocol, with its answer to unparsable HTTP in Plaid's format.
+        "http": PlaidHttpToolsProtocol,
         "loop": "uvloop",
         "lifespan": "on",
     }

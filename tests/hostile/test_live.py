@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -123,3 +124,24 @@ def test_rows_through_the_real_server(
 def test_other_methods_through_the_real_server(server: LiveServer, method: str) -> None:
     response = httpx.request(method, server.url + "/item/get", headers=headers(server), timeout=10)
     assert error_code(response) == (404, "INVALID_REQUEST", "NOT_FOUND")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"\x16\x03\x01\x02\x00garbage that is no request line\r\n\r\n",
+        b"POST /item/get HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Bad: a\x00b\r\n\r\n",
+        b"POST /item/get HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: -5\r\n\r\n",
+        b"POST /item/get HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+    ],
+    ids=["not-http", "nul-in-header", "negative-length", "broken-chunking"],
+)
+def test_unparsable_http_gets_a_plaid_error(server: LiveServer, raw: bytes) -> None:
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as connection:
+        connection.sendall(raw)
+        head, body = read_response(connection)
+    assert head.startswith(b"HTTP/1.1 400 ")
+    assert b"content-type: application/json" in head.lower()
+    error = json.loads(body)
+    assert (error["error_type"], error["error_code"]) == ("INVALID_REQUEST", "INVALID_BODY")
+    assert error["request_id"]
