@@ -11,7 +11,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.helpers import LiveServer
+from tests.helpers import LiveServer, WebhookReceiver
 
 
 def postgres_url() -> str | None:
@@ -114,3 +114,11 @@ def live_server(tmp_path: Path, database_url: str) -> Iterator[LiveServer]:
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def receiver() -> Iterator[WebhookReceiver]:
+    """A webhook endpoint on a loopback port."""
+    r = WebhookReceiver()
+    yield r
+    r.close()

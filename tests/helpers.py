@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -83,3 +88,48 @@ class LiveServer:
         if self.process and self.process.poll() is None:
             self.process.kill()
             self.process.wait(10)
+
+
+class WebhookReceiver:
+    """Records the JSON bodies POSTed to a loopback port, in the order they arrive.
+
+    `statuses` are the answers to the first posts (then 200), to make a sender retry.
+    """
+
+    def __init__(self, statuses: tuple[int, ...] = ()) -> None:
+        received: list[dict[str, Any]] = []
+        self.received = received
+        answers = list(statuses)
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("content-length", "0"))
+                received.append(json.loads(self.rfile.read(length)))
+                self.send_response(answers.pop(0) if answers else 200)
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self.thread.start()
+
+    def wait_until(
+        self, done: Callable[[list[dict[str, Any]]], bool], seconds: float = 10.0
+    ) -> None:
+        """Block until `done(received)` holds, for at most `seconds` (the caller asserts)."""
+        deadline = time.monotonic() + seconds
+        while not done(self.received) and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+    def wait(self, count: int, seconds: float = 10.0) -> None:
+        self.wait_until(lambda received: len(received) >= count, seconds)
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(5)

@@ -69,3 +69,36 @@ def link_item(api: Api, institution_id: str = "ins_109508") -> dict[str, Any]:
     exchanged = api.ok("/item/public_token/exchange", {"public_token": public["public_token"]})
     accounts = api.ok("/accounts/get", {"access_token": exchanged["access_token"]})["accounts"]
     return {**exchanged, "accounts": accounts}
+
+
+class Partner:
+    """A processor partner's credentials, sent in the headers of its calls."""
+
+    def __init__(self, api: Api, processor: str) -> None:
+        service = api.app.service
+        assert service is not None
+        client, secret = api.loop.run_until_complete(
+            service.create_client(processor, processor=processor)
+        )
+        self.api = api
+        self.headers = {"PLAID-CLIENT-ID": client.client_id, "PLAID-SECRET": secret}
+
+    def on(self, api: Api) -> Partner:
+        """The same partner, calling another app (another server over the same database)."""
+        other = object.__new__(Partner)
+        other.api, other.headers = api, self.headers
+        return other
+
+    def post(self, path: str, body: dict[str, Any]) -> httpx.Response:
+        return self.api.post(path, body, headers=self.headers)
+
+    def ok(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        response = self.post(path, body)
+        assert response.status_code == 200, response.text
+        data: dict[str, Any] = response.json()
+        return data
+
+
+@pytest.fixture
+def dwolla(api: Api) -> Partner:
+    return Partner(api, "dwolla")

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import json
-import threading
 import time
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
-import httpx
 import pytest
 
-from tests.api.conftest import Api, link_item
+from tests.api.conftest import Api, Partner, link_item
 from tests.api.test_core_flow import assert_error
+from tests.helpers import WebhookReceiver
 from tokenbridge.sandbox.data import aba_valid
 from tokenbridge.webhooks import deliver, sender_for
 
@@ -54,33 +50,6 @@ PRODUCT_OF: dict[str, str | None] = {
     "/processor/signal/prepare": "signal",
     "/processor/token/webhook/update": None,
 }
-
-
-class Partner:
-    """A processor partner's credentials, sent in the headers of its calls."""
-
-    def __init__(self, api: Api, processor: str) -> None:
-        service = api.app.service
-        assert service is not None
-        client, secret = api.loop.run_until_complete(
-            service.create_client(processor, processor=processor)
-        )
-        self.api = api
-        self.headers = {"PLAID-CLIENT-ID": client.client_id, "PLAID-SECRET": secret}
-
-    def post(self, path: str, body: dict[str, Any]) -> httpx.Response:
-        return self.api.post(path, body, headers=self.headers)
-
-    def ok(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        response = self.post(path, body)
-        assert response.status_code == 200, response.text
-        data: dict[str, Any] = response.json()
-        return data
-
-
-@pytest.fixture
-def dwolla(api: Api) -> Partner:
-    return Partner(api, "dwolla")
 
 
 def account_of(item: dict[str, Any], name: str) -> dict[str, Any]:
@@ -450,45 +419,6 @@ def test_developer_reads_reject_a_removed_item(api: Api) -> None:
 # Webhooks -------------------------------------------------------------------------------
 
 
-class Receiver:
-    """A tiny HTTP server on 127.0.0.1 that records the JSON bodies posted to it."""
-
-    def __init__(self, statuses: tuple[int, ...] = ()) -> None:
-        received: list[dict[str, Any]] = []
-        self.received = received
-        # The answers to the first posts (then 200), to make the sender retry.
-        answers = list(statuses)
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers.get("content-length", "0"))
-                received.append(json.loads(self.rfile.read(length)))
-                self.send_response(answers.pop(0) if answers else 200)
-                self.end_headers()
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = HTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(5)
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    r = Receiver()
-    yield r
-    r.close()
-
-
 def wait_for(api: Api, received: list[dict[str, Any]], count: int, seconds: float = 5.0) -> None:
     """Run the app's loop until `count` webhooks arrived, for at most `seconds`."""
     deadline = time.monotonic() + seconds
@@ -497,7 +427,7 @@ def wait_for(api: Api, received: list[dict[str, Any]], count: int, seconds: floa
 
 
 def test_webhook_update_stores_and_acknowledges(api: Api, dwolla: Partner,
-                                                receiver: Receiver) -> None:  # fmt: skip
+                                                receiver: WebhookReceiver) -> None:  # fmt: skip
     item = link_item(api)
     checking = account_of(item, "Plaid Checking")
     token = token_for(api, item, "Plaid Checking")
@@ -547,12 +477,12 @@ def test_webhook_update_validates_and_survives_a_dead_receiver(api: Api, dwolla:
 
 
 def test_deliver_retries_until_the_receiver_accepts() -> None:
-    receiver = Receiver(statuses=(500, 503))
+    receiver = WebhookReceiver(statuses=(500, 503))
     try:
         payload = {"webhook_type": "PROCESSOR_TOKEN", "webhook_code": "TEST"}
         assert asyncio.run(deliver(receiver.url, payload, attempts=3, backoff=0.01)) is True
         assert receiver.received == [payload] * 3
-        failing = Receiver(statuses=(500, 500))
+        failing = WebhookReceiver(statuses=(500, 500))
         try:
             assert asyncio.run(deliver(failing.url, payload, attempts=2, backoff=0.01)) is False
             assert len(failing.received) == 2

@@ -7,10 +7,9 @@ import base64
 from datetime import date
 from typing import Any
 
-import httpx
 import pytest
 
-from tests.api.conftest import Api, link_item
+from tests.api.conftest import Api, Partner, link_item
 from tests.api.test_core_flow import assert_error
 from tests.helpers import CLIENT_ID, SECRET
 from tokenbridge.domain.randomness import hash_token
@@ -21,38 +20,6 @@ from tokenbridge.settings import Settings
 from tokenbridge.storage import open_store
 
 ALL_TIME = {"start_date": "2000-01-01", "end_date": "2100-01-01"}
-
-
-class Partner:
-    """A processor partner's credentials, sent in the headers of its calls."""
-
-    def __init__(self, api: Api, processor: str) -> None:
-        assert api.app.service is not None
-        client, secret = api.loop.run_until_complete(
-            api.app.service.create_client(processor, processor=processor)
-        )
-        self.api = api
-        self.headers = {"PLAID-CLIENT-ID": client.client_id, "PLAID-SECRET": secret}
-
-    def on(self, api: Api) -> Partner:
-        """The same partner, calling another app (another server over the same database)."""
-        other = object.__new__(Partner)
-        other.api, other.headers = api, self.headers
-        return other
-
-    def post(self, path: str, body: dict[str, Any]) -> httpx.Response:
-        return self.api.post(path, body, headers=self.headers)
-
-    def ok(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        response = self.post(path, body)
-        assert response.status_code == 200, response.text
-        data: dict[str, Any] = response.json()
-        return data
-
-
-@pytest.fixture
-def dwolla(api: Api) -> Partner:
-    return Partner(api, "dwolla")
 
 
 @pytest.fixture

@@ -82,6 +82,18 @@ def create_client(database_url: str, name: str) -> tuple[str, str]:
     return record["client_id"], record["secret"]
 
 
+def create_partner(database_url: str, processor: str) -> tuple[str, str]:
+    """`tokenbridge partners create --processor NAME --json`, beside the running server."""
+    out = subprocess.run(
+        [sys.executable, "-m", "tokenbridge", "partners", "create", "--processor", processor,
+         "--json", "--database-url", database_url],
+        check=True, capture_output=True, timeout=30,
+    ).stdout  # fmt: skip
+    record = json.loads(out)
+    assert record["processor"] == processor
+    return record["client_id"], record["secret"]
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     root: Path = tmp_path_factory.mktemp("sdk")
@@ -94,3 +106,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
 @pytest.fixture(scope="module")
 def client(server: LiveServer) -> plaid_api.PlaidApi:
     return sdk_client(server)
+
+
+@pytest.fixture(scope="module")
+def dwolla(server: LiveServer) -> plaid_api.PlaidApi:
+    """A processor partner's client, the partner created with the CLI."""
+    return sdk_client(server, *create_partner(server.database_url, "dwolla"))

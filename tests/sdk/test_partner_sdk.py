@@ -3,15 +3,7 @@ developer made for it: every response deserialises in the official client, unmod
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-import threading
-import time
-from collections.abc import Iterator
 from datetime import date
-from http.server import BaseHTTPRequestHandler, HTTPServer
-from typing import Any
 
 import pytest
 from plaid.api import plaid_api
@@ -49,29 +41,12 @@ from plaid.model.processor_token_webhook_update_request import ProcessorTokenWeb
 from plaid.model.products import Products
 from plaid.model_utils import validate_and_convert_types
 
-from tests.helpers import LiveServer
-from tests.sdk.conftest import Linked, api_error, link, sdk_client
+from tests.helpers import LiveServer, WebhookReceiver
+from tests.sdk.conftest import Linked, api_error, create_partner, link, sdk_client
 from tokenbridge.sandbox.data import aba_valid
 
 NAMES = ("Plaid Checking", "Plaid Saving", "Plaid CD", "Plaid Credit Card", "Plaid Money Market",
          "Plaid IRA", "Plaid 401k", "Plaid Student Loan", "Plaid Mortgage")  # fmt: skip
-
-
-def create_partner(database_url: str, processor: str) -> tuple[str, str]:
-    """`tokenbridge partners create --processor NAME --json`, beside the running server."""
-    out = subprocess.run(
-        [sys.executable, "-m", "tokenbridge", "partners", "create", "--processor", processor,
-         "--json", "--database-url", database_url],
-        check=True, capture_output=True, timeout=30,
-    ).stdout  # fmt: skip
-    record = json.loads(out)
-    assert record["processor"] == processor
-    return record["client_id"], record["secret"]
-
-
-@pytest.fixture(scope="module")
-def dwolla(server: LiveServer) -> plaid_api.PlaidApi:
-    return sdk_client(server, *create_partner(server.database_url, "dwolla"))
 
 
 @pytest.fixture(scope="module")
@@ -234,56 +209,15 @@ def test_permissions_partners_and_removal(client: plaid_api.PlaidApi,
         api_error(call, 400, "INVALID_INPUT", "INVALID_PROCESSOR_TOKEN")
 
 
-class Receiver:
-    """Records the JSON bodies POSTed to a loopback port."""
-
-    def __init__(self) -> None:
-        bodies: list[dict[str, Any]] = []
-        self.bodies = bodies
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                bodies.append(json.loads(self.rfile.read(int(self.headers["content-length"]))))
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = HTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/plaid"
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self.thread.start()
-
-    def wait(self, count: int, seconds: float = 10.0) -> None:
-        deadline = time.monotonic() + seconds
-        while len(self.bodies) < count and time.monotonic() < deadline:
-            time.sleep(0.02)
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(5)
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    r = Receiver()
-    yield r
-    r.close()
-
-
 def test_webhook_update_acknowledged(client: plaid_api.PlaidApi, dwolla: plaid_api.PlaidApi,
-                                     receiver: Receiver) -> None:  # fmt: skip
+                                     receiver: WebhookReceiver) -> None:  # fmt: skip
     linked = link(client)
     token = tokens_for(client, linked)["Plaid Checking"]
     dwolla.processor_token_webhook_update(
         ProcessorTokenWebhookUpdateRequest(processor_token=token, webhook=receiver.url)
     )
     receiver.wait(1)
-    (body,) = receiver.bodies
+    (body,) = receiver.received
     # The body is what plaid-python's ProcessorTokenWebhookUpdate model describes.
     config = dwolla.api_client.configuration
     hook = validate_and_convert_types(

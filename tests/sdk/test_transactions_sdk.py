@@ -6,17 +6,9 @@ partner would be; every response must deserialise into the SDK's models.
 
 from __future__ import annotations
 
-import json
-import queue
-import subprocess
-import sys
-import threading
-from collections.abc import Iterator
 from datetime import date
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
-import pytest
 from plaid.api import plaid_api
 from plaid.model.item_remove_request import ItemRemoveRequest
 from plaid.model.processor_token_create_request import ProcessorTokenCreateRequest
@@ -43,28 +35,10 @@ from plaid.model.transactions_get_request_options import TransactionsGetRequestO
 from plaid.model.transactions_sync_request import TransactionsSyncRequest
 from plaid.model.transactions_sync_request_options import TransactionsSyncRequestOptions
 
-from tests.helpers import LiveServer
-from tests.sdk.conftest import Linked, api_error, link, sdk_client
+from tests.helpers import WebhookReceiver
+from tests.sdk.conftest import Linked, api_error, link
 
 START, END = date(2000, 1, 1), date(2100, 1, 1)
-
-
-def create_partner(database_url: str, processor: str) -> tuple[str, str]:
-    """`tokenbridge partners create --json`, run beside the live server."""
-    out = subprocess.run(
-        [sys.executable, "-m", "tokenbridge", "partners", "create", "--processor", processor,
-         "--json", "--database-url", database_url],
-        check=True, capture_output=True, timeout=30,
-    ).stdout  # fmt: skip
-    record = json.loads(out)
-    assert record["processor"] == processor
-    return record["client_id"], record["secret"]
-
-
-@pytest.fixture(scope="module")
-def dwolla(server: LiveServer) -> plaid_api.PlaidApi:
-    client_id, secret = create_partner(server.database_url, "dwolla")
-    return sdk_client(server, client_id, secret)
 
 
 def processor_token(client: plaid_api.PlaidApi, item: Linked, index: int = 0) -> str:
@@ -192,37 +166,11 @@ def test_denied_and_removed(client: plaid_api.PlaidApi, dwolla: plaid_api.PlaidA
     )  # fmt: skip
 
 
-class _Receiver(BaseHTTPRequestHandler):
-    received: queue.Queue[dict[str, Any]]
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-        self.received.put(json.loads(body))
-        self.send_response(200)
-        self.end_headers()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-@pytest.fixture
-def receiver() -> Iterator[tuple[str, queue.Queue[dict[str, Any]]]]:
-    received: queue.Queue[dict[str, Any]] = queue.Queue()
-    handler = type("Receiver", (_Receiver,), {"received": received})
-    httpd = HTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/hook", received
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join(5)
-
-
 def test_refresh_webhook_reaches_the_partner(
     client: plaid_api.PlaidApi, dwolla: plaid_api.PlaidApi,
-    receiver: tuple[str, queue.Queue[dict[str, Any]]],
+    receiver: WebhookReceiver,
 ) -> None:  # fmt: skip
-    url, received = receiver
+    url = receiver.url
     item = link(client)
     token = processor_token(client, item)
     dwolla.processor_token_webhook_update(
@@ -232,11 +180,12 @@ def test_refresh_webhook_reaches_the_partner(
     dwolla.processor_transactions_refresh(
         ProcessorTransactionsRefreshRequest(processor_token=token)
     )
-    codes = []
-    while "SYNC_UPDATES_AVAILABLE" not in codes:
-        payload = received.get(timeout=10)
-        codes.append(payload["webhook_code"])
-    assert payload == {
+
+    def sync_update(received: list[dict[str, Any]]) -> dict[str, Any] | None:
+        return next((p for p in received if p["webhook_code"] == "SYNC_UPDATES_AVAILABLE"), None)
+
+    receiver.wait_until(lambda received: sync_update(received) is not None)
+    assert sync_update(receiver.received) == {
         "webhook_type": "TRANSACTIONS", "webhook_code": "SYNC_UPDATES_AVAILABLE",
         "account_id": item.account_ids[0], "initial_update_complete": True,
         "historical_update_complete": True, "environment": "sandbox",

@@ -102,8 +102,7 @@ async def sandbox_public_token_create(
         ctx.client,
         req.institution_id,
         req.initial_products,
-        options.override_username or "user_good",
-        options.override_password or "pass_good",
+        *options.credentials(),
         options.webhook,
         request_id=ctx.request_id,
     )
@@ -195,8 +194,7 @@ async def sandbox_processor_token_create(
     token = await ctx.service.sandbox_processor_token_create(
         ctx.client,
         req.institution_id,
-        options.override_username or "user_good",
-        options.override_password or "pass_good",
+        *options.credentials(),
         request_id=ctx.request_id,
     )
     return s.SandboxProcessorTokenCreateResponse(processor_token=token)

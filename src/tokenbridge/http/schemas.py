@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 from msgspec import UNSET, Meta, Struct, UnsetType
 
 from tokenbridge.domain.catalog import PROCESSORS, PRODUCTS
+from tokenbridge.sandbox.users import DEFAULT_PASSWORD, DEFAULT_USERNAME
 
 # Plaid's `processor` and `Products` enums, for the OpenAPI document only: the domain checks
 # the names itself, with Plaid's messages, so the wire format does not reject them first.
@@ -39,12 +40,22 @@ class SandboxPublicTokenCreateRequestOptionsTransactions(Options):
     days_requested: int | None = None
 
 
-class SandboxPublicTokenCreateRequestOptions(Options):
-    webhook: str | None = None
+class SandboxOverrides(Options):
     # SandboxOverrideUsername / SandboxOverridePassword are nullable with a default, and
     # plaid-python sends null for None: null means the default (user_good / pass_good).
-    override_username: str | None = "user_good"
-    override_password: str | None = "pass_good"
+    override_username: str | None = DEFAULT_USERNAME
+    override_password: str | None = DEFAULT_PASSWORD
+
+    def credentials(self) -> tuple[str, str]:
+        """The sandbox username and password to link with, defaults in place of null."""
+        return (
+            self.override_username or DEFAULT_USERNAME,
+            self.override_password or DEFAULT_PASSWORD,
+        )
+
+
+class SandboxPublicTokenCreateRequestOptions(SandboxOverrides):
+    webhook: str | None = None
     transactions: SandboxPublicTokenCreateRequestOptionsTransactions | None = None
 
 
@@ -57,9 +68,8 @@ class SandboxPublicTokenCreateRequest(PlaidRequest):
     user_id: str | None = None
 
 
-class SandboxProcessorTokenCreateRequestOptions(Options):
-    override_username: str | None = "user_good"
-    override_password: str | None = "pass_good"
+class SandboxProcessorTokenCreateRequestOptions(SandboxOverrides):
+    pass
 
 
 class SandboxProcessorTokenCreateRequest(PlaidRequest):

@@ -390,6 +390,19 @@ def stream_view(stream: domain.TransactionStream) -> TransactionStream:
     )
 
 
+def _sync_changes(
+    page: domain.SyncPage, options: TransactionsSyncRequestOptions
+) -> tuple[list[Transaction], list[Transaction], list[RemovedTransaction]]:
+    """The added, modified and removed lists of a sync answer, for either side."""
+    original = bool(options.include_original_description)
+    return (
+        [transaction_view(t, original) for t in page.added],
+        [transaction_view(t, original) for t in page.modified],
+        [RemovedTransaction(transaction_id=r.transaction_id, account_id=r.account_id)
+         for r in page.removed],
+    )  # fmt: skip
+
+
 # Handlers -----------------------------------------------------------------------------
 
 
@@ -431,17 +444,16 @@ async def transactions_sync(ctx: Context, req: TransactionsSyncRequest) -> Trans
     page = await transactions_service(ctx.service).transactions_sync(
         ctx.client, req.access_token, req.cursor, req.count, o.account_id, o.days_requested
     )
-    original = bool(o.include_original_description)
+    added, modified, removed = _sync_changes(page, o)
     return TransactionsSyncResponse(
         transactions_update_status=UPDATE_STATUS,
         accounts=[account_view(a) for a in page.accounts],
-        added=[transaction_view(t, original) for t in page.added],
-        modified=[transaction_view(t, original) for t in page.modified],
-        removed=[RemovedTransaction(transaction_id=r.transaction_id, account_id=r.account_id)
-                 for r in page.removed],
+        added=added,
+        modified=modified,
+        removed=removed,
         next_cursor=page.next_cursor,
         has_more=page.has_more,
-    )  # fmt: skip
+    )
 
 
 @operation("/processor/transactions/sync", ProcessorTransactionsSyncRequest)
@@ -452,17 +464,16 @@ async def processor_transactions_sync(
     page = await transactions_service(ctx.service).processor_transactions_sync(
         ctx.client, req.processor_token, req.cursor, req.count, o.account_id, o.days_requested
     )
-    original = bool(o.include_original_description)
+    added, modified, removed = _sync_changes(page, o)
     return ProcessorTransactionsSyncResponse(
         transactions_update_status=UPDATE_STATUS,
         account=account_view(page.accounts[0]),
-        added=[transaction_view(t, original) for t in page.added],
-        modified=[transaction_view(t, original) for t in page.modified],
-        removed=[RemovedTransaction(transaction_id=r.transaction_id, account_id=r.account_id)
-                 for r in page.removed],
+        added=added,
+        modified=modified,
+        removed=removed,
         next_cursor=page.next_cursor,
         has_more=page.has_more,
-    )  # fmt: skip
+    )
 
 
 @operation("/processor/transactions/refresh", ProcessorTransactionsRefreshRequest)

@@ -58,19 +58,20 @@ def _digits(rng: random.Random, n: int) -> str:
 # Auth: account and routing numbers ----------------------------------------------------
 
 
+def _aba_sum(nine_digits: str) -> int:
+    """The ABA checksum: 3*(d1+d4+d7) + 7*(d2+d5+d8) + (d3+d6+d9), a multiple of 10 for a
+    valid routing number."""
+    d = [int(c) for c in nine_digits]
+    return 3 * (d[0] + d[3] + d[6]) + 7 * (d[1] + d[4] + d[7]) + (d[2] + d[5] + d[8])
+
+
 def aba_check_digit(first_eight: str) -> str:
-    """The ninth digit that makes an ABA routing number pass its checksum:
-    3*(d1+d4+d7) + 7*(d2+d5+d8) + (d3+d6+d9) must be a multiple of 10."""
-    d = [int(c) for c in first_eight]
-    partial = 3 * (d[0] + d[3] + d[6]) + 7 * (d[1] + d[4] + d[7]) + (d[2] + d[5])
-    return str(-partial % 10)
+    """The ninth digit that makes an ABA routing number pass its checksum."""
+    return str(-_aba_sum(first_eight + "0") % 10)
 
 
 def aba_valid(routing: str) -> bool:
-    if len(routing) != 9 or not routing.isdigit():
-        return False
-    d = [int(c) for c in routing]
-    return (3 * (d[0] + d[3] + d[6]) + 7 * (d[1] + d[4] + d[7]) + d[2] + d[5] + d[8]) % 10 == 0
+    return len(routing) == 9 and routing.isdigit() and _aba_sum(routing) % 10 == 0
 
 
 def routing_number(rng: random.Random) -> str:

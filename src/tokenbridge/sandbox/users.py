@@ -10,6 +10,11 @@ from dataclasses import dataclass
 
 from tokenbridge.domain.models import Balances
 
+# The credentials a sandbox Item is linked with when the request names none (Plaid's
+# SandboxOverrideUsername / SandboxOverridePassword defaults).
+DEFAULT_USERNAME = "user_good"
+DEFAULT_PASSWORD = "pass_good"
+
 
 @dataclass(frozen=True, slots=True)
 class AccountTemplate:

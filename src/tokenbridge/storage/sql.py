@@ -120,6 +120,18 @@ class SqlStore(ABC):
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         """All rows of a read outside any explicit transaction."""
 
+    async def _update_audited(
+        self, sql: str, params: Sequence[Any], audit: Sequence[AuditEntry]
+    ) -> bool:
+        """Run one UPDATE and, only if it changed a row, record `audit` in the same
+        transaction; True if a row changed (an audit entry never records a change that
+        did not happen)."""
+        async with self.transaction() as tx:
+            changed = await tx.execute(sql, params)
+            if changed:
+                await _insert_audit(tx, audit)
+        return changed > 0
+
     async def create_client(self, client: Client, audit: Sequence[AuditEntry] = ()) -> bool:
         async with self.transaction() as tx:
             # One statement, so that two servers creating the same client_id cannot both
@@ -208,14 +220,11 @@ class SqlStore(ABC):
     async def remove_item(
         self, item_id: str, removed_at: float, audit: Sequence[AuditEntry] = ()
     ) -> bool:
-        async with self.transaction() as tx:
-            changed = await tx.execute(
-                "UPDATE items SET removed_at = ? WHERE item_id = ? AND removed_at IS NULL",
-                [removed_at, item_id],
-            )
-            if changed:
-                await _insert_audit(tx, audit)
-        return changed > 0
+        return await self._update_audited(
+            "UPDATE items SET removed_at = ? WHERE item_id = ? AND removed_at IS NULL",
+            [removed_at, item_id],
+            audit,
+        )
 
     async def exchange_public_token(
         self,
@@ -279,14 +288,11 @@ class SqlStore(ABC):
     async def set_processor_token_products(
         self, token_hash: str, products: Sequence[str], audit: Sequence[AuditEntry] = ()
     ) -> bool:
-        async with self.transaction() as tx:
-            changed = await tx.execute(
-                "UPDATE processor_tokens SET products = ? WHERE token_hash = ?",
-                [json.dumps(list(products)), token_hash],
-            )
-            if changed:
-                await _insert_audit(tx, audit)
-        return changed > 0
+        return await self._update_audited(
+            "UPDATE processor_tokens SET products = ? WHERE token_hash = ?",
+            [json.dumps(list(products)), token_hash],
+            audit,
+        )
 
     async def create_bank_account_token(
         self, token: BankAccountToken, audit: Sequence[AuditEntry] = ()
@@ -347,14 +353,11 @@ class SqlStore(ABC):
     async def set_processor_token_webhook(
         self, token_hash: str, webhook: str | None, audit: Sequence[AuditEntry] = ()
     ) -> bool:
-        async with self.transaction() as tx:
-            changed = await tx.execute(
-                "UPDATE processor_tokens SET webhook = ? WHERE token_hash = ?",
-                [webhook, token_hash],
-            )
-            if changed:
-                await _insert_audit(tx, audit)
-        return changed > 0
+        return await self._update_audited(
+            "UPDATE processor_tokens SET webhook = ? WHERE token_hash = ?",
+            [webhook, token_hash],
+            audit,
+        )
 
     async def add_signal_record(
         self,
