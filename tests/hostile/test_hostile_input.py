@@ -15,10 +15,9 @@ import httpx
 import msgspec
 import pytest
 
-import tokenbridge.http.app  # noqa: F401  (registers every operation)
 from tests.api.conftest import Api, link_item
 from tests.helpers import CLIENT_ID, SECRET
-from tokenbridge.http.handlers import ROUTES
+from tokenbridge.http.routes import ROUTES
 
 PATHS = sorted(ROUTES)
 ERROR_FIELDS = {"error_type", "error_code", "error_message", "display_message", "request_id"}

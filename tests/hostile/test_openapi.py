@@ -10,10 +10,9 @@ import msgspec
 import pytest
 import yaml
 
-import tokenbridge.http.app  # noqa: F401  (registers every operation)
 from tests.api.conftest import Api
 from tokenbridge.http import openapi
-from tokenbridge.http.handlers import ROUTES
+from tokenbridge.http.routes import ROUTES
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMITTED = ROOT / "docs" / "openapi.json"

@@ -22,11 +22,10 @@ from schemathesis.checks import (
     response_schema_conformance,
 )
 
-import tokenbridge.http.app  # noqa: F401  (registers every operation)
 from tests.helpers import LiveServer
 from tokenbridge.domain.catalog import DEFAULT_API_VERSION
 from tokenbridge.http import openapi
-from tokenbridge.http.handlers import ROUTES
+from tokenbridge.http.routes import ROUTES
 
 schema = schemathesis.openapi.from_dict(openapi.build())
 INSTITUTION = "ins_109508"

@@ -19,9 +19,8 @@ from pathlib import Path
 
 import pytest
 
-import tokenbridge.http.app  # noqa: F401  (registers every operation)
 from tests.helpers import LiveServer
-from tokenbridge.http.handlers import ROUTES
+from tokenbridge.http.routes import ROUTES
 
 NODE_DIR = Path(__file__).resolve().parents[1] / "node"
 PINNED = json.loads((NODE_DIR / "package.json").read_text())["dependencies"]["plaid"]

@@ -19,7 +19,7 @@ import msgspec.inspect as mi
 
 from tokenbridge import __version__
 from tokenbridge.domain.catalog import DEFAULT_API_VERSION
-from tokenbridge.http.handlers import ROUTES, Route
+from tokenbridge.http.routes import ROUTES, Route
 from tokenbridge.http.schemas import PlaidErrorBody
 
 _REF = "#/components/schemas/{name}"
@@ -197,9 +197,6 @@ def main(argv: list[str] | None = None) -> int:
     """`python -m tokenbridge.http.openapi PATH` writes the document to PATH (`make openapi`)."""
     import sys
     from pathlib import Path
-
-    # The app module imports every module that registers operations.
-    import tokenbridge.http.app  # noqa: F401
 
     args = sys.argv[1:] if argv is None else argv
     Path(args[0] if args else "docs/openapi.json").write_bytes(encode(build()))
