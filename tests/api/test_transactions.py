@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -100,6 +100,77 @@ def test_get_covers_ninety_days_newest_first(api: Api) -> None:
     assert t["personal_finance_category"]["primary"]
     assert t["payment_channel"] in ("online", "in store", "other")
     assert t["original_description"] is None
+
+
+def link_with(api: Api, options: dict[str, Any]) -> str:
+    """An Item linked with /sandbox/public_token/create `options`; its access token."""
+    public = api.ok("/sandbox/public_token/create", {
+        "institution_id": "ins_109508", "initial_products": ["transactions"],
+        "options": options,
+    })["public_token"]  # fmt: skip
+    token: str = api.ok("/item/public_token/exchange", {"public_token": public})["access_token"]
+    return token
+
+
+def history_days(api: Api, access_token: str, **options: Any) -> int:
+    """Days from the oldest transaction to the newest (the Item's creation date)."""
+    body = {"access_token": access_token, **ALL_TIME, "options": {"count": 1, **options}}
+    got = api.ok("/transactions/get", body)
+    newest = got["transactions"][0]["date"]
+    body["options"]["offset"] = got["total_transactions"] - 1
+    oldest = api.ok("/transactions/get", body)["transactions"][0]["date"]
+    return (date.fromisoformat(newest) - date.fromisoformat(oldest)).days
+
+
+def test_days_requested_applies_only_when_transactions_start(api: Api) -> None:
+    # https://plaid.com/docs/api/products/transactions/#transactions-get-request-options-days-requested:
+    # days_requested counts only when Transactions is initialized on the Item.
+    first = link_item(api)["access_token"]
+    assert 390 <= history_days(api, first, days_requested=400) <= 400
+    token = link_item(api)["access_token"]
+    assert 85 <= history_days(api, token) <= 90
+    assert 85 <= history_days(api, token, days_requested=730) <= 90
+    # Asked for on the link, it is the Item's history from the start.
+    linked = link_with(api, {"transactions": {"days_requested": 400}})
+    assert 390 <= history_days(api, linked) <= 400
+    assert 390 <= history_days(api, linked, days_requested=730) <= 400
+
+
+def test_link_start_date_sets_the_history(api: Api) -> None:
+    today = datetime.now(UTC).date()
+    start = today - timedelta(days=300)
+    linked = link_with(api, {"transactions": {"start_date": start.isoformat(),
+                                              "end_date": "2100-01-01"}})  # fmt: skip
+    assert 290 <= history_days(api, linked) <= 300
+
+
+@pytest.mark.parametrize(
+    ("transactions", "message"),
+    [({"days_requested": 0}, "days_requested must be between 1 and 730"),
+     ({"days_requested": 731}, "days_requested must be between 1 and 730"),
+     ({"start_date": "2024-13-01"}, "options.transactions.start_date must be a valid date"),
+     ({"end_date": "soon"}, "options.transactions.end_date must be a valid date"),
+     ({"start_date": "2999-01-01"}, "options.transactions.start_date must not be in the future")],
+)  # fmt: skip
+def test_link_rejects_bad_transactions_options(
+    api: Api, transactions: dict[str, Any], message: str
+) -> None:
+    response = api.post("/sandbox/public_token/create", {
+        "institution_id": "ins_109508", "initial_products": ["transactions"],
+        "options": {"transactions": transactions},
+    })  # fmt: skip
+    body = assert_error(response, 400, "INVALID_REQUEST", "INVALID_FIELD")
+    assert body["error_message"].startswith(message)
+
+
+def test_link_accepts_statements_and_income_options(api: Api) -> None:
+    # Accepted in Plaid's shapes and ignored (docs/ENDPOINTS.md).
+    token = link_with(api, {
+        "statements": {"start_date": "2024-01-01", "end_date": "2024-06-30"},
+        "income_verification": {"income_source_types": ["bank"],
+                                "bank_income": {"days_requested": 60}},
+    })  # fmt: skip
+    assert api.ok("/accounts/get", {"access_token": token})["accounts"]
 
 
 def test_get_pages_with_count_and_offset(api: Api) -> None:

@@ -112,6 +112,9 @@ def test_partner_reads_every_endpoint(client: plaid_api.PlaidApi, dwolla: plaid_
     total = sum(h.institution_value for h in holdings.holdings)
     assert total == pytest.approx(23631.9805, abs=1e-3)
     assert len(holdings.securities) == len(holdings.holdings)
+    # Plaid's Security requires these; the sandbox holds no bonds or options.
+    assert all(s.fixed_income is None and s.option_contract is None and s.figi is None
+               for s in holdings.securities)  # fmt: skip
 
     moves = dwolla.processor_investments_transactions_get(
         ProcessorInvestmentsTransactionsGetRequest(

@@ -92,6 +92,19 @@ async def test_create_item_then_get_item_and_accounts(store: Store) -> None:
     assert await store.get_account(new.accounts[1].account_id) == new.accounts[1]
 
 
+async def test_create_item_can_start_transactions(store: Store) -> None:
+    owner = f.client()
+    await store.create_client(owner)
+    plain = f.new_item(owner.client_id)
+    await store.create_item(plain)
+    assert await store.get_transactions_state(plain.item.item_id) is None
+    new = dataclasses.replace(f.new_item(owner.client_id), transactions_days=400)
+    await store.create_item(new)
+    state = await store.get_transactions_state(new.item.item_id)
+    assert state is not None
+    assert (state.days_requested, state.generation, state.refreshed_at) == (400, 0, ())
+
+
 async def test_accounts_come_back_in_position_order(store: Store) -> None:
     owner = f.client()
     await store.create_client(owner)

@@ -105,3 +105,6 @@ class NewItem:
     public_token: PublicToken | None = None
     access_token: AccessToken | None = None
     processor_token: ProcessorToken | None = None
+    # Days of transactions history when the link already asks for them (Transactions is
+    # then initialized with the Item); None leaves that to the first transactions call.
+    transactions_days: int | None = None

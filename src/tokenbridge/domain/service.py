@@ -25,6 +25,7 @@ from tokenbridge.domain.models import (
 )
 from tokenbridge.domain.randomness import RandomSource, hash_token
 from tokenbridge.domain.ratelimits import NoRateLimits, RateLimiter
+from tokenbridge.domain.transactions import LinkOptions
 from tokenbridge.sandbox.institutions import INSTITUTIONS
 from tokenbridge.sandbox.users import AccountTemplate, accounts_for
 from tokenbridge.storage.base import Store
@@ -209,8 +210,10 @@ class TokenService:
         webhook: str | None = None,
         *,
         request_id: str | None = None,
+        transactions: LinkOptions | None = None,
     ) -> str:
-        """A public token for a new sandbox Item (it exchanges once, within 30 minutes)."""
+        """A public token for a new sandbox Item (it exchanges once, within 30 minutes).
+        With `transactions`, Transactions starts with the days of history they ask for."""
         if not initial_products:
             raise errors.InvalidField("initial_products must contain at least one product")
         unknown = [p for p in initial_products if p not in INITIAL_PRODUCTS]
@@ -232,7 +235,10 @@ class TokenService:
             item.created_at, client.client_id, audit.ITEM_CREATE, request_id,
             item_id=item.item_id, products=item.products, detail=institution_id,
         )  # fmt: skip
-        await self.store.create_item(NewItem(item, accounts, public_token=record), [entry])
+        days = transactions.days(item.created_at) if transactions else None
+        await self.store.create_item(
+            NewItem(item, accounts, public_token=record, transactions_days=days), [entry]
+        )
         return public_token
 
     async def item_public_token_exchange(

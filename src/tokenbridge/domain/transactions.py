@@ -131,6 +131,40 @@ def _check_days(days: int | None) -> int:
     return max(days, bank.DEFAULT_DAYS)
 
 
+@dataclass(frozen=True, slots=True)
+class LinkOptions:
+    """/sandbox/public_token/create's `options.transactions`: how much history the new
+    Item starts with (SandboxPublicTokenCreateRequestOptionsTransactions)."""
+
+    days_requested: int | None = None
+    start_date: str | None = None
+    end_date: str | None = None
+
+    def days(self, created: float) -> int | None:
+        """The days of history for an Item created at `created`; None when the options
+        name none. INVALID_FIELD for a bad value.
+
+        A `start_date` asks for history back to that day, so it counts as the days from it
+        to the Item's creation; the sandbox's history always ends on that day, so
+        `end_date` is checked and otherwise ignored (a documented difference).
+        """
+        days = None if self.days_requested is None else _check_days(self.days_requested)
+        today = bank.creation_date(created)
+        if self.end_date is not None:
+            parse_date(self.end_date, "options.transactions.end_date")
+        if self.start_date is not None:
+            start = parse_date(self.start_date, "options.transactions.start_date")
+            if start > today:
+                raise errors.InvalidField(
+                    "options.transactions.start_date must not be in the future"
+                )
+            # Further back than the sandbox keeps history gets all of it, as Plaid gives
+            # what the institution has.
+            span = _check_days(min(max((today - start).days, 1), bank.MAX_DAYS))
+            days = max(days or 0, span)
+        return days
+
+
 def encode_cursor(cursor: _Cursor) -> str:
     raw = f"{CURSOR_VERSION}|{cursor.scope}|{cursor.seen}|{cursor.target}|{cursor.offset}"
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")

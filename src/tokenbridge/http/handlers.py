@@ -14,6 +14,7 @@ from msgspec import UNSET, Struct
 
 from tokenbridge.domain import models
 from tokenbridge.domain.service import TokenService
+from tokenbridge.domain.transactions import LinkOptions
 from tokenbridge.http import schemas as s
 from tokenbridge.http.parsing import Shape
 from tokenbridge.sandbox.institutions import INSTITUTIONS, SUPPORTED_PRODUCTS
@@ -105,8 +106,17 @@ async def sandbox_public_token_create(
         *options.credentials(),
         options.webhook,
         request_id=ctx.request_id,
+        transactions=_link_options(options.transactions),
     )
     return s.SandboxPublicTokenCreateResponse(public_token=token)
+
+
+def _link_options(
+    options: s.SandboxPublicTokenCreateRequestOptionsTransactions | None,
+) -> LinkOptions | None:
+    if options is None:
+        return None
+    return LinkOptions(options.days_requested, options.start_date, options.end_date)
 
 
 @operation("/item/public_token/exchange", s.ItemPublicTokenExchangeRequest)

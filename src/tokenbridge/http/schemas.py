@@ -40,6 +40,22 @@ class SandboxPublicTokenCreateRequestOptionsTransactions(Options):
     days_requested: int | None = None
 
 
+# Statements and income verification are not sandboxed here: the options are accepted, in
+# Plaid's shapes, so that SDK users who set them are not refused, and then ignored.
+class SandboxPublicTokenCreateRequestOptionsStatements(Options):
+    start_date: str
+    end_date: str
+
+
+class SandboxPublicTokenCreateRequestIncomeVerificationBankIncome(Options):
+    days_requested: int | None = None
+
+
+class SandboxPublicTokenCreateRequestOptionsIncomeVerification(Options):
+    income_source_types: list[Literal["bank", "payroll"]] | None = None
+    bank_income: SandboxPublicTokenCreateRequestIncomeVerificationBankIncome | None = None
+
+
 class SandboxOverrides(Options):
     # SandboxOverrideUsername / SandboxOverridePassword are nullable with a default, and
     # plaid-python sends null for None: null means the default (user_good / pass_good).
@@ -57,6 +73,8 @@ class SandboxOverrides(Options):
 class SandboxPublicTokenCreateRequestOptions(SandboxOverrides):
     webhook: str | None = None
     transactions: SandboxPublicTokenCreateRequestOptionsTransactions | None = None
+    statements: SandboxPublicTokenCreateRequestOptionsStatements | None = None
+    income_verification: SandboxPublicTokenCreateRequestOptionsIncomeVerification | None = None
 
 
 class SandboxPublicTokenCreateRequest(PlaidRequest):

@@ -529,9 +529,12 @@ class Security:
     sector: str | None
     industry: str | None
     cfi_code: str | None
-    figi: str | None = None
-    option_contract: None = None
-    fixed_income: None = None
+    # The sandbox lists no bonds or options, so these are always null; Plaid's Security
+    # requires them all (figi is newer than the 2020-09-14 document we check against, but
+    # plaid-python 46 and npm plaid 47 require it).
+    figi: str | None
+    option_contract: None
+    fixed_income: None
 
 
 @dataclass(frozen=True, slots=True)
@@ -613,6 +616,9 @@ def _security(row: tuple[str, str, str, str, float, str | None, str | None, bool
         sector=sector,
         industry=industry,
         cfi_code=None,
+        figi=None,
+        option_contract=None,
+        fixed_income=None,
     )
 
 

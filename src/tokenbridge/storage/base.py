@@ -50,7 +50,8 @@ class Store(Protocol):
         """Every client, oldest first."""
 
     async def create_item(self, new: NewItem, audit: Sequence[AuditEntry] = ()) -> None:
-        """Write an Item with its accounts and any first tokens, all in one transaction."""
+        """Write an Item with its accounts, any first tokens and, with
+        `new.transactions_days`, its transactions state, all in one transaction."""
 
     async def get_item(self, item_id: str) -> Item | None:
         """The Item, removed or not, or None if it never existed."""

@@ -203,6 +203,12 @@ class SqlStore(ABC):
                 )
             if new.processor_token:
                 await self._insert_processor_token(tx, new.processor_token)
+            if new.transactions_days is not None:
+                await tx.execute(
+                    "INSERT INTO transactions_items (item_id, days_requested, generation,"
+                    " initialized_at) VALUES (?, ?, 0, ?)",
+                    [item.item_id, new.transactions_days, item.created_at],
+                )
             await _insert_audit(tx, audit)
 
     async def get_item(self, item_id: str) -> Item | None:
