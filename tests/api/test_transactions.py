@@ -136,6 +136,14 @@ def test_days_requested_applies_only_when_transactions_start(api: Api) -> None:
     assert 390 <= history_days(api, linked, days_requested=730) <= 400
 
 
+def test_refused_get_does_not_start_transactions(api: Api) -> None:
+    token = link_item(api)["access_token"]
+    bad = {"access_token": token, "start_date": "2024-02-01", "end_date": "2024-01-01"}
+    assert_error(api.post("/transactions/get", bad), 400, "INVALID_REQUEST", "INVALID_FIELD")
+    # The first call that succeeds is the one that initializes, with its days_requested.
+    assert 390 <= history_days(api, token, days_requested=400) <= 400
+
+
 def test_link_start_date_sets_the_history(api: Api) -> None:
     today = datetime.now(UTC).date()
     start = today - timedelta(days=300)

@@ -165,6 +165,21 @@ class LinkOptions:
         return days
 
 
+def _get_range(start_date: str, end_date: str, count: int, offset: int) -> tuple[date, date]:
+    """A /transactions/get request's dates, checked with its count and offset.
+
+    Checked before the Item's transactions state is read, because reading it the first
+    time initializes Transactions: a refused request must not fix the days of history.
+    """
+    start, end = parse_date(start_date, "start_date"), parse_date(end_date, "end_date")
+    if start > end:
+        raise errors.InvalidField("start_date must be on or before end_date")
+    _check_count(count, "options.count")
+    if offset < 0:
+        raise errors.InvalidField("options.offset must be a non-negative integer")
+    return start, end
+
+
 def encode_cursor(cursor: _Cursor) -> str:
     raw = f"{CURSOR_VERSION}|{cursor.scope}|{cursor.seen}|{cursor.target}|{cursor.offset}"
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
@@ -236,17 +251,11 @@ class TransactionsService:
         item: Item,
         accounts: Sequence[Account],
         state: TransactionsState,
-        start_date: str,
-        end_date: str,
+        start: date,
+        end: date,
         count: int,
         offset: int,
     ) -> tuple[list[bank.SandboxTransaction], int]:
-        start, end = parse_date(start_date, "start_date"), parse_date(end_date, "end_date")
-        if start > end:
-            raise errors.InvalidField("start_date must be on or before end_date")
-        _check_count(count, "options.count")
-        if offset < 0:
-            raise errors.InvalidField("options.offset must be a non-negative integer")
         found = [
             t
             for account in accounts
@@ -273,10 +282,9 @@ class TransactionsService:
         found = await self.tokens.accounts_get(
             client, access_token, account_ids, operation="transactions_get"
         )
+        start, end = _get_range(start_date, end_date, count, offset)
         state = await self._state(found.item, days_requested)
-        page, total = self._page(
-            found.item, found.accounts, state, start_date, end_date, count, offset
-        )
+        page, total = self._page(found.item, found.accounts, state, start, end, count, offset)
         return TransactionsPage(found.item, found.accounts, page, total)
 
     async def processor_transactions_get(
@@ -293,10 +301,9 @@ class TransactionsService:
             client, processor_token, "transactions"
         )
         _check_account(grant.account)
+        start, end = _get_range(start_date, end_date, count, offset)
         state = await self._state(grant.item)
-        page, total = self._page(
-            grant.item, [grant.account], state, start_date, end_date, count, offset
-        )
+        page, total = self._page(grant.item, [grant.account], state, start, end, count, offset)
         return TransactionsPage(grant.item, [grant.account], page, total)
 
     # /transactions/sync ---------------------------------------------------------------
@@ -463,11 +470,9 @@ class TransactionsService:
         _check_account(grant.account)
         state = await self._state(grant.item)
         current = self._transactions(grant.item, grant.account, state, state.generation)
-        today = bank.creation_date(
-            state.refreshed_at[-1] if state.refreshed_at else grant.item.created_at
-        )
-        streams = recurring_streams(list(current.values()), today)
+        # The streams are as of the latest refresh, or of the Item's creation before any.
         updated = state.refreshed_at[-1] if state.refreshed_at else grant.item.created_at
+        streams = recurring_streams(list(current.values()), bank.creation_date(updated))
         return RecurringStreams(
             [s for s in streams if s.inflow], [s for s in streams if not s.inflow], updated
         )
