@@ -112,9 +112,6 @@ class Store(Protocol):
 
     # Audit log and rate-limit counters ---------------------------------------------------
 
-    async def add_audit(self, audit: Sequence[AuditEntry]) -> None:
-        """Write audit entries on their own, for a change made by no other Store method."""
-
     async def list_audit(self, item_id: str | None = None) -> list[AuditEntry]:
         """Audit entries, oldest first; only those about one Item if `item_id` is given."""
 

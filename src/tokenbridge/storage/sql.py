@@ -321,10 +321,6 @@ class SqlStore(ABC):
         )
         return BankAccountToken(*row) if row else None
 
-    async def add_audit(self, audit: Sequence[AuditEntry]) -> None:
-        async with self.transaction() as tx:
-            await _insert_audit(tx, audit)
-
     async def list_audit(self, item_id: str | None = None) -> list[AuditEntry]:
         # Entries of one request share `at`; `seq` keeps their order within it.
         order = " ORDER BY at, request_id, seq"
