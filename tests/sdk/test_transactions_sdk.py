@@ -10,6 +10,8 @@ from datetime import date
 from typing import Any
 
 from plaid.api import plaid_api
+from plaid.model.income_verification_source_type import IncomeVerificationSourceType
+from plaid.model.item_public_token_exchange_request import ItemPublicTokenExchangeRequest
 from plaid.model.item_remove_request import ItemRemoveRequest
 from plaid.model.processor_token_create_request import ProcessorTokenCreateRequest
 from plaid.model.processor_token_permissions_set_request import (
@@ -30,6 +32,22 @@ from plaid.model.processor_transactions_refresh_request import (
 )
 from plaid.model.processor_transactions_sync_request import ProcessorTransactionsSyncRequest
 from plaid.model.products import Products
+from plaid.model.sandbox_public_token_create_request import SandboxPublicTokenCreateRequest
+from plaid.model.sandbox_public_token_create_request_income_verification_bank_income import (
+    SandboxPublicTokenCreateRequestIncomeVerificationBankIncome,
+)
+from plaid.model.sandbox_public_token_create_request_options import (
+    SandboxPublicTokenCreateRequestOptions,
+)
+from plaid.model.sandbox_public_token_create_request_options_income_verification import (
+    SandboxPublicTokenCreateRequestOptionsIncomeVerification,
+)
+from plaid.model.sandbox_public_token_create_request_options_statements import (
+    SandboxPublicTokenCreateRequestOptionsStatements,
+)
+from plaid.model.sandbox_public_token_create_request_options_transactions import (
+    SandboxPublicTokenCreateRequestOptionsTransactions,
+)
 from plaid.model.transactions_get_request import TransactionsGetRequest
 from plaid.model.transactions_get_request_options import TransactionsGetRequestOptions
 from plaid.model.transactions_sync_request import TransactionsSyncRequest
@@ -190,3 +208,41 @@ def test_refresh_webhook_reaches_the_partner(
         "account_id": item.account_ids[0], "initial_update_complete": True,
         "historical_update_complete": True, "environment": "sandbox",
     }  # fmt: skip
+
+
+def test_link_options_in_plaid_shapes(client: plaid_api.PlaidApi) -> None:
+    """Every option of plaid-python's SandboxPublicTokenCreateRequestOptions is accepted;
+    `transactions.days_requested` sets the Item's history."""
+    options = SandboxPublicTokenCreateRequestOptions(
+        transactions=SandboxPublicTokenCreateRequestOptionsTransactions(days_requested=400),
+        statements=SandboxPublicTokenCreateRequestOptionsStatements(
+            start_date=date(2024, 1, 1), end_date=date(2024, 6, 30)
+        ),
+        income_verification=SandboxPublicTokenCreateRequestOptionsIncomeVerification(
+            income_source_types=[IncomeVerificationSourceType("bank")],
+            bank_income=SandboxPublicTokenCreateRequestIncomeVerificationBankIncome(
+                days_requested=60
+            ),
+        ),
+    )
+    public = client.sandbox_public_token_create(
+        SandboxPublicTokenCreateRequest(
+            institution_id="ins_109508", initial_products=[Products("transactions")],
+            options=options,
+        )
+    ).public_token  # fmt: skip
+    token = client.item_public_token_exchange(
+        ItemPublicTokenExchangeRequest(public_token=public)
+    ).access_token
+
+    def nth(offset: int) -> Any:
+        return client.transactions_get(
+            TransactionsGetRequest(
+                access_token=token, start_date=START, end_date=END,
+                options=TransactionsGetRequestOptions(count=1, offset=offset),
+            )
+        )  # fmt: skip
+
+    newest = nth(0)
+    oldest = nth(newest.total_transactions - 1).transactions[0]
+    assert 390 <= (newest.transactions[0].date - oldest.date).days <= 400
