@@ -6,8 +6,9 @@
 Each server runs on 127.0.0.1 pinned to core 0 (`taskset -c 0`; with `--workers 2` on both
 cores); `wrk -t1 -c32` runs pinned to core 1 with bench/plaid.lua, which cycles through a
 handful of real request bodies with Plaid's headers. The table shows requests/s, p50, p99,
-non-2xx answers, the server's peak RSS and the ratio to the bare-ASGI baseline. The figures
-are also written as JSON to bench/results/ and copied to bench/latest.json.
+non-2xx answers, the server's peak RSS and CPU time per request, and the ratio to the
+bare-ASGI baseline measured next to each case. The figures are also written as JSON to
+bench/results/ and copied to bench/latest.json. See bench/README.md.
 """
 
 from __future__ import annotations
