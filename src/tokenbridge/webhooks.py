@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import weakref
 from typing import Any
 
 import httpx
@@ -92,12 +91,3 @@ class WebhookSender:
 
 # One sender per service object: an app built by the factory gets its own, and it lives
 # exactly as long as the service does.
-_SENDERS: weakref.WeakKeyDictionary[object, WebhookSender] = weakref.WeakKeyDictionary()
-
-
-def sender_for(owner: object) -> WebhookSender:
-    """The sender that belongs to `owner` (the app's TokenService), made on first use."""
-    sender = _SENDERS.get(owner)
-    if sender is None:
-        sender = _SENDERS[owner] = WebhookSender()
-    return sender

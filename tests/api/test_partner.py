@@ -12,7 +12,7 @@ from tests.api.conftest import Api, Partner, link_item
 from tests.api.test_core_flow import assert_error
 from tests.helpers import WebhookReceiver
 from tokenbridge.sandbox.data import aba_valid
-from tokenbridge.webhooks import deliver, sender_for
+from tokenbridge.webhooks import deliver
 
 # Every partner endpoint with a body that is valid for a depository checking account
 # (the product-agnostic fields only; the token is added per call).
@@ -463,9 +463,9 @@ def test_webhook_update_validates_and_survives_a_dead_receiver(api: Api, dwolla:
     assert_error(dwolla.post("/processor/token/webhook/update",
                              {"processor_token": token, "webhook": "ftp://example.com/x"}),
                  400, "INVALID_REQUEST", "INVALID_FIELD")  # fmt: skip
-    service = api.app.service
-    assert service is not None
-    sender = sender_for(service)
+    services = api.app.services
+    assert services is not None
+    sender = services.webhooks
     sender.attempts = 1
     # Nothing listens on port 9 of the loopback: the call still answers 200 at once, and
     # the failed delivery is only logged.

@@ -13,8 +13,6 @@ from tests.api.conftest import Api, Partner, link_item
 from tests.api.test_core_flow import assert_error
 from tests.helpers import CLIENT_ID, SECRET
 from tokenbridge.domain.randomness import hash_token
-from tokenbridge.domain.transactions import TransactionsService
-from tokenbridge.http import transactions as http_transactions
 from tokenbridge.http.app import create_app
 from tokenbridge.settings import Settings
 from tokenbridge.storage import open_store
@@ -26,11 +24,9 @@ ALL_TIME = {"start_date": "2000-01-01", "end_date": "2100-01-01"}
 def sent(api: Api) -> list[tuple[str, dict[str, Any]]]:
     """Webhooks the transactions service would deliver, recorded instead of posted."""
     deliveries: list[tuple[str, dict[str, Any]]] = []
-    service = api.app.service
-    assert service is not None
-    http_transactions._SERVICES[service] = TransactionsService(
-        service, lambda url, payload: deliveries.append((url, payload))
-    )
+    services = api.app.services
+    assert services is not None
+    services.transactions.notify = lambda url, payload: deliveries.append((url, payload))
     return deliveries
 
 

@@ -14,17 +14,16 @@ from typing import Any
 
 import msgspec
 
-import tokenbridge.http.partner  # noqa: F401 - registers the partner routes
 from tokenbridge.domain import errors
 from tokenbridge.domain.catalog import API_VERSIONS, DEFAULT_API_VERSION
 from tokenbridge.domain.randomness import RandomSource
 from tokenbridge.domain.ratelimits import rate_limiter
 from tokenbridge.domain.service import TokenService
 from tokenbridge.http import openapi
-from tokenbridge.http import transactions as _transactions  # noqa: F401 - registers routes
 from tokenbridge.http.errors import render, render_unexpected
-from tokenbridge.http.handlers import ROUTES, Context, Route
+from tokenbridge.http.handlers import Context, Route, Services
 from tokenbridge.http.parsing import convert, decode_object
+from tokenbridge.http.routes import ROUTES
 from tokenbridge.settings import Settings
 from tokenbridge.storage import Store, open_store
 
@@ -48,26 +47,32 @@ class TokenBridgeApp:
         self.settings = settings
         self.random = RandomSource(settings.seed)
         self.service: TokenService | None = None
+        self.services: Services | None = None
         self._openapi: bytes | None = None
         if store is not None:
-            self.service = self._service(store)
+            self._build(store)
 
-    def _service(self, store: Store) -> TokenService:
+    def _build(self, store: Store) -> None:
         limiter = rate_limiter(
             self.settings.rate_limits, store, self.settings.rate_limit_scale
         )
-        return TokenService(store, self.random, self.settings.environment, rate_limiter=limiter)
+        self.service = TokenService(
+            store, self.random, self.settings.environment, rate_limiter=limiter
+        )
+        self.services = Services.over(self.service)
 
     async def startup(self) -> None:
         if self.service is None:
-            store = await open_store(self.settings.database_url)
-            self.service = self._service(store)
+            self._build(await open_store(self.settings.database_url))
+        assert self.service is not None
         if self.settings.client_id and self.settings.secret:
             await self.service.pin_client(self.settings.client_id, self.settings.secret, "sandbox")
 
     async def shutdown(self) -> None:
-        if self.service is not None:
-            await self.service.store.close()
+        if self.services is not None:
+            # Webhooks already accepted are delivered (or given up) before the store closes.
+            await self.services.webhooks.drain()
+            await self.services.tokens.store.close()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -143,7 +148,8 @@ class TokenBridgeApp:
         client_id, secret = _credentials(headers, data)
         request = convert(data, route.shape)
         client = await self.service.authenticate(client_id, secret)
-        context = Context(self.service, client, api_version, request_id)
+        assert self.services is not None
+        context = Context(self.services, client, api_version, request_id)
         response = await route.handler(context, request)
         response.request_id = request_id  # type: ignore[attr-defined]
         return 200, _encoder.encode(response)

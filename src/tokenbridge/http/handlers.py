@@ -13,20 +13,46 @@ from typing import Any
 from msgspec import UNSET, Struct
 
 from tokenbridge.domain import models
+from tokenbridge.domain.partner import PartnerService
 from tokenbridge.domain.service import TokenService
-from tokenbridge.domain.transactions import LinkOptions
+from tokenbridge.domain.transactions import LinkOptions, TransactionsService
 from tokenbridge.http import schemas as s
 from tokenbridge.http.parsing import Shape
 from tokenbridge.sandbox.institutions import INSTITUTIONS, SUPPORTED_PRODUCTS
+from tokenbridge.webhooks import WebhookSender
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """The services of one app, built once over its TokenService and store."""
+
+    tokens: TokenService
+    partner: PartnerService
+    transactions: TransactionsService
+    webhooks: WebhookSender
+
+    @classmethod
+    def over(cls, tokens: TokenService) -> Services:
+        webhooks = WebhookSender()
+        return cls(
+            tokens,
+            PartnerService(tokens, webhooks),
+            TransactionsService(tokens, webhooks.send),
+            webhooks,
+        )
 
 
 @dataclass(frozen=True, slots=True)
 class Context:
-    service: TokenService
+    services: Services
     client: models.Client
     api_version: str
     # The id the response will carry; the service writes it into the audit log.
     request_id: str | None = None
+
+    @property
+    def service(self) -> TokenService:
+        return self.services.tokens
 
 
 Handler = Callable[[Context, Any], Awaitable[Struct]]

@@ -9,7 +9,6 @@ liabilities, holdings, ...) are the sandbox's dataclasses, named after Plaid's s
 
 from __future__ import annotations
 
-import weakref
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
@@ -23,25 +22,11 @@ from tokenbridge.domain.partner import (
     IdentityMatchScores,
     IdentityMatchUser,
     NameMatchScore,
-    PartnerService,
     PhoneNumberMatchScore,
 )
-from tokenbridge.domain.service import TokenService
 from tokenbridge.http import schemas as s
 from tokenbridge.http.handlers import Context, account_view, item_view, operation
 from tokenbridge.sandbox import data
-from tokenbridge.webhooks import sender_for
-
-_SERVICES: weakref.WeakKeyDictionary[TokenService, PartnerService] = weakref.WeakKeyDictionary()
-
-
-def partner_service(service: TokenService) -> PartnerService:
-    """The app's PartnerService, built on first use over the app's TokenService."""
-    found = _SERVICES.get(service)
-    if found is None:
-        found = _SERVICES[service] = PartnerService(service, sender_for(service))
-    return found
-
 
 # Requests -----------------------------------------------------------------------------
 
@@ -356,7 +341,7 @@ def _account_ids(options: AccountIdsOptions | UnsetType) -> list[str] | None:
 async def processor_account_get(
     ctx: Context, req: ProcessorAccountGetRequest
 ) -> ProcessorAccountGetResponse:
-    grant = await partner_service(ctx.service).processor_account_get(
+    grant = await ctx.services.partner.processor_account_get(
         ctx.client, req.processor_token
     )
     return ProcessorAccountGetResponse(
@@ -368,7 +353,7 @@ async def processor_account_get(
 async def processor_auth_get(
     ctx: Context, req: ProcessorAuthGetRequest
 ) -> ProcessorAuthGetResponse:
-    grant, numbers = await partner_service(ctx.service).processor_auth_get(
+    grant, numbers = await ctx.services.partner.processor_auth_get(
         ctx.client, req.processor_token
     )
     return ProcessorAuthGetResponse(
@@ -384,7 +369,7 @@ async def processor_auth_get(
 async def processor_balance_get(
     ctx: Context, req: ProcessorBalanceGetRequest
 ) -> ProcessorBalanceGetResponse:
-    grant = await partner_service(ctx.service).processor_balance_get(
+    grant = await ctx.services.partner.processor_balance_get(
         ctx.client, req.processor_token
     )
     return ProcessorBalanceGetResponse(account=account_view(grant.account))
@@ -394,7 +379,7 @@ async def processor_balance_get(
 async def processor_identity_get(
     ctx: Context, req: ProcessorIdentityGetRequest
 ) -> ProcessorIdentityGetResponse:
-    grant, owners = await partner_service(ctx.service).processor_identity_get(
+    grant, owners = await ctx.services.partner.processor_identity_get(
         ctx.client, req.processor_token
     )
     return ProcessorIdentityGetResponse(account=_identity_view(grant.account, owners))
@@ -417,7 +402,7 @@ async def processor_identity_match(
             postal_code=address.postal_code,
             country=address.country,
         )
-    grant, scores = await partner_service(ctx.service).processor_identity_match(
+    grant, scores = await ctx.services.partner.processor_identity_match(
         ctx.client, req.processor_token, user
     )
     return ProcessorIdentityMatchResponse(account=_match_view(grant.account, scores))
@@ -427,7 +412,7 @@ async def processor_identity_match(
 async def processor_liabilities_get(
     ctx: Context, req: ProcessorLiabilitiesGetRequest
 ) -> ProcessorLiabilitiesGetResponse:
-    grant, liabilities = await partner_service(ctx.service).processor_liabilities_get(
+    grant, liabilities = await ctx.services.partner.processor_liabilities_get(
         ctx.client, req.processor_token
     )
     return ProcessorLiabilitiesGetResponse(
@@ -439,9 +424,10 @@ async def processor_liabilities_get(
 async def processor_investments_holdings_get(
     ctx: Context, req: ProcessorInvestmentsHoldingsGetRequest
 ) -> ProcessorInvestmentsHoldingsGetResponse:
-    grant, holdings, securities = await partner_service(
-        ctx.service
-    ).processor_investments_holdings_get(ctx.client, req.processor_token)
+    partner = ctx.services.partner
+    grant, holdings, securities = await partner.processor_investments_holdings_get(
+        ctx.client, req.processor_token
+    )
     return ProcessorInvestmentsHoldingsGetResponse(
         account=_investment_view(grant.account), holdings=holdings, securities=securities
     )
@@ -456,7 +442,7 @@ async def processor_investments_transactions_get(
         if isinstance(req.options, UnsetType)
         else req.options
     )
-    page = await partner_service(ctx.service).processor_investments_transactions_get(
+    page = await ctx.services.partner.processor_investments_transactions_get(
         ctx.client, req.processor_token, req.start_date, req.end_date, options.count,
         options.offset,
     )  # fmt: skip
@@ -476,7 +462,7 @@ async def processor_signal_evaluate(
     detail = {k: v for k, v in to_builtins(req).items()
               if k not in ("processor_token", "client_id", "secret", "client_transaction_id",
                            "amount") and v is not None}  # fmt: skip
-    evaluation = await partner_service(ctx.service).processor_signal_evaluate(
+    evaluation = await ctx.services.partner.processor_signal_evaluate(
         ctx.client, req.processor_token, req.client_transaction_id, req.amount, detail
     )
     return ProcessorSignalEvaluateResponse(
@@ -495,7 +481,7 @@ async def processor_signal_decision_report(
         "payment_method": req.payment_method,
         "amount_instantly_available": req.amount_instantly_available,
     }
-    await partner_service(ctx.service).processor_signal_decision_report(
+    await ctx.services.partner.processor_signal_decision_report(
         ctx.client, req.processor_token, req.client_transaction_id, report
     )
     return ProcessorSignalDecisionReportResponse()
@@ -506,7 +492,7 @@ async def processor_signal_return_report(
     ctx: Context, req: ProcessorSignalReturnReportRequest
 ) -> ProcessorSignalReturnReportResponse:
     returned_at = req.returned_at.isoformat() if req.returned_at is not None else None
-    await partner_service(ctx.service).processor_signal_return_report(
+    await ctx.services.partner.processor_signal_return_report(
         ctx.client, req.processor_token, req.client_transaction_id, req.return_code, returned_at
     )
     return ProcessorSignalReturnReportResponse()
@@ -516,7 +502,7 @@ async def processor_signal_return_report(
 async def processor_signal_prepare(
     ctx: Context, req: ProcessorSignalPrepareRequest
 ) -> ProcessorSignalPrepareResponse:
-    await partner_service(ctx.service).processor_signal_prepare(ctx.client, req.processor_token)
+    await ctx.services.partner.processor_signal_prepare(ctx.client, req.processor_token)
     return ProcessorSignalPrepareResponse()
 
 
@@ -524,7 +510,7 @@ async def processor_signal_prepare(
 async def processor_token_webhook_update(
     ctx: Context, req: ProcessorTokenWebhookUpdateRequest
 ) -> ProcessorTokenWebhookUpdateResponse:
-    await partner_service(ctx.service).processor_token_webhook_update(
+    await ctx.services.partner.processor_token_webhook_update(
         ctx.client, req.processor_token, req.webhook, request_id=ctx.request_id
     )
     return ProcessorTokenWebhookUpdateResponse()
@@ -535,7 +521,7 @@ async def processor_token_webhook_update(
 
 @operation("/auth/get", AuthGetRequest)
 async def auth_get(ctx: Context, req: AuthGetRequest) -> AuthGetResponse:
-    found, numbers = await partner_service(ctx.service).auth_get(
+    found, numbers = await ctx.services.partner.auth_get(
         ctx.client, req.access_token, _account_ids(req.options)
     )
     return AuthGetResponse(
@@ -554,7 +540,7 @@ async def auth_get(ctx: Context, req: AuthGetRequest) -> AuthGetResponse:
 async def accounts_balance_get(
     ctx: Context, req: AccountsBalanceGetRequest
 ) -> AccountsBalanceGetResponse:
-    found = await partner_service(ctx.service).accounts_balance_get(
+    found = await ctx.services.partner.accounts_balance_get(
         ctx.client, req.access_token, _account_ids(req.options)
     )
     return AccountsBalanceGetResponse(
@@ -564,7 +550,7 @@ async def accounts_balance_get(
 
 @operation("/identity/get", IdentityGetRequest)
 async def identity_get(ctx: Context, req: IdentityGetRequest) -> IdentityGetResponse:
-    found, owners = await partner_service(ctx.service).identity_get(
+    found, owners = await ctx.services.partner.identity_get(
         ctx.client, req.access_token, _account_ids(req.options)
     )
     return IdentityGetResponse(

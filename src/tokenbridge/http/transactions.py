@@ -9,31 +9,15 @@ date gets Plaid's INVALID_FIELD with a message naming the field.
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass
 from functools import lru_cache
 
 from msgspec import UNSET, Struct, UnsetType
 
 from tokenbridge.domain import transactions as domain
-from tokenbridge.domain.service import TokenService
 from tokenbridge.http import schemas as s
 from tokenbridge.http.handlers import Context, account_view, item_view, operation
 from tokenbridge.sandbox.transactions import Merchant, SandboxTransaction
-from tokenbridge.webhooks import sender_for
-
-_SERVICES: weakref.WeakKeyDictionary[TokenService, domain.TransactionsService] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def transactions_service(service: TokenService) -> domain.TransactionsService:
-    """The app's TransactionsService, built on first use over the app's TokenService."""
-    found = _SERVICES.get(service)
-    if found is None:
-        found = _SERVICES[service] = domain.TransactionsService(service, sender_for(service).send)
-    return found
-
 
 # Requests -----------------------------------------------------------------------------
 
@@ -409,7 +393,7 @@ def _sync_changes(
 @operation("/transactions/get", TransactionsGetRequest)
 async def transactions_get(ctx: Context, req: TransactionsGetRequest) -> TransactionsGetResponse:
     o = req.options or TransactionsGetRequestOptions()
-    page = await transactions_service(ctx.service).transactions_get(
+    page = await ctx.services.transactions.transactions_get(
         ctx.client, req.access_token, req.start_date, req.end_date, o.account_ids, o.count,
         o.offset, o.days_requested,
     )  # fmt: skip
@@ -427,7 +411,7 @@ async def processor_transactions_get(
     ctx: Context, req: ProcessorTransactionsGetRequest
 ) -> ProcessorTransactionsGetResponse:
     o = req.options or ProcessorTransactionsGetRequestOptions()
-    page = await transactions_service(ctx.service).processor_transactions_get(
+    page = await ctx.services.transactions.processor_transactions_get(
         ctx.client, req.processor_token, req.start_date, req.end_date, o.count, o.offset
     )
     original = bool(o.include_original_description)
@@ -441,7 +425,7 @@ async def processor_transactions_get(
 @operation("/transactions/sync", TransactionsSyncRequest)
 async def transactions_sync(ctx: Context, req: TransactionsSyncRequest) -> TransactionsSyncResponse:
     o = req.options or TransactionsSyncRequestOptions()
-    page = await transactions_service(ctx.service).transactions_sync(
+    page = await ctx.services.transactions.transactions_sync(
         ctx.client, req.access_token, req.cursor, req.count, o.account_id, o.days_requested
     )
     added, modified, removed = _sync_changes(page, o)
@@ -461,7 +445,7 @@ async def processor_transactions_sync(
     ctx: Context, req: ProcessorTransactionsSyncRequest
 ) -> ProcessorTransactionsSyncResponse:
     o = req.options or TransactionsSyncRequestOptions()
-    page = await transactions_service(ctx.service).processor_transactions_sync(
+    page = await ctx.services.transactions.processor_transactions_sync(
         ctx.client, req.processor_token, req.cursor, req.count, o.account_id, o.days_requested
     )
     added, modified, removed = _sync_changes(page, o)
@@ -480,7 +464,7 @@ async def processor_transactions_sync(
 async def processor_transactions_refresh(
     ctx: Context, req: ProcessorTransactionsRefreshRequest
 ) -> ProcessorTransactionsRefreshResponse:
-    await transactions_service(ctx.service).processor_transactions_refresh(
+    await ctx.services.transactions.processor_transactions_refresh(
         ctx.client, req.processor_token
     )
     return ProcessorTransactionsRefreshResponse()
@@ -490,7 +474,7 @@ async def processor_transactions_refresh(
 async def processor_transactions_recurring_get(
     ctx: Context, req: ProcessorTransactionsRecurringGetRequest
 ) -> ProcessorTransactionsRecurringGetResponse:
-    streams = await transactions_service(ctx.service).processor_transactions_recurring_get(
+    streams = await ctx.services.transactions.processor_transactions_recurring_get(
         ctx.client, req.processor_token
     )
     return ProcessorTransactionsRecurringGetResponse(
