@@ -268,6 +268,18 @@ async def test_create_and_get_processor_token(store: Store) -> None:
     assert await store.get_processor_token(token.token_hash) == token
 
 
+async def test_processor_token_grant_joins_item_and_account(store: Store) -> None:
+    new = await _linked(store)
+    token = f.processor_token_of(new.item, new.accounts[1], "processor-1", products=("auth",))
+    await store.create_processor_token(token)
+    assert await store.get_processor_token_grant(token.token_hash) == (
+        token, new.item, new.accounts[1]
+    )
+    assert await store.get_processor_token_grant(hash_token("processor-unknown")) is None
+    assert await store.remove_item(new.item.item_id, f.NOW + 1)
+    assert await store.get_processor_token_grant(token.token_hash) is None
+
+
 async def test_processor_token_without_processor(store: Store) -> None:
     new = await _linked(store)
     token = f.processor_token_of(new.item, new.accounts[0], "processor-1", processor=None)

@@ -369,9 +369,10 @@ class TokenService:
         as for a token that never existed. `product` is the product the endpoint needs
         (None for none); the token's permissions must include it, or be empty (= all).
         """
-        token = await self.store.get_processor_token(hash_token(processor_token))
-        if token is None:
+        found = await self.store.get_processor_token_grant(hash_token(processor_token))
+        if found is None:
             raise errors.InvalidProcessorToken()
+        token, item, account = found
         if token.processor is None:
             allowed = token.client_id == client.client_id
         else:
@@ -380,10 +381,6 @@ class TokenService:
             raise errors.InvalidProcessorToken()
         if product is not None and token.products and product not in token.products:
             raise errors.InvalidProduct([product])
-        item = await self.store.get_item(token.item_id)
-        account = await self.store.get_account(token.account_id)
-        if item is None or item.removed_at is not None or account is None:
-            raise errors.InvalidProcessorToken()
         return PartnerGrant(token, item, account)
 
     async def processor_token_permissions_set(

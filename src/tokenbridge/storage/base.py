@@ -97,6 +97,12 @@ class Store(Protocol):
     async def get_processor_token(self, token_hash: str) -> ProcessorToken | None:
         """The processor token, or None if unknown or its Item is removed."""
 
+    async def get_processor_token_grant(
+        self, token_hash: str
+    ) -> tuple[ProcessorToken, Item, Account] | None:
+        """The processor token with its Item and account, or None if the token is unknown
+        or its Item removed (one round trip: every partner read starts here)."""
+
     async def set_processor_token_products(
         self, token_hash: str, products: Sequence[str], audit: Sequence[AuditEntry] = ()
     ) -> bool:

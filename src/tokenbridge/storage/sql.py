@@ -15,6 +15,8 @@ from contextlib import AbstractAsyncContextManager
 from importlib import resources
 from typing import Any, Protocol
 
+import msgspec
+
 from tokenbridge.domain.audit import AuditEntry
 from tokenbridge.domain.models import (
     Account,
@@ -66,9 +68,30 @@ _PROCESSOR_TOKEN_SELECT = (
     " WHERE p.token_hash = ? AND i.removed_at IS NULL"
 )
 
+# A partner's read: the token with its live Item and its account, in one round trip.
+_GRANT_SELECT = (
+    "SELECT p.token_hash, p.item_id, p.account_id, p.client_id, p.processor, p.created_at,"
+    " p.products, p.webhook,"
+    " i.item_id, i.client_id, i.institution_id, i.products, i.created_at, i.webhook,"
+    " i.removed_at,"
+    " a.account_id, a.item_id, a.position, a.name, a.official_name, a.mask, a.type, a.subtype,"
+    " a.available, a.current_balance, a.credit_limit, a.iso_currency_code,"
+    " a.unofficial_currency_code, a.holder_category"
+    " FROM processor_tokens p JOIN items i ON i.item_id = p.item_id"
+    " JOIN accounts a ON a.account_id = p.account_id"
+    " WHERE p.token_hash = ? AND i.removed_at IS NULL"
+)
+
+_decode_strings = msgspec.json.Decoder(tuple[str, ...]).decode
+
+
+def _strings(text: str) -> tuple[str, ...]:
+    """A stored JSON list of names (products), decoded on every token read."""
+    return _decode_strings(text)
+
 
 def _item(row: Row) -> Item:
-    return Item(row[0], row[1], row[2], tuple(json.loads(row[3])), row[4], row[5], row[6])
+    return Item(row[0], row[1], row[2], _strings(row[3]), row[4], row[5], row[6])
 
 
 def _account(row: Row) -> Account:
@@ -79,7 +102,7 @@ def _account(row: Row) -> Account:
 
 def _processor_token(row: Row) -> ProcessorToken:
     return ProcessorToken(
-        row[0], row[1], row[2], row[3], row[4], row[5], tuple(json.loads(row[6])), row[7]
+        row[0], row[1], row[2], row[3], row[4], row[5], _strings(row[6]), row[7]
     )
 
 
@@ -102,7 +125,7 @@ async def _insert_audit(tx: Transaction, audit: Sequence[AuditEntry]) -> None:
 
 def _audit_entry(row: Row) -> AuditEntry:
     return AuditEntry(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7],
-                      tuple(json.loads(row[8])), row[9])  # fmt: skip
+                      _strings(row[8]), row[9])  # fmt: skip
 
 
 class SqlStore(ABC):
@@ -290,6 +313,14 @@ class SqlStore(ABC):
     async def get_processor_token(self, token_hash: str) -> ProcessorToken | None:
         row = await self.fetchone(_PROCESSOR_TOKEN_SELECT, [token_hash])
         return _processor_token(row) if row else None
+
+    async def get_processor_token_grant(
+        self, token_hash: str
+    ) -> tuple[ProcessorToken, Item, Account] | None:
+        row = await self.fetchone(_GRANT_SELECT, [token_hash])
+        if row is None:
+            return None
+        return _processor_token(row[:8]), _item(row[8:15]), _account(row[15:])
 
     async def set_processor_token_products(
         self, token_hash: str, products: Sequence[str], audit: Sequence[AuditEntry] = ()
