@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
@@ -83,6 +84,23 @@ class _Checkpointer(threading.Thread):
         self.join()
 
 
+def _enable_wal(conn: sqlite3.Connection, deadline_seconds: float = 10.0) -> None:
+    """Switch the file to WAL mode, waiting for other connections that do the same.
+
+    The switch needs an exclusive lock, and SQLite answers "database is locked" at once,
+    without its busy handler, when several servers open a new file together; so wait here.
+    """
+    deadline = time.monotonic() + deadline_seconds
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
 class SqliteStore(SqlStore):
     def __init__(self, path: str) -> None:
         if path != ":memory:":
@@ -90,7 +108,7 @@ class SqliteStore(SqlStore):
         # isolation_level=None: no implicit transactions; writes say BEGIN IMMEDIATE.
         self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._conn.execute("PRAGMA busy_timeout = 10000")
-        self._conn.execute("PRAGMA journal_mode = WAL")
+        _enable_wal(self._conn)
         # In WAL mode NORMAL keeps every commit across a process crash (kill -9); only a
         # power loss can drop the last few.
         self._conn.execute("PRAGMA synchronous = NORMAL")
