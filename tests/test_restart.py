@@ -315,3 +315,23 @@ async def exchanges(service: TokenService, client: Client, public_token: str) ->
     except errors.InvalidPublicToken:
         return False
     return True
+
+
+def test_seeded_server_restarted_on_its_database_hands_out_new_tokens(tmp_path: Path) -> None:
+    # A seeded sequence starts again at every start; over a database that already holds
+    # its first Items it must continue elsewhere, not repeat ids the database holds.
+    url = f"sqlite:///{tmp_path / 'seeded.db'}"
+    first = LiveServer(url, extra_args=("--seed", "restart")).start()
+    try:
+        before, _ = link(first)
+    finally:
+        first.stop()
+    second = LiveServer(url, extra_args=("--seed", "restart")).start()
+    try:
+        after, accounts = link(second)
+        assert after != before
+        ok(second, "/processor/token/create",
+           {"access_token": after, "account_id": accounts[0], "processor": "dwolla"})  # fmt: skip
+        assert ok(second, "/item/get", {"access_token": before})["item"]["item_id"]
+    finally:
+        second.stop()

@@ -144,6 +144,14 @@ async def test_create_item_with_every_first_token(store: Store) -> None:
     assert await store.get_processor_token(hash_token("processor-1")) == new.processor_token
 
 
+async def test_count_items_counts_removed_ones_too(store: Store) -> None:
+    assert await store.count_items() == 0
+    first = await _linked(store)
+    await _linked(store)
+    assert await store.remove_item(first.item.item_id, f.NOW + 1)
+    assert await store.count_items() == 2
+
+
 async def test_remove_item(store: Store) -> None:
     new = await _linked(store)
     assert await store.remove_item(new.item.item_id, f.NOW + 5) is True

@@ -19,8 +19,19 @@ _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 class RandomSource:
     def __init__(self, seed: str | None = None) -> None:
         self.seeded = seed is not None
+        self._seed = seed
         # Seeded output is deterministic on purpose; unseeded output never comes from here.
         self._rng = random.Random(seed) if seed is not None else None  # noqa: S311
+
+    def resume(self, position: int) -> None:
+        """Continue a seeded sequence over a database that already holds `position` Items.
+
+        A seeded server restarted on its own database would otherwise hand out its first
+        ids and tokens again, which the database already holds. On a fresh database
+        (position 0) the sequence is the seed's own.
+        """
+        if self._rng is not None and position:
+            self._rng.seed(f"{self._seed}:{position}")
 
     def token_bytes(self, n: int) -> bytes:
         if self._rng is None:

@@ -65,6 +65,8 @@ class TokenBridgeApp:
         if self.service is None:
             self._build(await open_store(self.settings.database_url))
         assert self.service is not None
+        if self.random.seeded:
+            self.random.resume(await self.service.store.count_items())
         if self.settings.client_id and self.settings.secret:
             await self.service.pin_client(self.settings.client_id, self.settings.secret, "sandbox")
 

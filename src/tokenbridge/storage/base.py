@@ -53,6 +53,9 @@ class Store(Protocol):
         """Write an Item with its accounts, any first tokens and, with
         `new.transactions_days`, its transactions state, all in one transaction."""
 
+    async def count_items(self) -> int:
+        """How many Items were ever created, removed ones included."""
+
     async def get_item(self, item_id: str) -> Item | None:
         """The Item, removed or not, or None if it never existed."""
 

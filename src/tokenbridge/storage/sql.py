@@ -234,6 +234,10 @@ class SqlStore(ABC):
                 )
             await _insert_audit(tx, audit)
 
+    async def count_items(self) -> int:
+        row = await self.fetchone("SELECT COUNT(*) FROM items")
+        return int(row[0]) if row else 0
+
     async def get_item(self, item_id: str) -> Item | None:
         row = await self.fetchone(_ITEM + " WHERE item_id = ?", [item_id])
         return _item(row) if row else None
