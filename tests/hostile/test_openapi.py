@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -16,10 +17,15 @@ from tokenbridge.http.routes import ROUTES
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMITTED = ROOT / "docs" / "openapi.json"
-# Plaid's published document, a reference kept outside the repository (not redistributed).
-PLAID_CANDIDATES = (
-    ROOT.parent / "shared" / "plaid" / "openapi-processor-subset.yml",
-    Path("/work/shared/plaid/openapi-processor-subset.yml"),
+# Plaid's published document, a reference kept outside the repository (not redistributed):
+# TOKENBRIDGE_PLAID_OPENAPI names it, or it sits in a `shared/plaid/` folder beside the checkout.
+PLAID_CANDIDATES = tuple(
+    Path(p)
+    for p in (
+        os.environ.get("TOKENBRIDGE_PLAID_OPENAPI", ""),
+        str(ROOT.parent / "shared" / "plaid" / "openapi-processor-subset.yml"),
+    )
+    if p
 )
 
 
