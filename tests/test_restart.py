@@ -335,3 +335,14 @@ def test_seeded_server_restarted_on_its_database_hands_out_new_tokens(tmp_path: 
         assert ok(second, "/item/get", {"access_token": before})["item"]["item_id"]
     finally:
         second.stop()
+
+
+def test_seed_with_several_workers_is_refused(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "tokenbridge", "serve", "--seed", "x", "--workers", "2",
+         "--database-url", f"sqlite:///{tmp_path / 'tb.db'}"],
+        capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "--seed" in done.stderr and "one worker" in done.stderr
+    assert "Traceback" not in done.stderr

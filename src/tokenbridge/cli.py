@@ -253,6 +253,9 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     settings = settings.with_overrides(access_log=args.access_log or None)
     if args.rate_limits is not None:
         settings = settings.with_overrides(rate_limits=args.rate_limits == "on")
+    if settings.seed and settings.workers > 1:
+        # Every worker would start the same sequence and hand out the same ids.
+        raise ValueError("--seed makes ids deterministic and needs one worker, not --workers N")
 
     async def prepare() -> None:
         store, service = await _with_service(settings)
