@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import uuid
 
@@ -37,3 +38,28 @@ def test_uuid4_is_version_4() -> None:
         value = uuid.UUID(source.uuid4())
         assert value.version == 4
         assert value.variant == uuid.RFC_4122
+
+
+def test_unseeded_draws_across_pool_refills_never_repeat() -> None:
+    source = RandomSource()
+    # 3,000 draws of 20 bytes span about 15 pools of 4 KiB, with odd ends left over.
+    draws = [source.token_bytes(20) for _ in range(3000)]
+    assert len(set(draws)) == len(draws)
+    assert all(len(d) == 20 for d in draws)
+    assert len(source.token_bytes(10_000)) == 10_000
+
+
+def test_a_forked_child_never_hands_out_its_parents_pooled_bytes() -> None:
+    source = RandomSource()
+    source.token_bytes(16)  # the pool now holds bytes the parent has not handed out yet
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: write its next draw and leave at once
+        os.write(write_end, source.token_bytes(16))
+        os._exit(0)
+    os.close(write_end)
+    from_child = os.read(read_end, 16)
+    os.close(read_end)
+    os.waitpid(pid, 0)
+    assert len(from_child) == 16
+    assert from_child != source.token_bytes(16)

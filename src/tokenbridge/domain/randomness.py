@@ -9,11 +9,26 @@ security boundary: its tokens are predictable by design.
 from __future__ import annotations
 
 import hashlib
+import os
 import random
-import secrets
 import uuid
 
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+# The CSPRNG is read this many bytes at a time: one getrandom call per request or token
+# cost more than everything else it took to make a request id (PERFORMANCE.md).
+_POOL_BYTES = 4096
+# A child process must never hand out bytes its parent read before the fork: every pool
+# remembers the fork generation it was filled in, and one from an older generation is refilled.
+_fork_generation = 0
+
+
+def _forked() -> None:
+    global _fork_generation
+    _fork_generation += 1
+
+
+os.register_at_fork(after_in_child=_forked)
 
 
 class RandomSource:
@@ -22,6 +37,9 @@ class RandomSource:
         self._seed = seed
         # Seeded output is deterministic on purpose; unseeded output never comes from here.
         self._rng = random.Random(seed) if seed is not None else None  # noqa: S311
+        self._pool = b""
+        self._taken = 0
+        self._generation = _fork_generation
 
     def resume(self, position: int) -> None:
         """Continue a seeded sequence over a database that already holds `position` Items.
@@ -34,9 +52,16 @@ class RandomSource:
             self._rng.seed(f"{self._seed}:{position}")
 
     def token_bytes(self, n: int) -> bytes:
-        if self._rng is None:
-            return secrets.token_bytes(n)
-        return self._rng.randbytes(n)
+        if self._rng is not None:
+            return self._rng.randbytes(n)
+        start = self._taken
+        if start + n > len(self._pool) or self._generation != _fork_generation:
+            # Each byte is handed out once; the rest of a pool too short for n is dropped.
+            self._pool = os.urandom(max(_POOL_BYTES, n))
+            self._generation = _fork_generation
+            start = 0
+        self._taken = start + n
+        return self._pool[start : start + n]
 
     def base62(self, length: int) -> str:
         """A string of `length` base62 characters (5.95 bits of entropy each)."""

@@ -7,6 +7,7 @@ request (PERFORMANCE-NOTES.md).
 
 from __future__ import annotations
 
+import gc
 import hmac
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -92,6 +93,10 @@ class TokenBridgeApp:
                     log.error("start-up failed: %s", exc)
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
                     return
+                # What start-up built (modules, routes, schemas) lives as long as the
+                # server: kept out of the cyclic collector's passes, a full pass no longer
+                # walks it, which took about 4% of a write's time under load.
+                gc.freeze()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 await self.shutdown()
