@@ -63,3 +63,20 @@ def test_a_forked_child_never_hands_out_its_parents_pooled_bytes() -> None:
     os.waitpid(pid, 0)
     assert len(from_child) == 16
     assert from_child != source.token_bytes(16)
+
+
+def test_base62_text_is_base62_and_does_not_repeat() -> None:
+    source = RandomSource()
+    ids = [source.base62_text(15) for _ in range(2000)]  # spans several 4 KiB pools
+    assert all(re.fullmatch(r"[0-9A-Za-z]{15}", i) for i in ids)
+    assert len(set(ids)) == len(ids)
+
+
+def test_seeded_text_does_not_shift_the_token_sequence() -> None:
+    # Request ids come from their own stream: serving more requests between two tokens
+    # leaves the tokens of a seeded source as they were.
+    quiet, busy = RandomSource("s"), RandomSource("s")
+    for _ in range(50):
+        busy.base62_text(15)
+    assert [quiet.uuid4() for _ in range(3)] == [busy.uuid4() for _ in range(3)]
+    assert RandomSource("s").base62_text(15) == RandomSource("s").base62_text(15)

@@ -14,6 +14,10 @@ import random
 import uuid
 
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+# Random bytes to base62 characters in one bytes.translate: the 248 = 4 x 62 lowest byte
+# values map to a character without modulo bias; the 8 highest are dropped.
+_TO_BASE62 = bytes.maketrans(bytes(range(248)), _BASE62.encode() * 4)
+_NOT_BASE62 = bytes(range(248, 256))
 
 # The CSPRNG is read this many bytes at a time: one getrandom call per request or token
 # cost more than everything else it took to make a request id (PERFORMANCE.md).
@@ -40,6 +44,11 @@ class RandomSource:
         self._pool = b""
         self._taken = 0
         self._generation = _fork_generation
+        # Request ids come from a stream of their own, so that with a seed the ids and
+        # tokens handed out do not depend on how many requests came in between.
+        self._text_rng = random.Random(f"{seed}:text") if seed is not None else None  # noqa: S311
+        self._text = ""
+        self._text_generation = _fork_generation
 
     def resume(self, position: int) -> None:
         """Continue a seeded sequence over a database that already holds `position` Items.
@@ -62,6 +71,24 @@ class RandomSource:
             start = 0
         self._taken = start + n
         return self._pool[start : start + n]
+
+    def base62_text(self, length: int) -> str:
+        """`length` base62 characters, cut from a pool made 4 KiB at a time: for ids that are
+        made often and need not be secret (request ids)."""
+        text = self._text
+        if len(text) < length or self._text_generation != _fork_generation:
+            if self._text_generation != _fork_generation:
+                text = ""
+                self._text_generation = _fork_generation
+            while len(text) < length:
+                draw = (
+                    self._text_rng.randbytes(_POOL_BYTES)
+                    if self._text_rng is not None
+                    else self.token_bytes(_POOL_BYTES)
+                )
+                text += draw.translate(_TO_BASE62, _NOT_BASE62).decode("ascii")
+        self._text = text[length:]
+        return text[:length]
 
     def base62(self, length: int) -> str:
         """A string of `length` base62 characters (5.95 bits of entropy each)."""

@@ -78,10 +78,42 @@ class TokenBridgeApp:
             await self.services.tokens.store.close()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            await self._http(scope, receive, send)
-        elif scope["type"] == "lifespan":
-            await self._lifespan(receive, send)
+        if scope["type"] != "http":
+            if scope["type"] == "lifespan":
+                await self._lifespan(receive, send)
+            return
+        # Every request passes here: the steps are inline rather than in helpers, since
+        # each call and await is a measurable share of a request (docs/PERFORMANCE.md).
+        assert self.service is not None, "the app serves only after start-up"
+        request_id = self.service.request_id()
+        path: str = scope["path"]
+        method: str = scope["method"]
+        try:
+            route = ROUTES.get(path)
+            if route is not None and method == "POST":
+                status, body = await self._operation(route, scope, receive, request_id)
+            elif method == "GET" and path == "/health":
+                status, body = 200, _HEALTH
+            elif method == "GET" and path == "/openapi.json":
+                status, body = 200, self._openapi_document()
+            else:
+                raise errors.NotFound()
+        except errors.PlaidError as exc:
+            status, body = render(exc, request_id)
+        except Exception as exc:
+            status, body = render_unexpected(exc, request_id)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    *_JSON_HEADERS,
+                    (b"content-length", b"%d" % len(body)),
+                    (b"x-request-id", request_id.encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -103,28 +135,6 @@ class TokenBridgeApp:
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
-    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        assert self.service is not None, "the app serves only after start-up"
-        request_id = self.service.request_id()
-        path: str = scope["path"]
-        method: str = scope["method"]
-        try:
-            route = ROUTES.get(path)
-            if route is None or method != "POST":
-                if method == "GET" and path == "/health":
-                    await _respond(send, 200, _HEALTH, request_id)
-                    return
-                if method == "GET" and path == "/openapi.json":
-                    await _respond(send, 200, self._openapi_document(), request_id)
-                    return
-                raise errors.NotFound()
-            status, body = await self._operation(route, scope, receive, request_id)
-        except errors.PlaidError as exc:
-            status, body = render(exc, request_id)
-        except Exception as exc:
-            status, body = render_unexpected(exc, request_id)
-        await _respond(send, status, body, request_id)
-
     def _openapi_document(self) -> bytes:
         """The OpenAPI document of the routes, built on first use (all are registered by then)."""
         if self._openapi is None:
@@ -136,13 +146,9 @@ class TokenBridgeApp:
     ) -> tuple[int, bytes]:
         assert self.service is not None
         headers = dict(scope["headers"])
-        content_type = headers.get(b"content-type", b"").split(b";", 1)[0].strip().lower()
-        if not content_type:
-            # https://plaid.com/docs/errors/invalid-request/#invalid_headers: "a required
-            # header is missing, typically the Content-Type header"; a wrong one is INVALID_BODY.
-            raise errors.InvalidHeaders("Content-Type header is missing")
+        content_type = headers.get(b"content-type", b"")
         if content_type != b"application/json":
-            raise errors.InvalidBody("content-type must be application/json")
+            _check_content_type(content_type)
         version = headers.get(b"plaid-version")
         api_version = DEFAULT_API_VERSION
         if version is not None:
@@ -151,7 +157,16 @@ class TokenBridgeApp:
                 raise errors.InvalidHeaders(
                     f"Plaid-Version must be one of {', '.join(API_VERSIONS)}"
                 )
-        data = decode_object(await _read_body(receive, headers, self.settings.max_body_bytes))
+        limit = self.settings.max_body_bytes
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            raise errors.InvalidBody(f"body must be at most {limit} bytes")
+        # Nearly every body arrives in one message; _read_rest gathers the others.
+        message = await receive()
+        raw: bytes = message.get("body", b"")
+        if len(raw) > limit or message.get("more_body", False):
+            raw = await _read_rest(receive, raw, limit)
+        data = decode_object(raw)
         client_id, secret = _credentials(headers, data)
         request = convert(data, route.shape)
         client = await self.service.authenticate(client_id, secret)
@@ -160,6 +175,17 @@ class TokenBridgeApp:
         response = await route.handler(context, request)
         response.request_id = request_id  # type: ignore[attr-defined]
         return 200, _encoder.encode(response)
+
+
+def _check_content_type(value: bytes) -> None:
+    """Accept any spelling of application/json (parameters, case, spaces); refuse the rest."""
+    content_type = value.split(b";", 1)[0].strip().lower()
+    if not content_type:
+        # https://plaid.com/docs/errors/invalid-request/#invalid_headers: "a required
+        # header is missing, typically the Content-Type header"; a wrong one is INVALID_BODY.
+        raise errors.InvalidHeaders("Content-Type header is missing")
+    if content_type != b"application/json":
+        raise errors.InvalidBody("content-type must be application/json")
 
 
 def _credentials(headers: dict[bytes, bytes], data: dict[str, Any]) -> tuple[str, str]:
@@ -189,18 +215,10 @@ def _credentials(headers: dict[bytes, bytes], data: dict[str, Any]) -> tuple[str
     return client_id, secret
 
 
-async def _read_body(receive: Receive, headers: dict[bytes, bytes], limit: int) -> bytes:
-    """The whole body; INVALID_BODY as soon as it is known to exceed `limit`."""
-    declared = headers.get(b"content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise errors.InvalidBody(f"body must be at most {limit} bytes")
-    # Nearly every body arrives in one message; the loop is for the others.
-    message = await receive()
-    first: bytes = message.get("body", b"")
+async def _read_rest(receive: Receive, first: bytes, limit: int) -> bytes:
+    """The whole body after its `first` part; INVALID_BODY once it exceeds `limit`."""
     if len(first) > limit:
         raise errors.InvalidBody(f"body must be at most {limit} bytes")
-    if message["type"] == "http.disconnect" or not message.get("more_body", False):
-        return first
     chunks = [first]
     size = len(first)
     while True:
@@ -215,21 +233,6 @@ async def _read_body(receive: Receive, headers: dict[bytes, bytes], limit: int) 
         if not message.get("more_body", False):
             break
     return b"".join(chunks)
-
-
-async def _respond(send: Send, status: int, body: bytes, request_id: str) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                *_JSON_HEADERS,
-                (b"content-length", str(len(body)).encode()),
-                (b"x-request-id", request_id.encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
 
 
 def create_app(settings: Settings, store: Store | None = None) -> TokenBridgeApp:
