@@ -283,6 +283,12 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         "host": settings.host,
         "port": settings.port,
         "access_log": settings.access_log,
+        # X-Forwarded-For would change only the client address in the access log (the
+        # API never reads it), so uvicorn rewrites it only when that log is on: it is a
+        # layer around every request. No "server: uvicorn" header either: nothing to gain
+        # from telling clients what runs the service.
+        "proxy_headers": settings.access_log,
+        "server_header": False,
         "log_level": "info",
         # uvicorn's httptools protocol, with its answer to unparsable HTTP in Plaid's format.
         "http": PlaidHttpToolsProtocol,

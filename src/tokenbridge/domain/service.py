@@ -48,13 +48,13 @@ SECRET_LENGTH = 30
 REQUEST_ID_LENGTH = 15
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ItemAccounts:
     item: Item
     accounts: list[Account]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class PartnerGrant:
     """What a partner reads through one processor token: the token, its Item and account."""
 

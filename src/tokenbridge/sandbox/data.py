@@ -136,35 +136,37 @@ def auth_eligible(account: Account) -> bool:
     return account.type == "depository" and account.subtype in AUTH_SUBTYPES
 
 
-@lru_cache(maxsize=4096)
 def numbers_for(item: Item, account: Account, country: str = "US") -> AccountNumbers:
     """The account's numbers. The account number ends with the account's mask, as a
-    bank's own does; the routing number passes the ABA checksum.
+    bank's own does; the routing number passes the ABA checksum."""
+    return _numbers(item.item_id, account.account_id, account.mask, country)
 
-    Kept for recently read accounts: drawing the digits one by one is most of the cost of
-    /processor/auth/get, and the same account always gets the same numbers anyway.
-    """
-    rng = rng_for("numbers", item.item_id, account.account_id)
-    mask = account.mask or _digits(rng, 4)
+
+# Kept for recently read accounts: drawing the digits one by one is most of the cost of
+# /processor/auth/get, and the same account always gets the same numbers anyway. The key
+# is what the numbers depend on, not the Item and Account: hashing those is slower still.
+@lru_cache(maxsize=4096)
+def _numbers(item_id: str, account_id: str, mask: str | None, country: str) -> AccountNumbers:
+    rng = rng_for("numbers", item_id, account_id)
+    mask = mask or _digits(rng, 4)
     if country == "CA":
         return AccountNumbers(
-            eft=NumbersEFT(account.account_id, _digits(rng, 8) + mask, _digits(rng, 3),
-                           _digits(rng, 5))
-        )  # fmt: skip
+            eft=NumbersEFT(account_id, _digits(rng, 8) + mask, _digits(rng, 3), _digits(rng, 5))
+        )
     if country == "GB":
         sort_code = _digits(rng, 6)
         account_number = _digits(rng, 4) + mask
         return AccountNumbers(
-            bacs=NumbersBACS(account.account_id, account_number, sort_code),
+            bacs=NumbersBACS(account_id, account_number, sort_code),
             international=NumbersInternational(
-                account.account_id, _iban(rng, "PLAI", sort_code, account_number), "PLAIGB2L"
+                account_id, _iban(rng, "PLAI", sort_code, account_number), "PLAIGB2L"
             ),
         )
     routing = routing_number(rng)
     # Most banks wire through the same routing number; some through another one.
     wire = routing if rng.random() < 0.5 else routing_number(rng)
     return AccountNumbers(
-        ach=NumbersACH(account.account_id, _digits(rng, rng.randint(6, 10)) + mask, routing, wire)
+        ach=NumbersACH(account_id, _digits(rng, rng.randint(6, 10)) + mask, routing, wire)
     )
 
 
