@@ -144,6 +144,22 @@ async def test_create_item_with_every_first_token(store: Store) -> None:
     assert await store.get_processor_token(hash_token("processor-1")) == new.processor_token
 
 
+async def test_get_item_and_account_reads_both_or_says_which_is_missing(store: Store) -> None:
+    new = await _linked(store, access_token="access-1")
+    other = await _linked(store, access_token="access-2")
+    token = hash_token("access-1")
+    assert await store.get_item_and_account(token, new.accounts[1].account_id) == (
+        new.item,
+        new.accounts[1],
+    )
+    # Another Item's account, or no account at all: the Item, without an account.
+    assert await store.get_item_and_account(token, other.accounts[0].account_id) == (new.item, None)
+    assert await store.get_item_and_account(token, "no-such-account") == (new.item, None)
+    assert await store.get_item_and_account(hash_token("access-unknown"), "x") is None
+    assert await store.remove_item(new.item.item_id, f.NOW)
+    assert await store.get_item_and_account(token, new.accounts[1].account_id) is None
+
+
 async def test_count_items_counts_removed_ones_too(store: Store) -> None:
     assert await store.count_items() == 0
     first = await _linked(store)

@@ -310,11 +310,15 @@ class TokenService:
 
     # Processor tokens -----------------------------------------------------------------
 
-    async def _account_of(self, item: Item, account_id: str) -> Account:
-        account = await self.store.get_account(account_id)
-        if account is None or account.item_id != item.item_id:
-            raise errors.InvalidAccountId()
-        return account
+    async def _item_and_account(
+        self, client: Client, access_token: str, account_id: str
+    ) -> tuple[Item, Account | None]:
+        """The access token's Item, as _item_for, with its account `account_id` (None if the
+        Item has no such account), read together."""
+        found = await self.store.get_item_and_account(hash_token(access_token), account_id)
+        if found is None or found[0].client_id != client.client_id:
+            raise errors.InvalidAccessToken()
+        return found
 
     async def processor_token_create(
         self,
@@ -330,9 +334,10 @@ class TokenService:
             raise errors.InvalidField(
                 f"processor must be one of Plaid's processors, not {processor!r}"
             )
-        item = await self._item_for(client, access_token)
+        item, account = await self._item_and_account(client, access_token, account_id)
         await self.rate_limiter.check("processor_token_create", client.client_id, item.item_id)
-        account = await self._account_of(item, account_id)
+        if account is None:
+            raise errors.InvalidAccountId()
         token = self._token("processor")
         record = ProcessorToken(
             token_hash=hash_token(token),
@@ -414,8 +419,9 @@ class TokenService:
         self, client: Client, access_token: str, account_id: str, *, request_id: str | None = None
     ) -> str:
         """A Stripe bank account token (`btok_...`) for one account of the Item."""
-        item = await self._item_for(client, access_token)
-        account = await self._account_of(item, account_id)
+        item, account = await self._item_and_account(client, access_token, account_id)
+        if account is None:
+            raise errors.InvalidAccountId()
         token = "btok_" + self.random.base62(BTOK_LENGTH)
         record = BankAccountToken(
             token_hash=hash_token(token),

@@ -92,6 +92,13 @@ class Store(Protocol):
     async def get_item_by_access_token(self, token_hash: str) -> Item | None:
         """The Item of this access token, or None if the token is unknown or the Item removed."""
 
+    async def get_item_and_account(
+        self, token_hash: str, account_id: str
+    ) -> tuple[Item, Account | None] | None:
+        """The Item of this access token with its account `account_id` (None if the Item has
+        no such account), or None as for get_item_by_access_token (one round trip: the
+        token-making writes start here)."""
+
     async def create_processor_token(
         self, token: ProcessorToken, audit: Sequence[AuditEntry] = ()
     ) -> None:

@@ -68,6 +68,18 @@ _PROCESSOR_TOKEN_SELECT = (
     " WHERE p.token_hash = ? AND i.removed_at IS NULL"
 )
 
+# An access token's live Item, with one of its accounts if it has that account.
+_ITEM_AND_ACCOUNT_SELECT = (
+    "SELECT i.item_id, i.client_id, i.institution_id, i.products, i.created_at, i.webhook,"
+    " i.removed_at,"
+    " a.account_id, a.item_id, a.position, a.name, a.official_name, a.mask, a.type, a.subtype,"
+    " a.available, a.current_balance, a.credit_limit, a.iso_currency_code,"
+    " a.unofficial_currency_code, a.holder_category"
+    " FROM access_tokens t JOIN items i ON i.item_id = t.item_id"
+    " LEFT JOIN accounts a ON a.account_id = ? AND a.item_id = i.item_id"
+    " WHERE t.token_hash = ? AND i.removed_at IS NULL"
+)
+
 # A partner's read: the token with its live Item and its account, in one round trip.
 _GRANT_SELECT = (
     "SELECT p.token_hash, p.item_id, p.account_id, p.client_id, p.processor, p.created_at,"
@@ -298,6 +310,14 @@ class SqlStore(ABC):
             [token_hash],
         )
         return _item(row) if row else None
+
+    async def get_item_and_account(
+        self, token_hash: str, account_id: str
+    ) -> tuple[Item, Account | None] | None:
+        row = await self.fetchone(_ITEM_AND_ACCOUNT_SELECT, [account_id, token_hash])
+        if row is None:
+            return None
+        return _item(row[:7]), (_account(row[7:]) if row[7] is not None else None)
 
     async def create_processor_token(
         self, token: ProcessorToken, audit: Sequence[AuditEntry] = ()

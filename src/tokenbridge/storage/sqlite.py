@@ -186,7 +186,7 @@ class SqliteStore(SqlStore):
                 if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY or loop.time() > deadline:
                     raise StoreUnavailable(str(exc)) from exc
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, 0.05)
+                delay = min(delay * 2, 0.005)
                 continue
             except sqlite3.Error as exc:
                 raise StoreUnavailable(str(exc)) from exc
