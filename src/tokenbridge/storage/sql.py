@@ -82,11 +82,10 @@ _ITEM_AND_ACCOUNT_SELECT = (
 
 # A partner's read: the token with its live Item and its account, in one round trip.
 _GRANT_SELECT = (
-    "SELECT p.token_hash, p.item_id, p.account_id, p.client_id, p.processor, p.created_at,"
-    " p.products, p.webhook,"
+    "SELECT p.client_id, p.processor, p.created_at, p.products, p.webhook,"
     " i.item_id, i.client_id, i.institution_id, i.products, i.created_at, i.webhook,"
     " i.removed_at,"
-    " a.account_id, a.item_id, a.position, a.name, a.official_name, a.mask, a.type, a.subtype,"
+    " a.account_id, a.position, a.name, a.official_name, a.mask, a.type, a.subtype,"
     " a.available, a.current_balance, a.credit_limit, a.iso_currency_code,"
     " a.unofficial_currency_code, a.holder_category"
     " FROM processor_tokens p JOIN items i ON i.item_id = p.item_id"
@@ -344,7 +343,14 @@ class SqlStore(ABC):
         row = await self.fetchone(_GRANT_SELECT, [token_hash])
         if row is None:
             return None
-        return _processor_token(row[:8]), _item(row[8:15]), _account(row[15:])
+        # Every column once: the ids that the three rows share are read from one of them.
+        item = _item(row[5:12])
+        account = Account(row[12], item.item_id, row[13], row[14], row[15], row[16], row[17],
+                          row[18], Balances(row[19], row[20], row[21], row[22], row[23]),
+                          row[24])  # fmt: skip
+        token = ProcessorToken(token_hash, item.item_id, account.account_id, row[0], row[1],
+                               row[2], _strings(row[3]), row[4])  # fmt: skip
+        return token, item, account
 
     async def set_processor_token_products(
         self, token_hash: str, products: Sequence[str], audit: Sequence[AuditEntry] = ()
