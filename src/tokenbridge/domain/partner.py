@@ -183,11 +183,8 @@ class PartnerService:
         self.tokens = tokens
         self.store = tokens.store
         self.webhooks = webhooks
-
-    async def _grant(
-        self, client: Client, processor_token: str, product: str | None
-    ) -> PartnerGrant:
-        return await self.tokens.processor_token_for_partner(client, processor_token, product)
+        # (client, processor_token, product) -> PartnerGrant: every partner read starts here.
+        self._grant = tokens.processor_token_for_partner
 
     # Account, Auth, Balance ------------------------------------------------------------
 
