@@ -81,6 +81,8 @@ class Result:
     cpu_ratio: float | None = None
     expect_errors: bool = False
     note: str = ""
+    # How many rounds the figures are the median of (each round after its own baseline).
+    rounds: int = 1
 
 
 @dataclass
@@ -488,12 +490,15 @@ def run_setup(
                 print(f"  {case.name}: skipped, {problem}", flush=True)
                 report.results.append(Result(setup, case.name, case.path, note=problem))
                 continue
-            baseline(report, args, work)
-            result = measure(server, setup, case, args.seconds, args.warmup, work)
-            print(f"  {case.name:16} {result.rps:9,.0f} req/s  p50 {result.p50_ms:.2f} ms"
-                  f"  p99 {result.p99_ms:.2f} ms  non-2xx {result.non2xx}"
-                  f"  cpu {result.cpu_us:.0f} us/req", flush=True)  # fmt: skip
-            report.results.append(result)
+            rounds: list[tuple[Result, Result]] = []
+            for _ in range(args.rounds):
+                base = baseline(report, args, work)
+                result = measure(server, setup, case, args.seconds, args.warmup, work)
+                print(f"  {case.name:16} {result.rps:9,.0f} req/s  p50 {result.p50_ms:.2f} ms"
+                      f"  p99 {result.p99_ms:.2f} ms  non-2xx {result.non2xx}"
+                      f"  cpu {result.cpu_us:.0f} us/req", flush=True)  # fmt: skip
+                rounds.append((base, result))
+            report.results.append(median_of(rounds))
             if f"{setup}/{case.name}" in args.profile:
                 profile(server, case, args, work)
         if kill_check:
@@ -564,7 +569,30 @@ def hot_frames(collapsed: Path) -> list[tuple[float, str]]:
     return [(n / max(total, 1), frame) for frame, n in ranked]
 
 
-def baseline(report: Report, args: argparse.Namespace, work: Path) -> None:
+def median_of(rounds: list[tuple[Result, Result]]) -> Result:
+    """One case's rounds as one result: the median of each figure, and the median of the
+    ratios each round had to the baseline measured just before it. The machine's speed
+    drifts within seconds; a ratio from one round is taken from one stretch of it."""
+    results = [r for _, r in rounds]
+    med = statistics.median
+    merged = Result(
+        setup=results[0].setup, case=results[0].case, path=results[0].path,
+        rps=round(med(r.rps for r in results), 1), p50_ms=round(med(r.p50_ms for r in results), 3),
+        p99_ms=round(med(r.p99_ms for r in results), 3),
+        non2xx=sum(r.non2xx for r in results), socket_errors=sum(r.socket_errors for r in results),
+        requests=sum(r.requests for r in results),
+        peak_rss_mb=max(r.peak_rss_mb for r in results),
+        cpu_us=round(med(r.cpu_us for r in results), 1),
+        expect_errors=results[0].expect_errors,
+        baseline_rps=round(med(b.rps for b, _ in rounds), 1),
+        ratio=round(med(r.rps / b.rps for b, r in rounds), 3),
+        cpu_ratio=round(med(b.cpu_us / r.cpu_us for b, r in rounds), 3),
+        rounds=len(rounds),
+    )  # fmt: skip
+    return merged
+
+
+def baseline(report: Report, args: argparse.Namespace, work: Path) -> Result:
     """Measure the bare-ASGI server (it idles on core 0 between measurements)."""
     body = json.dumps({"processor_token": "processor-sandbox-0"})
     case = Case("baseline", "/processor/token/permissions/get", [body], ("a", "b"))
@@ -574,6 +602,7 @@ def baseline(report: Report, args: argparse.Namespace, work: Path) -> None:
     report.results.append(result)
     print(f"  (baseline)       {result.rps:9,.0f} req/s  p50 {result.p50_ms:.2f} ms"
           f"  p99 {result.p99_ms:.2f} ms  cpu {result.cpu_us:.0f} us", flush=True)  # fmt: skip
+    return result
 
 
 def startup(report: Report, args: argparse.Namespace, work: Path, runs: int = 3) -> None:
@@ -622,8 +651,8 @@ def finish(report: Report) -> None:
     results = report.results
     marks = [i for i, r in enumerate(results) if r.case == "baseline"]
     for i, r in enumerate(results):
-        if r.case == "baseline" or not r.rps:
-            continue
+        if r.case == "baseline" or not r.rps or r.ratio is not None:
+            continue  # a result of several rounds has its ratios from median_of
         near = [results[j] for j in ([m for m in marks if m < i][-1:] + [m for m in marks
                 if m > i][:1])]  # fmt: skip
         r.baseline_rps = round(statistics.fmean(b.rps for b in near), 1)
@@ -739,8 +768,11 @@ def run_postgres(report: Report, args: argparse.Namespace, work: Path, tokens: i
 
 def main() -> int:
     parser = argparse.ArgumentParser(description="Benchmark tokenbridge against bare ASGI.")
-    parser.add_argument("--seconds", type=int, default=8, help="seconds of load per case (8)")
-    parser.add_argument("--quick", action="store_true", help="3 s per case, 1 s warm-up")
+    parser.add_argument("--seconds", type=int, default=4,
+                        help="seconds of load per round (4)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="rounds per case, each after a baseline; medians reported (3)")
+    parser.add_argument("--quick", action="store_true", help="one round of 3 s per case")
     parser.add_argument("--no-million", dest="million", action="store_false",
                         help="skip the runs with a million processor tokens")  # fmt: skip
     parser.add_argument("--no-postgres", dest="postgres", action="store_false",
@@ -752,9 +784,9 @@ def main() -> int:
     parser.add_argument("--profile", metavar="SETUP/CASE", action="append", default=[],
                         help="profile a case with py-spy, e.g. sqlite/auth_get (repeatable)")
     args = parser.parse_args()
-    args.warmup = 1 if args.quick else 2
+    args.warmup = 1
     if args.quick:
-        args.seconds = 3
+        args.seconds, args.rounds = 3, 1
     ensure_wrk()
     args.rate_limit_flag = has_option(["serve"], "--rate-limits")
     args.seed_supported = has_option(["db", "seed"], "--tokens-out")

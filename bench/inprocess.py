@@ -1,0 +1,111 @@
+"""The app's own cost per request, without a server or a network: the ASGI app is called
+directly, 32 requests at a time, as uvicorn would hand them over under the benchmark's load.
+
+    .venv/bin/python bench/inprocess.py                       # microseconds per request
+    .venv/bin/python bench/inprocess.py auth_get --requests 1056
+    valgrind --tool=callgrind .venv/bin/python bench/inprocess.py auth_get --requests 1056
+
+Wall-clock figures here drift with the machine, as the server's do. Instruction counts do
+not: run the same case under callgrind with --requests 32 and with --requests 1056, and the
+difference of the two totals over 1024 is the instructions one request costs. That is how
+docs/PERFORMANCE.md compares one version of the request path with the next.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from pathlib import Path
+from typing import Any
+
+import uvloop
+
+from tokenbridge.http.app import create_app
+from tokenbridge.settings import Settings
+
+CLIENT_ID = "bench-client"
+SECRET = "bench-secret-0123456789abcdef"
+AT_ONCE = 32
+
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+
+async def run(cases: list[str], requests: int, repeats: int) -> None:
+    work = Path(tempfile.mkdtemp(prefix="tokenbridge-inprocess-"))
+    settings = Settings().with_overrides(
+        database_url=f"sqlite:///{work}/inprocess.db", client_id=CLIENT_ID, secret=SECRET,
+        rate_limits=False,
+    )  # fmt: skip
+    app = create_app(settings)
+    await app.startup()
+    assert app.service is not None
+    service = app.service
+    developer = await service.authenticate(CLIENT_ID, SECRET)
+    partner, partner_secret = await service.create_client("partner", "dwolla")
+    public = await service.sandbox_public_token_create(developer, "ins_109508", ["auth"])
+    access_token, _ = await service.item_public_token_exchange(developer, public)
+    account_id = (await service.accounts_get(developer, access_token)).accounts[0].account_id
+    token = await service.processor_token_create(developer, access_token, account_id, "dwolla")
+    unknown = "processor-sandbox-00000000-0000-4000-8000-000000000000"
+    dev, part = (CLIENT_ID, SECRET), (partner.client_id, partner_secret)
+    table: dict[str, tuple[str, dict[str, str], tuple[str, str]]] = {
+        "permissions_get": ("/processor/token/permissions/get", {"processor_token": token}, dev),
+        "auth_get": ("/processor/auth/get", {"processor_token": token}, part),
+        "accounts_get": ("/accounts/get", {"access_token": access_token}, dev),
+        "invalid_token": ("/processor/token/permissions/get", {"processor_token": unknown}, dev),
+        "token_create": ("/processor/token/create", {"access_token": access_token,
+                         "account_id": account_id, "processor": "dwolla"}, dev),
+    }  # fmt: skip
+    for name in cases or list(table):
+        path, body, (client_id, secret) = table[name]
+        raw = json.dumps(body).encode()
+        scope = {
+            "type": "http", "method": "POST", "path": path,
+            "headers": [(b"host", b"127.0.0.1"), (b"content-type", b"application/json"),
+                        (b"plaid-version", b"2020-09-14"),
+                        (b"plaid-client-id", client_id.encode()),
+                        (b"plaid-secret", secret.encode()),
+                        (b"content-length", str(len(raw)).encode())],
+        }  # fmt: skip
+        statuses: set[int] = set()
+
+        async def receive(raw: bytes = raw) -> Message:
+            return {"type": "http.request", "body": raw, "more_body": False}
+
+        async def send(message: Message, statuses: set[int] = statuses) -> None:
+            if message["type"] == "http.response.start":
+                statuses.add(message["status"])
+
+        def call(scope: Message = scope, receive: Receive = receive, send: Send = send) -> Any:
+            return app(scope, receive, send)
+
+        best = float("inf")
+        for _ in range(AT_ONCE):  # warm-up: the page cache, the interpreter's specialising
+            await asyncio.gather(*(call() for _ in range(AT_ONCE)))
+        for _ in range(repeats):
+            started = time.perf_counter()
+            for _ in range(requests // AT_ONCE):
+                await asyncio.gather(*(call() for _ in range(AT_ONCE)))
+            best = min(best, (time.perf_counter() - started) / requests * 1e6)
+        print(f"{name:16} {best:7.1f} us/request  statuses {sorted(statuses)}", flush=True)
+    await app.shutdown()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("cases", nargs="*", help="permissions_get, auth_get, accounts_get,"
+                        " invalid_token, token_create (default: all)")  # fmt: skip
+    parser.add_argument("--requests", type=int, default=3200, help="requests per repeat")
+    parser.add_argument("--repeats", type=int, default=5, help="best of this many (5)")
+    args = parser.parse_args()
+    uvloop.run(run(args.cases, args.requests, args.repeats))
+
+
+if __name__ == "__main__":
+    main()
