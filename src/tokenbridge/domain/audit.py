@@ -30,7 +30,8 @@ STRIPE_BANK_ACCOUNT_TOKEN_CREATE = "stripe_bank_account_token.create"
 TOKEN_ID_LENGTH = 12
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen, like the records of models.py: one is made for every write.
+@dataclass(slots=True)
 class AuditEntry:
     """One change. Fields that do not apply to the action are None (or empty)."""
 

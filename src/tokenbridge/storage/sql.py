@@ -94,6 +94,12 @@ _GRANT_SELECT = (
 )
 
 _decode_strings = msgspec.json.Decoder(tuple[str, ...]).decode
+_encode = msgspec.json.Encoder().encode
+
+
+def _names(names: Sequence[str]) -> str:
+    """A list of names (products) as the JSON text it is stored as."""
+    return _encode(names).decode()
 
 
 def _strings(text: str) -> tuple[str, ...]:
@@ -130,7 +136,7 @@ async def _insert_audit(tx: Transaction, audit: Sequence[AuditEntry]) -> None:
             "INSERT INTO audit_log (at, seq, actor, action, request_id, item_id, account_id,"
             " token_id, processor, products, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [e.at, seq, e.actor, e.action, e.request_id, e.item_id, e.account_id, e.token_id,
-             e.processor, json.dumps(list(e.products)), e.detail],
+             e.processor, _names(e.products), e.detail],
         )  # fmt: skip
 
 
@@ -207,7 +213,7 @@ class SqlStore(ABC):
             await tx.execute(
                 "INSERT INTO items (item_id, client_id, institution_id, products, webhook,"
                 " created_at, removed_at) VALUES (?, ?, ?, ?, ?, ?, NULL)",
-                [item.item_id, item.client_id, item.institution_id, json.dumps(item.products),
+                [item.item_id, item.client_id, item.institution_id, _names(item.products),
                  item.webhook, item.created_at],
             )  # fmt: skip
             for a in new.accounts:
@@ -330,7 +336,7 @@ class SqlStore(ABC):
             "INSERT INTO processor_tokens (token_hash, item_id, account_id, client_id,"
             " processor, products, webhook, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [token.token_hash, token.item_id, token.account_id, token.client_id,
-             token.processor, json.dumps(token.products), token.webhook, token.created_at],
+             token.processor, _names(token.products), token.webhook, token.created_at],
         )  # fmt: skip
 
     async def get_processor_token(self, token_hash: str) -> ProcessorToken | None:
@@ -357,7 +363,7 @@ class SqlStore(ABC):
     ) -> bool:
         return await self._update_audited(
             "UPDATE processor_tokens SET products = ? WHERE token_hash = ?",
-            [json.dumps(list(products)), token_hash],
+            [_names(products), token_hash],
             audit,
         )
 
