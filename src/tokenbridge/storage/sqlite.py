@@ -20,18 +20,51 @@ import contextlib
 import sqlite3
 import threading
 import time
-from collections.abc import AsyncIterator, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 from tokenbridge.storage.base import StoreUnavailable
 from tokenbridge.storage.sql import Row, SqlStore, migrations, split_statements
 
 
-class _SqliteTransaction:
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self._conn = conn
+class _SqliteTransaction(AbstractAsyncContextManager["_SqliteTransaction"]):
+    """One write transaction: a savepoint in the group of this turn of the event loop.
+
+    A class rather than an @asynccontextmanager generator: every write passes here, and the
+    generator's machinery (a StopAsyncIteration per block) cost more than the savepoint.
+    """
+
+    __slots__ = ("_conn", "_group", "_store")
+
+    def __init__(self, store: SqliteStore) -> None:
+        self._store = store
+        self._conn = store._conn
+
+    async def __aenter__(self) -> _SqliteTransaction:
+        group = self._store._group or await self._store._begin()
+        # One savepoint per transaction: a block that fails is undone alone.
+        self._conn.execute("SAVEPOINT write")
+        group.running += 1
+        self._group = group
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        group = self._group
+        try:
+            if kind is not None:
+                self._conn.execute("ROLLBACK TO write")
+        finally:
+            self._conn.execute("RELEASE write")
+            group.running -= 1
+        if kind is None:
+            committed = asyncio.get_running_loop().create_future()
+            group.waiters.append(committed)
+            await committed
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         return self._conn.execute(sql, params).rowcount
@@ -154,23 +187,8 @@ class SqliteStore(SqlStore):
             self._checkpointer = _Checkpointer(path)
             self._checkpointer.start()
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[_SqliteTransaction]:
-        group = self._group or await self._begin()
-        # One savepoint per transaction: a block that fails is undone alone.
-        self._conn.execute("SAVEPOINT write")
-        group.running += 1
-        try:
-            yield _SqliteTransaction(self._conn)
-        except BaseException:
-            self._conn.execute("ROLLBACK TO write")
-            raise
-        finally:
-            self._conn.execute("RELEASE write")
-            group.running -= 1
-        committed = asyncio.get_running_loop().create_future()
-        group.waiters.append(committed)
-        await committed
+    def transaction(self) -> _SqliteTransaction:
+        return _SqliteTransaction(self)
 
     async def _begin(self) -> _Group:
         """Open a group: BEGIN IMMEDIATE, waiting while another connection (another server
