@@ -80,3 +80,9 @@ def test_seeded_text_does_not_shift_the_token_sequence() -> None:
         busy.base62_text(15)
     assert [quiet.uuid4() for _ in range(3)] == [busy.uuid4() for _ in range(3)]
     assert RandomSource("s").base62_text(15) == RandomSource("s").base62_text(15)
+
+
+def test_resume_moves_request_ids_on_too() -> None:
+    fresh, restarted = RandomSource("s"), RandomSource("s")
+    restarted.resume(5)
+    assert fresh.base62_text(15) != restarted.base62_text(15)

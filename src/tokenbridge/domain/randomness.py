@@ -59,6 +59,9 @@ class RandomSource:
         """
         if self._rng is not None and position:
             self._rng.seed(f"{self._seed}:{position}")
+        if self._text_rng is not None and position:
+            self._text_rng.seed(f"{self._seed}:text:{position}")
+            self._text = ""
 
     def token_bytes(self, n: int) -> bytes:
         if self._rng is not None:

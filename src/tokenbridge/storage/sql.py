@@ -160,6 +160,11 @@ class SqlStore(ABC):
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         """All rows of a read outside any explicit transaction."""
 
+    async def _write_returning(self, sql: str, params: Sequence[Any]) -> list[Row]:
+        """Run one statement that writes and returns rows. It is atomic by itself, so this
+        runs it outside any explicit transaction (one round trip on PostgreSQL)."""
+        return await self.fetchall(sql, params)
+
     async def _update_audited(
         self, sql: str, params: Sequence[Any], audit: Sequence[AuditEntry]
     ) -> bool:
@@ -409,7 +414,7 @@ class SqlStore(ABC):
         # two servers racing on one counter each see a different count, and one round trip
         # on PostgreSQL (SQLite >= 3.35 has UPSERT ... RETURNING too). The scopes are
         # distinct: PostgreSQL refuses to update one row twice in a statement.
-        rows = await self.fetchall(
+        rows = await self._write_returning(
             "INSERT INTO rate_limit_counters (scope, window_start, hits) VALUES "
             + ", ".join(["(?, ?, 1)"] * len(scopes))
             + " ON CONFLICT (scope, window_start)"

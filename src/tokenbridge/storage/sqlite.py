@@ -44,7 +44,14 @@ class _SqliteTransaction(AbstractAsyncContextManager["_SqliteTransaction"]):
         self._conn = store._conn
 
     async def __aenter__(self) -> _SqliteTransaction:
-        group = self._store._group or await self._store._begin()
+        store = self._store
+        group = store._group
+        if group is not None and not self._conn.in_transaction:
+            # SQLite ended the group's transaction by itself (see __aexit__).
+            store._abandon(group, StoreUnavailable("the write transaction was rolled back"))
+            group = None
+        if group is None:
+            group = await store._begin()
         # One savepoint per transaction: a block that fails is undone alone.
         self._conn.execute("SAVEPOINT write")
         group.running += 1
@@ -54,17 +61,28 @@ class _SqliteTransaction(AbstractAsyncContextManager["_SqliteTransaction"]):
     async def __aexit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        group = self._group
+        group, conn = self._group, self._conn
+        failure: StoreUnavailable | None = None
         try:
             if kind is not None:
-                self._conn.execute("ROLLBACK TO write")
+                conn.execute("ROLLBACK TO write")
+            conn.execute("RELEASE write")
+        except sqlite3.Error as error:
+            failure = StoreUnavailable(str(error))
         finally:
-            self._conn.execute("RELEASE write")
             group.running -= 1
-        if kind is None:
-            committed = asyncio.get_running_loop().create_future()
-            group.waiters.append(committed)
-            await committed
+        if not conn.in_transaction:
+            # SQLite rolled the whole transaction back by itself (a full disk, an I/O
+            # error): this group's earlier writes are gone too, and their callers are told.
+            failure = failure or StoreUnavailable("the write transaction was rolled back")
+            self._store._abandon(group, failure)
+        if kind is not None:
+            return  # the block's own exception goes on
+        if failure is not None:
+            raise failure
+        committed = asyncio.get_running_loop().create_future()
+        group.waiters.append(committed)
+        await committed
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         return self._conn.execute(sql, params).rowcount
@@ -72,6 +90,9 @@ class _SqliteTransaction(AbstractAsyncContextManager["_SqliteTransaction"]):
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         row: Row | None = self._conn.execute(sql, params).fetchone()
         return row
+
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        return self._conn.execute(sql, params).fetchall()
 
     async def copy(self, table: str, columns: Sequence[str], rows: Sequence[Row]) -> None:
         """Bulk-insert rows (used by `db seed`); one prepared statement for them all."""
@@ -160,9 +181,10 @@ def _connect(path: str) -> sqlite3.Connection:
 class _Group:
     """The write transactions of one turn of the event loop, and who awaits their COMMIT."""
 
-    __slots__ = ("running", "waiters")
+    __slots__ = ("abandoned", "running", "waiters")
 
     def __init__(self) -> None:
+        self.abandoned = False
         # Transaction blocks still running. A block never suspends on SQLite, so the
         # COMMIT finds none; if one ever did, the COMMIT would wait for it.
         self.running = 0
@@ -178,7 +200,12 @@ class SqliteStore(SqlStore):
         self._conn.execute("PRAGMA busy_timeout = 0")
         # A database in memory exists on one connection only, which then reads as well
         # (and so may see a group's writes before its COMMIT).
-        self._reader = _connect(path) if path != ":memory:" else self._conn
+        self._reader = self._conn
+        if path != ":memory:":
+            self._reader = _connect(path)
+            # Every write belongs in a group; one made here would wait for the group's lock
+            # inside SQLite, blocking the loop that is to commit the group.
+            self._reader.execute("PRAGMA query_only = 1")
         self._group: _Group | None = None
         self._checkpointer: _Checkpointer | None = None
         if path != ":memory:":
@@ -201,7 +228,8 @@ class SqliteStore(SqlStore):
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError as exc:
-                if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY or loop.time() > deadline:
+                busy = exc.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY  # SQLITE_BUSY_*, too
+                if not busy or loop.time() > deadline:
                     raise StoreUnavailable(str(exc)) from exc
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 0.005)
@@ -213,8 +241,19 @@ class SqliteStore(SqlStore):
         # Another transaction of this process may have opened it while this one waited.
         return self._group
 
+    def _abandon(self, group: _Group, failure: StoreUnavailable) -> None:
+        """Give up a group whose transaction SQLite has already rolled back."""
+        group.abandoned = True
+        if self._group is group:
+            self._group = None
+        for waiter in group.waiters:
+            if not waiter.done():
+                waiter.set_exception(failure)
+
     def _commit(self, group: _Group) -> None:
         """COMMIT a group; its first transaction schedules this for the next turn."""
+        if group.abandoned:
+            return
         if group.running:
             asyncio.get_running_loop().call_soon(self._commit, group)
             return
@@ -248,6 +287,11 @@ class SqliteStore(SqlStore):
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         return self._reader.execute(sql, params).fetchall()
+
+    async def _write_returning(self, sql: str, params: Sequence[Any]) -> list[Row]:
+        async with self.transaction() as tx:
+            rows = await tx.fetchall(sql, params)
+        return rows
 
     async def migrate(self) -> None:
         # BEGIN IMMEDIATE takes the write lock first, so of several servers starting at
