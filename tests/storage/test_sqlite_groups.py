@@ -13,6 +13,7 @@ import pytest
 from tests.storage import factories as f
 from tokenbridge.domain.randomness import hash_token
 from tokenbridge.storage import Store, StoreUnavailable, open_store
+from tokenbridge.storage.sqlite import SqliteStore
 
 pytestmark = pytest.mark.anyio
 
@@ -121,3 +122,20 @@ async def test_a_group_that_sqlite_rolls_back_loses_no_answered_write(
     later = f.client()
     assert await store.create_client(later) is True
     assert later.client_id in _committed_clients(path)
+
+
+async def test_a_transaction_inside_another_is_refused(store: Store, path: Path) -> None:
+    sqlite_store: SqliteStore = store  # type: ignore[assignment]
+    client = f.client()
+    with pytest.raises(RuntimeError, match="inside another"):
+        async with sqlite_store.transaction() as outer:
+            await outer.execute(
+                "INSERT INTO clients (client_id, name, secret_hash, created_at)"
+                " VALUES (?, ?, ?, ?)",
+                [client.client_id, client.name, client.secret_hash, client.created_at],
+            )
+            async with sqlite_store.transaction():
+                pass
+    # The outer block was undone with it, and writing goes on.
+    assert client.client_id not in _committed_clients(path)
+    assert await store.create_client(f.client()) is True

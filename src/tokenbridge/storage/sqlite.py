@@ -52,6 +52,11 @@ class _SqliteTransaction(AbstractAsyncContextManager["_SqliteTransaction"]):
             group = None
         if group is None:
             group = await store._begin()
+        elif group.running:
+            # Only a block inside another block (or one that awaited mid-way) gets here:
+            # its savepoint would interleave with the other's, and a nested one would wait
+            # for the COMMIT of its own group. Loudly refused rather than hung.
+            raise RuntimeError("a write transaction may not start inside another one")
         # One savepoint per transaction: a block that fails is undone alone.
         self._conn.execute("SAVEPOINT write")
         group.running += 1
