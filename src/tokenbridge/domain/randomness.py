@@ -84,10 +84,12 @@ class RandomSource:
                 text = ""
                 self._text_generation = _fork_generation
             while len(text) < length:
+                # Straight from the CSPRNG: through token_bytes, each refill here would
+                # also throw away the rest of the token pool.
                 draw = (
                     self._text_rng.randbytes(_POOL_BYTES)
                     if self._text_rng is not None
-                    else self.token_bytes(_POOL_BYTES)
+                    else os.urandom(_POOL_BYTES)
                 )
                 text += draw.translate(_TO_BASE62, _NOT_BASE62).decode("ascii")
         self._text = text[length:]
