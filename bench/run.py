@@ -411,8 +411,10 @@ def make_fixture(port: int, database_url: str, tokens: int, seed_supported: bool
 
 def cases(fx: Fixture) -> list[Case]:
     dev = (CLIENT_ID, SECRET)
+
     def bodies(key: str, values: list[str]) -> list[str]:
         return [json.dumps({key: v}) for v in values]
+
     unknown = [f"processor-sandbox-{uuid.UUID(int=i, version=4)}" for i in range(HANDFUL)]
     create = [
         json.dumps({"access_token": a, "account_id": b, "processor": PROCESSOR})
@@ -737,6 +739,7 @@ def table(report: Report) -> str:
 
 def plan(report: Report, args: argparse.Namespace, work: Path) -> list[tuple[str, Any]]:
     """The setups to run, in order, as (name, function)."""
+
     def setup(name: str, url: str, tokens: int, workers: int = 1,
               **kw: Any) -> tuple[str, Any]:  # fmt: skip
         return name, lambda: run_setup(report, name, url, tokens, workers, args, work, **kw)
@@ -768,10 +771,13 @@ def run_postgres(report: Report, args: argparse.Namespace, work: Path, tokens: i
 
 def main() -> int:
     parser = argparse.ArgumentParser(description="Benchmark tokenbridge against bare ASGI.")
-    parser.add_argument("--seconds", type=int, default=4,
-                        help="seconds of load per round (4)")
-    parser.add_argument("--rounds", type=int, default=3,
-                        help="rounds per case, each after a baseline; medians reported (3)")
+    parser.add_argument("--seconds", type=int, default=4, help="seconds of load per round (4)")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="rounds per case, each after a baseline; medians reported (3)",
+    )
     parser.add_argument("--quick", action="store_true", help="one round of 3 s per case")
     parser.add_argument("--no-million", dest="million", action="store_false",
                         help="skip the runs with a million processor tokens")  # fmt: skip
@@ -781,8 +787,13 @@ def main() -> int:
                         help="also load a million tokens into PostgreSQL")  # fmt: skip
     parser.add_argument("--no-workers", dest="workers", action="store_false",
                         help="skip the --workers 2 runs")  # fmt: skip
-    parser.add_argument("--profile", metavar="SETUP/CASE", action="append", default=[],
-                        help="profile a case with py-spy, e.g. sqlite/auth_get (repeatable)")
+    parser.add_argument(
+        "--profile",
+        metavar="SETUP/CASE",
+        action="append",
+        default=[],
+        help="profile a case with py-spy, e.g. sqlite/auth_get (repeatable)",
+    )
     args = parser.parse_args()
     args.warmup = 1
     if args.quick:

@@ -64,7 +64,5 @@ def from_env(environ: Mapping[str, str] | None = None) -> Settings:
         secret=env.get("TOKENBRIDGE_SECRET") or None,
         seed=env.get("TOKENBRIDGE_SEED") or None,
         rate_limits=parse_on_off(rate_limits, "TOKENBRIDGE_RATE_LIMITS") if rate_limits else True,
-        rate_limit_scale=(
-            parse_scale(scale, "TOKENBRIDGE_RATE_LIMIT_SCALE") if scale else 1.0
-        ),
+        rate_limit_scale=(parse_scale(scale, "TOKENBRIDGE_RATE_LIMIT_SCALE") if scale else 1.0),
     )

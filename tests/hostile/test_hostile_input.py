@@ -425,8 +425,10 @@ def test_forged_processor_tokens(api: Api) -> None:
 
 
 def test_forged_public_tokens(api: Api) -> None:
-    public = api.ok("/sandbox/public_token/create",
-                    {"institution_id": "ins_109508", "initial_products": ["auth"]})["public_token"]
+    public = api.ok(
+        "/sandbox/public_token/create",
+        {"institution_id": "ins_109508", "initial_products": ["auth"]},
+    )["public_token"]
     for forged in _forged(public):
         expect(api.post("/item/public_token/exchange", {"public_token": forged}),
                400, "INVALID_INPUT", "INVALID_PUBLIC_TOKEN")  # fmt: skip
@@ -439,8 +441,10 @@ def test_another_tenants_tokens(api: Api) -> None:
     assert api.app.service is not None
     other, other_secret = api.loop.run_until_complete(api.app.service.create_client("other"))
     headers = {"PLAID-CLIENT-ID": other.client_id, "PLAID-SECRET": other_secret}
-    public = api.ok("/sandbox/public_token/create",
-                    {"institution_id": "ins_109508", "initial_products": ["auth"]})["public_token"]
+    public = api.ok(
+        "/sandbox/public_token/create",
+        {"institution_id": "ins_109508", "initial_products": ["auth"]},
+    )["public_token"]
     cases = [
         ("/item/get", {"access_token": tokens["access"]}, "INVALID_ACCESS_TOKEN"),
         ("/processor/token/create", {"access_token": tokens["access"],
@@ -468,8 +472,10 @@ def test_revoked_tokens(api: Api) -> None:
 
 
 def test_expired_public_token(api: Api) -> None:
-    public = api.ok("/sandbox/public_token/create",
-                    {"institution_id": "ins_109508", "initial_products": ["auth"]})["public_token"]
+    public = api.ok(
+        "/sandbox/public_token/create",
+        {"institution_id": "ins_109508", "initial_products": ["auth"]},
+    )["public_token"]
     assert api.app.service is not None
     # https://plaid.com/docs/api/items/#itempublic_tokenexchange: it expires after 30 minutes.
     later = time.time() + 30 * 60 + 1
@@ -479,8 +485,10 @@ def test_expired_public_token(api: Api) -> None:
 
 
 def test_public_token_exchanged_twice(api: Api) -> None:
-    public = api.ok("/sandbox/public_token/create",
-                    {"institution_id": "ins_109508", "initial_products": ["auth"]})["public_token"]
+    public = api.ok(
+        "/sandbox/public_token/create",
+        {"institution_id": "ins_109508", "initial_products": ["auth"]},
+    )["public_token"]
     first = api.ok("/item/public_token/exchange", {"public_token": public})
     message = expect(api.post("/item/public_token/exchange", {"public_token": public}),
                      400, "INVALID_INPUT", "INVALID_PUBLIC_TOKEN")  # fmt: skip

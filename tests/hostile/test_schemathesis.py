@@ -56,8 +56,9 @@ class Tokens:
         self.http = httpx.Client(base_url=server.url, timeout=10, headers={
             "PLAID-CLIENT-ID": server.client_id, "PLAID-SECRET": server.secret})  # fmt: skip
         self.access_token, self.account_id = self.new_item()
-        self.processor_token = self.post("/sandbox/processor_token/create",
-                                         {"institution_id": INSTITUTION})["processor_token"]
+        self.processor_token = self.post(
+            "/sandbox/processor_token/create", {"institution_id": INSTITUTION}
+        )["processor_token"]
 
     def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         response = self.http.post(path, json=body)
@@ -71,8 +72,9 @@ class Tokens:
         return token
 
     def new_item(self) -> tuple[str, str]:
-        access: str = self.post("/item/public_token/exchange",
-                                {"public_token": self.public_token()})["access_token"]
+        access: str = self.post(
+            "/item/public_token/exchange", {"public_token": self.public_token()}
+        )["access_token"]
         accounts = self.post("/accounts/get", {"access_token": access})["accounts"]
         return access, accounts[0]["account_id"]
 

@@ -252,9 +252,7 @@ async def test_concurrent_exchanges_of_one_token_succeed_once(store: Store) -> N
         )
     )
     assert [r for r in results if r is not None] == [new.item.item_id]
-    found = [
-        await store.get_item_by_access_token(hash_token(f"access-{i}")) for i in range(50)
-    ]
+    found = [await store.get_item_by_access_token(hash_token(f"access-{i}")) for i in range(50)]
     assert sum(item is not None for item in found) == 1
 
 
@@ -297,7 +295,9 @@ async def test_processor_token_grant_joins_item_and_account(store: Store) -> Non
     token = f.processor_token_of(new.item, new.accounts[1], "processor-1", products=("auth",))
     await store.create_processor_token(token)
     assert await store.get_processor_token_grant(token.token_hash) == (
-        token, new.item, new.accounts[1]
+        token,
+        new.item,
+        new.accounts[1],
     )
     assert await store.get_processor_token_grant(hash_token("processor-unknown")) is None
     assert await store.remove_item(new.item.item_id, f.NOW + 1)

@@ -54,9 +54,7 @@ class TokenBridgeApp:
             self._build(store)
 
     def _build(self, store: Store) -> None:
-        limiter = rate_limiter(
-            self.settings.rate_limits, store, self.settings.rate_limit_scale
-        )
+        limiter = rate_limiter(self.settings.rate_limits, store, self.settings.rate_limit_scale)
         self.service = TokenService(
             store, self.random, self.settings.environment, rate_limiter=limiter
         )

@@ -341,9 +341,7 @@ def _account_ids(options: AccountIdsOptions | UnsetType) -> list[str] | None:
 async def processor_account_get(
     ctx: Context, req: ProcessorAccountGetRequest
 ) -> ProcessorAccountGetResponse:
-    grant = await ctx.services.partner.processor_account_get(
-        ctx.client, req.processor_token
-    )
+    grant = await ctx.services.partner.processor_account_get(ctx.client, req.processor_token)
     return ProcessorAccountGetResponse(
         account=account_view(grant.account), institution_id=grant.item.institution_id
     )
@@ -353,9 +351,7 @@ async def processor_account_get(
 async def processor_auth_get(
     ctx: Context, req: ProcessorAuthGetRequest
 ) -> ProcessorAuthGetResponse:
-    grant, numbers = await ctx.services.partner.processor_auth_get(
-        ctx.client, req.processor_token
-    )
+    grant, numbers = await ctx.services.partner.processor_auth_get(ctx.client, req.processor_token)
     return ProcessorAuthGetResponse(
         numbers=ProcessorNumber(
             ach=numbers.ach, eft=numbers.eft, international=numbers.international,
@@ -369,9 +365,7 @@ async def processor_auth_get(
 async def processor_balance_get(
     ctx: Context, req: ProcessorBalanceGetRequest
 ) -> ProcessorBalanceGetResponse:
-    grant = await ctx.services.partner.processor_balance_get(
-        ctx.client, req.processor_token
-    )
+    grant = await ctx.services.partner.processor_balance_get(ctx.client, req.processor_token)
     return ProcessorBalanceGetResponse(account=account_view(grant.account))
 
 

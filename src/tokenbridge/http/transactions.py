@@ -464,9 +464,7 @@ async def processor_transactions_sync(
 async def processor_transactions_refresh(
     ctx: Context, req: ProcessorTransactionsRefreshRequest
 ) -> ProcessorTransactionsRefreshResponse:
-    await ctx.services.transactions.processor_transactions_refresh(
-        ctx.client, req.processor_token
-    )
+    await ctx.services.transactions.processor_transactions_refresh(ctx.client, req.processor_token)
     return ProcessorTransactionsRefreshResponse()
 
 

@@ -118,9 +118,7 @@ def _account(row: Row) -> Account:
 
 
 def _processor_token(row: Row) -> ProcessorToken:
-    return ProcessorToken(
-        row[0], row[1], row[2], row[3], row[4], row[5], _strings(row[6]), row[7]
-    )
+    return ProcessorToken(row[0], row[1], row[2], row[3], row[4], row[5], _strings(row[6]), row[7])
 
 
 _AUDIT = (

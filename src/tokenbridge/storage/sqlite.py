@@ -102,9 +102,7 @@ class _SqliteTransaction(AbstractAsyncContextManager["_SqliteTransaction"]):
     async def copy(self, table: str, columns: Sequence[str], rows: Sequence[Row]) -> None:
         """Bulk-insert rows (used by `db seed`); one prepared statement for them all."""
         marks = ", ".join("?" * len(columns))
-        self._conn.executemany(
-            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows
-        )
+        self._conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
 
 
 # How long a statement waits for a lock that another connection holds.
