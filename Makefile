@@ -3,19 +3,29 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8787
+# The lock files pin every package, with its hashes, for Python 3.11 on Linux x86_64.
+LOCK := requirements/test.lock
+RUNTIME_LOCK := requirements/runtime.lock
+# Only `make lock` uses uv; it installs this version into $(VENV) itself.
+UV_VERSION := 0.13.9
+LOCK_FLAGS = --generate-hashes --python-version 3.11 --python-platform x86_64-unknown-linux-gnu \
+	--custom-compile-command "make lock" --quiet
 
-.PHONY: help install serve test lint typecheck bench clean openapi
+.PHONY: help install serve test lint lock bench clean openapi
 
 help:  ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' -v port='$(PORT)' \
+		'{gsub(/\$$\(PORT\)/, port, $$2); printf "  %-10s %s\n", $$1, $$2}'
 
-$(BIN)/tokenbridge: pyproject.toml
+$(BIN)/tokenbridge: pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/pip install --quiet --no-deps -e .
+	$(BIN)/pip check
 	touch $@
 
-install: $(BIN)/tokenbridge  ## create .venv and install tokenbridge with its test tools
+install: $(BIN)/tokenbridge  ## create .venv and install tokenbridge with its test tools from the lock
 
 serve: install  ## install, then serve on http://127.0.0.1:$(PORT) over sqlite:///tokenbridge.db
 	$(BIN)/tokenbridge serve --port $(PORT)
@@ -27,9 +37,20 @@ test: install  ## install, then run the whole test suite (API and SDK suites on 
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 	TOKENBRIDGE_TEST_BACKEND=postgres $(BIN)/python -m pytest tests/api tests/sdk $(PYTEST_ARGS)
 
-lint: install  ## ruff and mypy
+lint: install  ## ruff format --check, ruff check, mypy, then the import contracts (lint-imports)
+	$(BIN)/ruff format --check src tests bench
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+# LOCK_ARGS="--upgrade" (or "--upgrade-package NAME") moves pins the lock keeps otherwise.
+lock:  ## regenerate requirements/*.lock from pyproject.toml (with uv)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet uv==$(UV_VERSION)
+	$(BIN)/uv pip compile pyproject.toml --extra test $(LOCK_FLAGS) $(LOCK_ARGS) \
+		--output-file $(LOCK)
+	$(BIN)/uv pip compile pyproject.toml --constraint $(LOCK) $(LOCK_FLAGS) $(LOCK_ARGS) \
+		--output-file $(RUNTIME_LOCK)
 
 openapi: install  ## regenerate docs/openapi.json from the code
 	$(BIN)/python -m tokenbridge.http.openapi docs/openapi.json
@@ -38,4 +59,4 @@ bench: install  ## run the benchmark (see bench/README.md)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:  ## remove the virtual environment and caches
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache tests/node/node_modules
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache tests/node/node_modules

@@ -24,7 +24,7 @@ from typing import Any
 
 import uvloop
 
-from tokenbridge.http.app import create_app
+from tokenbridge.app import create_app
 from tokenbridge.settings import Settings
 
 CLIENT_ID = "bench-client"
@@ -44,14 +44,17 @@ async def run(cases: list[str], requests: int, repeats: int) -> None:
     )  # fmt: skip
     app = create_app(settings)
     await app.startup()
-    assert app.service is not None
-    service = app.service
-    developer = await service.authenticate(CLIENT_ID, SECRET)
-    partner, partner_secret = await service.create_client("partner", "dwolla")
-    public = await service.sandbox_public_token_create(developer, "ins_109508", ["auth"])
-    access_token, _ = await service.item_public_token_exchange(developer, public)
-    account_id = (await service.accounts_get(developer, access_token)).accounts[0].account_id
-    token = await service.processor_token_create(developer, access_token, account_id, "dwolla")
+    assert app.services is not None
+    services = app.services
+    developer = await services.clients.authenticate(CLIENT_ID, SECRET)
+    partner, partner_secret = await services.clients.create_client("partner", "dwolla")
+    public = await services.items.sandbox_public_token_create(developer, "ins_109508", ["auth"])
+    access_token, _ = await services.items.item_public_token_exchange(developer, public)
+    accounts = (await services.items.accounts_get(developer, access_token)).accounts
+    account_id = accounts[0].account_id
+    token = await services.processor_tokens.processor_token_create(
+        developer, access_token, account_id, "dwolla"
+    )
     unknown = "processor-sandbox-00000000-0000-4000-8000-000000000000"
     dev, part = (CLIENT_ID, SECRET), (partner.client_id, partner_secret)
     table: dict[str, tuple[str, dict[str, str], tuple[str, str]]] = {

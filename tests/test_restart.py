@@ -20,10 +20,14 @@ import pytest
 
 from tests.helpers import LiveServer
 from tokenbridge.domain import errors
+from tokenbridge.domain.items import PUBLIC_TOKEN_TTL, ItemService
 from tokenbridge.domain.models import Client
+from tokenbridge.domain.ports import Store
 from tokenbridge.domain.randomness import RandomSource, hash_token
-from tokenbridge.domain.service import PUBLIC_TOKEN_TTL, TokenService
+from tokenbridge.domain.services import Services
+from tokenbridge.sandbox.bank import SandboxBank
 from tokenbridge.storage import open_store
+from tokenbridge.webhooks import WebhookSender
 
 # One connection pool for the module: httpx.post() would build a client (and its TLS
 # context) for every request, which costs more than the request itself.
@@ -287,21 +291,22 @@ def test_public_token_expiry_survives_a_restart(tmp_path: Path) -> None:
     # The 30-minute expiry is tested with a clock we move, not by waiting; the expiry time
     # is stored, so a new process on the same file enforces it too.
     url = f"sqlite:///{tmp_path / 'tb.db'}"
-    now = [1_700_000_000.0]
+    clock = StoppedClock(1_700_000_000.0)
 
     async def scenario() -> tuple[bool, bool]:
         store = await open_store(url)
-        service = TokenService(store, RandomSource(), clock=lambda: now[0])
-        client, _ = await service.create_client("developer")
-        fresh = await service.sandbox_public_token_create(client, "ins_109508", ["auth"])
-        stale = await service.sandbox_public_token_create(client, "ins_109508", ["auth"])
+        services = services_over(store, clock)
+        client, _ = await services.clients.create_client("developer")
+        items = services.items
+        fresh = await items.sandbox_public_token_create(client, "ins_109508", ["auth"])
+        stale = await items.sandbox_public_token_create(client, "ins_109508", ["auth"])
         await store.close()
 
         store = await open_store(url)
-        restarted = TokenService(store, RandomSource(), clock=lambda: now[0])
-        now[0] += PUBLIC_TOKEN_TTL - 1
+        restarted = services_over(store, clock).items
+        clock.at += PUBLIC_TOKEN_TTL - 1
         fresh_ok = await exchanges(restarted, client, fresh)
-        now[0] += 1
+        clock.at += 1
         stale_ok = await exchanges(restarted, client, stale)
         await store.close()
         return fresh_ok, stale_ok
@@ -309,7 +314,24 @@ def test_public_token_expiry_survives_a_restart(tmp_path: Path) -> None:
     assert asyncio.run(scenario()) == (True, False)
 
 
-async def exchanges(service: TokenService, client: Client, public_token: str) -> bool:
+@dataclass
+class StoppedClock:
+    """A `Clock` that stands still at `at` until the test moves it."""
+
+    at: float
+
+    def now(self) -> float:
+        return self.at
+
+
+def services_over(store: Store, clock: StoppedClock) -> Services:
+    return Services.build(
+        store=store, bank=SandboxBank(), clock=clock, outbox=WebhookSender(),
+        random=RandomSource(),
+    )  # fmt: skip
+
+
+async def exchanges(service: ItemService, client: Client, public_token: str) -> bool:
     try:
         await service.item_public_token_exchange(client, public_token)
     except errors.InvalidPublicToken:

@@ -9,15 +9,22 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from tokenbridge import __version__
+from tokenbridge.app import build_services
 from tokenbridge.domain.audit import AuditEntry
 from tokenbridge.domain.catalog import PROCESSORS
+from tokenbridge.domain.clients import ClientService
+from tokenbridge.domain.link import DEFAULT_PASSWORD, DEFAULT_USERNAME
+from tokenbridge.domain.ports import Store, StoreUnavailable
 from tokenbridge.domain.randomness import RandomSource
-from tokenbridge.domain.service import TokenService
 from tokenbridge.settings import Settings, from_env
-from tokenbridge.storage import Store, StoreUnavailable, open_store
+from tokenbridge.storage import open_store
+
+# The institution `db seed` links its Items at (First Platypus Bank).
+SEED_INSTITUTION = "ins_109508"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -106,9 +113,12 @@ def _database_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-async def _with_service(settings: Settings) -> tuple[Store, TokenService]:
+async def _with_service(settings: Settings) -> tuple[Store, ClientService]:
+    """The store and the client service over it. Unseeded: an operator's command never
+    draws from a server's seeded sequence."""
     store = await open_store(settings.database_url)
-    return store, TokenService(store, RandomSource(), settings.environment)
+    services = build_services(replace(settings, seed=None), store)
+    return store, services.clients
 
 
 def _print_client(client_id: str, secret: str, processor: str | None, as_json: bool) -> None:
@@ -207,6 +217,7 @@ def _cell(value: object) -> str:
 
 
 def _db_seed(args: argparse.Namespace, settings: Settings) -> int:
+    from tokenbridge.sandbox.bank import SandboxBank
     from tokenbridge.storage.seed import open_tokens_out, seed
 
     if args.items < 0 or args.sample < 0:
@@ -216,8 +227,13 @@ def _db_seed(args: argparse.Namespace, settings: Settings) -> int:
         store = await open_store(settings.database_url)
         out = open_tokens_out(args.tokens_out)
         try:
+            account = SandboxBank().accounts_for_login(
+                SEED_INSTITUTION, DEFAULT_USERNAME, DEFAULT_PASSWORD
+            )
+            assert account, "the sandbox's default user links accounts"
             report = await seed(
                 store, args.client_id, args.items, random=RandomSource(args.seed),
+                account=account[0], institution_id=SEED_INSTITUTION,
                 tokens_out=out, sample=args.sample, processor=args.processor,
                 progress=lambda n: print(f"  {n} items", file=sys.stderr, flush=True),
             )  # fmt: skip
@@ -302,13 +318,13 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
             os.environ["TOKENBRIDGE_SEED"] = settings.seed
         os.environ["TOKENBRIDGE_RATE_LIMITS"] = "on" if settings.rate_limits else "off"
         uvicorn.run(
-            "tokenbridge.http.app:app_from_env",
+            "tokenbridge.app:app_from_env",
             factory=True,
             workers=settings.workers,
             **common,  # type: ignore[arg-type]
         )
     else:
-        from tokenbridge.http.app import create_app
+        from tokenbridge.app import create_app
 
         uvicorn.run(create_app(settings), **common)  # type: ignore[arg-type]
     return 0

@@ -10,7 +10,8 @@ import httpx
 import pytest
 
 from tests.helpers import CLIENT_ID, SECRET
-from tokenbridge.http.app import TokenBridgeApp, create_app
+from tokenbridge.app import create_app
+from tokenbridge.http.app import TokenBridgeApp
 from tokenbridge.settings import Settings
 from tokenbridge.storage import open_store
 
@@ -25,6 +26,14 @@ class Api:
             transport=httpx.ASGITransport(app=app), base_url="http://tokenbridge"
         )
         self.headers = {"PLAID-CLIENT-ID": CLIENT_ID, "PLAID-SECRET": SECRET}
+
+    def switch(self, app: TokenBridgeApp) -> None:
+        """Send the next requests to `app` (e.g. one built with other ports)."""
+        self.loop.run_until_complete(self._http.aclose())
+        self.app = app
+        self._http = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://tokenbridge"
+        )
 
     def post(self, path: str, body: Any = None, **kwargs: Any) -> httpx.Response:
         headers = {**self.headers, **kwargs.pop("headers", {})}
@@ -51,13 +60,24 @@ def api(database_url: str) -> Iterator[Api]:
     """The app over a fresh database of the backend chosen by TOKENBRIDGE_TEST_BACKEND."""
     loop = asyncio.new_event_loop()
     store = loop.run_until_complete(open_store(database_url))
-    app = create_app(Settings(client_id=CLIENT_ID, secret=SECRET), store)
+    app = create_app(Settings(client_id=CLIENT_ID, secret=SECRET), store=store)
     loop.run_until_complete(app.startup())
     client = Api(app, loop)
     yield client
     client.close()
     loop.run_until_complete(app.shutdown())
     loop.close()
+
+
+def rebuild(api: Api, **ports: Any) -> None:
+    """Point `api` at a new app over the same store, built with other ports (a clock, an
+    outbox, a limiter): the factory's parameters, not patched attributes."""
+    assert api.app.services is not None
+    app = create_app(
+        Settings(client_id=CLIENT_ID, secret=SECRET), store=api.app.services.store, **ports
+    )
+    api.loop.run_until_complete(app.startup())
+    api.switch(app)
 
 
 def link_item(api: Api, institution_id: str = "ins_109508") -> dict[str, Any]:
@@ -75,10 +95,10 @@ class Partner:
     """A processor partner's credentials, sent in the headers of its calls."""
 
     def __init__(self, api: Api, processor: str) -> None:
-        service = api.app.service
+        service = api.app.services
         assert service is not None
         client, secret = api.loop.run_until_complete(
-            service.create_client(processor, processor=processor)
+            service.clients.create_client(processor, processor=processor)
         )
         self.api = api
         self.headers = {"PLAID-CLIENT-ID": client.client_id, "PLAID-SECRET": secret}

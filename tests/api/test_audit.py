@@ -10,23 +10,23 @@ import pytest
 from tests.api.conftest import Api, link_item
 from tests.api.test_core_flow import assert_error
 from tests.helpers import CLIENT_ID, SECRET
+from tokenbridge.app import create_app
 from tokenbridge.domain.audit import AuditEntry
 from tokenbridge.domain.randomness import hash_token
-from tokenbridge.http.app import create_app
 from tokenbridge.settings import Settings
 from tokenbridge.storage import open_store
 from tokenbridge.storage.sql import SqlStore
 
 
 def entries(api: Api, item_id: str | None = None) -> list[AuditEntry]:
-    assert api.app.service is not None
-    return api.loop.run_until_complete(api.app.service.store.list_audit(item_id))
+    assert api.app.services is not None
+    return api.loop.run_until_complete(api.app.services.store.list_audit(item_id))
 
 
 def raw_log(api: Api) -> str:
     """Every stored audit row as text, to search for secrets."""
-    assert api.app.service is not None
-    store = api.app.service.store
+    assert api.app.services is not None
+    store = api.app.services.store
     assert isinstance(store, SqlStore)
     rows = api.loop.run_until_complete(store.fetchall("SELECT * FROM audit_log"))
     return "\n".join(repr(r) for r in rows)
@@ -101,11 +101,11 @@ def test_sandbox_processor_token_logs_the_item_and_the_token(api: Api) -> None:
 
 
 def test_client_and_partner_creation_are_logged(api: Api) -> None:
-    assert api.app.service is not None
-    service = api.app.service
-    client, secret = api.loop.run_until_complete(service.create_client("acme"))
+    assert api.app.services is not None
+    service = api.app.services
+    client, secret = api.loop.run_until_complete(service.clients.create_client("acme"))
     partner, partner_secret = api.loop.run_until_complete(
-        service.create_client("dwolla", processor="dwolla")
+        service.clients.create_client("dwolla", processor="dwolla")
     )
     log = entries(api)
     # The pinned sandbox client of the fixture was put at start-up.
@@ -143,8 +143,8 @@ def test_refused_requests_change_nothing_and_log_nothing(api: Api) -> None:
 def test_an_entry_that_cannot_be_written_undoes_its_change(api: Api) -> None:
     # The entry is written in the transaction of the change: without the log table the
     # whole change fails, and no Item is left behind without its entry.
-    assert api.app.service is not None
-    store = api.app.service.store
+    assert api.app.services is not None
+    store = api.app.services.store
     assert isinstance(store, SqlStore)
 
     async def drop() -> None:
@@ -183,7 +183,7 @@ def test_webhook_update_is_logged(api: Api) -> None:
 def test_audit_on_postgres(postgres_database_url: str) -> None:
     loop = asyncio.new_event_loop()
     store = loop.run_until_complete(open_store(postgres_database_url))
-    app = create_app(Settings(client_id=CLIENT_ID, secret=SECRET), store)
+    app = create_app(Settings(client_id=CLIENT_ID, secret=SECRET), store=store)
     loop.run_until_complete(app.startup())
     api = Api(app, loop)
     try:

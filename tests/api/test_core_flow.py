@@ -9,7 +9,7 @@ import httpx
 
 from tests.api.conftest import Api, link_item
 from tests.helpers import CLIENT_ID, SECRET
-from tokenbridge.http.app import create_app
+from tokenbridge.app import create_app
 from tokenbridge.settings import Settings
 from tokenbridge.storage import open_store
 
@@ -81,7 +81,7 @@ def seeded_flow(seed: str) -> list[str]:
     """Every id, token and request_id of one flow through a fresh app seeded with `seed`."""
     loop = asyncio.new_event_loop()
     store = loop.run_until_complete(open_store("sqlite:///:memory:"))
-    app = create_app(Settings(client_id=CLIENT_ID, secret=SECRET, seed=seed), store)
+    app = create_app(Settings(client_id=CLIENT_ID, secret=SECRET, seed=seed), store=store)
     loop.run_until_complete(app.startup())
     api = Api(app, loop)
     try:

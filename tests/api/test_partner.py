@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from tests.api.conftest import Api, Partner, link_item
+from tests.api.conftest import Api, Partner, link_item, rebuild
 from tests.api.test_core_flow import assert_error
 from tests.helpers import WebhookReceiver
-from tokenbridge.sandbox.data import aba_valid
-from tokenbridge.webhooks import deliver
+from tokenbridge.sandbox.numbers import aba_valid
+from tokenbridge.webhooks import WebhookSender, deliver
 
 # Every partner endpoint with a body that is valid for a depository checking account
 # (the product-agnostic fields only; the token is added per call).
@@ -275,7 +275,7 @@ def test_refused_signal_calls_change_nothing(api: Api, dwolla: Partner) -> None:
     api.ok("/processor/token/permissions/set", {"processor_token": token, "products": ["auth"]})
     for path in ("/processor/signal/evaluate", "/processor/signal/prepare"):
         assert_error(dwolla.post(path, call(path, token)), 400, "INVALID_INPUT", "INVALID_PRODUCT")
-    service = api.app.service
+    service = api.app.services
     assert service is not None
     records = api.loop.run_until_complete(service.store.list_signal_records(item["item_id"]))
     assert records == []
@@ -439,7 +439,7 @@ def test_webhook_update_stores_and_acknowledges(api: Api, dwolla: Partner,
         "account_id": checking["account_id"],
         "new_webhook_url": receiver.url, "error": None, "environment": "sandbox",
     }]  # fmt: skip
-    service = api.app.service
+    service = api.app.services
     assert service is not None
 
     def stored() -> str | None:
@@ -463,10 +463,8 @@ def test_webhook_update_validates_and_survives_a_dead_receiver(api: Api, dwolla:
     assert_error(dwolla.post("/processor/token/webhook/update",
                              {"processor_token": token, "webhook": "ftp://example.com/x"}),
                  400, "INVALID_REQUEST", "INVALID_FIELD")  # fmt: skip
-    services = api.app.services
-    assert services is not None
-    sender = services.webhooks
-    sender.attempts = 1
+    sender = WebhookSender(attempts=1)
+    rebuild(api, outbox=sender)
     # Nothing listens on port 9 of the loopback: the call still answers 200 at once, and
     # the failed delivery is only logged.
     dwolla.ok("/processor/token/webhook/update",

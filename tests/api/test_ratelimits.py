@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
-from tests.api.conftest import Api, link_item
+from tests.api.conftest import Api, link_item, rebuild
 from tests.api.test_core_flow import assert_error
 from tests.helpers import CLIENT_ID, SECRET
+from tokenbridge.app import create_app
 from tokenbridge.domain.ratelimits import (
     SANDBOX_LIMITS,
     Limit,
@@ -19,7 +20,6 @@ from tokenbridge.domain.ratelimits import (
     StoreRateLimiter,
     scaled,
 )
-from tokenbridge.http.app import create_app
 from tokenbridge.settings import Settings
 from tokenbridge.storage import open_store
 from tokenbridge.storage.sql import SqlStore
@@ -28,11 +28,13 @@ MESSAGE = "rate limit exceeded for attempts to access this item. please try agai
 
 
 class Clock:
-    def __init__(self) -> None:
-        self.now = 1_700_000_000.0
+    """A clock the test moves (`t`), in the shape of the domain's Clock port."""
 
-    def __call__(self) -> float:
-        return self.now
+    def __init__(self) -> None:
+        self.t = 1_700_000_000.0
+
+    def now(self) -> float:
+        return self.t
 
 
 Build = Callable[..., Api]
@@ -46,7 +48,7 @@ def build(tmp_path: Path) -> Iterator[Build]:
 
     def make(database_url: str | None = None, **settings: Any) -> Api:
         store = loop.run_until_complete(open_store(database_url or f"sqlite:///{tmp_path}/tb.db"))
-        app = create_app(Settings(client_id=CLIENT_ID, secret=SECRET, **settings), store)
+        app = create_app(Settings(client_id=CLIENT_ID, secret=SECRET, **settings), store=store)
         loop.run_until_complete(app.startup())
         made.append(Api(app, loop))
         return made[-1]
@@ -59,16 +61,17 @@ def build(tmp_path: Path) -> Iterator[Build]:
 
 
 def with_clock(api: Api, limits: Mapping[str, Limit]) -> Clock:
-    """Give the app's service a limiter over `limits` whose clock the test moves."""
-    assert api.app.service is not None
+    """Point `api` at an app over the same store whose limiter counts by `limits`, on a
+    clock the test moves (the limiter is one of the factory's parameters)."""
+    assert api.app.services is not None
     clock = Clock()
-    api.app.service.rate_limiter = StoreRateLimiter(api.app.service.store, limits, clock)
+    rebuild(api, limiter=StoreRateLimiter(api.app.services.store, clock, limits))
     return clock
 
 
 def counter_rows(api: Api) -> int:
-    assert api.app.service is not None
-    store = api.app.service.store
+    assert api.app.services is not None
+    store = api.app.services.store
     assert isinstance(store, SqlStore)
     row = api.loop.run_until_complete(store.fetchone("SELECT COUNT(*) FROM rate_limit_counters"))
     assert row is not None
@@ -108,13 +111,13 @@ def test_per_item_limit_trips_at_the_scaled_count(build: Build, path: str, opera
         api.ok(path, body)
     limited(SANDBOX_LIMITS[operation].item_code, api.post(path, body))
     # A new window starts a new count.
-    clock.now += 60
+    clock.t += 60
     api.ok(path, body)
 
 
 def test_scale_setting_reaches_the_served_app(build: Build) -> None:
     api = build(rate_limit_scale=0.01)
-    limiter = api.app.service.rate_limiter if api.app.service else None
+    limiter = api.app.services.items.rate_limiter if api.app.services else None
     assert isinstance(limiter, StoreRateLimiter)
     assert limiter.limits["processor_token_create"].per_client == 5
     item = link_item(api)
@@ -149,8 +152,8 @@ def test_per_item_and_per_client_limits_are_separate(build: Build) -> None:
     limited("RATE_LIMIT", api.post("/item/get", {"access_token": b["access_token"]}))
 
     # Another client is counted on its own.
-    assert api.app.service is not None
-    other, secret = api.loop.run_until_complete(api.app.service.create_client("other"))
+    assert api.app.services is not None
+    other, secret = api.loop.run_until_complete(api.app.services.clients.create_client("other"))
     api.headers = {"PLAID-CLIENT-ID": other.client_id, "PLAID-SECRET": secret}
     c = link_item(api)
     api.ok("/item/get", {"access_token": c["access_token"]})
@@ -170,8 +173,8 @@ def test_a_request_refused_for_another_reason_is_not_counted(build: Build) -> No
 
 def test_off_writes_no_counter_rows(build: Build) -> None:
     api = build(rate_limits=False)
-    assert api.app.service is not None
-    assert isinstance(api.app.service.rate_limiter, NoRateLimits)
+    assert api.app.services is not None
+    assert isinstance(api.app.services.items.rate_limiter, NoRateLimits)
     item = link_item(api)
     for _ in range(45):  # past the default per-Item limit of /item/get
         api.ok("/item/get", {"access_token": item["access_token"]})
@@ -238,7 +241,7 @@ def test_reads_are_limited_under_their_own_name(
     limited(limit.item_code, api.post(path, body))
     # The reads did not count toward /accounts/get, whose own limit of 1 is untouched.
     api.ok("/accounts/get", {"access_token": item["access_token"]})
-    clock.now += 60
+    clock.t += 60
     api.ok(path, body)
 
 
@@ -248,9 +251,9 @@ def test_old_windows_are_deleted_from_the_database(build: Build) -> None:
     item = link_item(api)
     api.ok("/item/get", {"access_token": item["access_token"]})
     assert counter_rows(api) == 2  # the Item's and the client's counter
-    clock.now += 60
+    clock.t += 60
     api.ok("/item/get", {"access_token": item["access_token"]})
     assert counter_rows(api) == 4  # the previous window is kept
-    clock.now += 60
+    clock.t += 60
     api.ok("/item/get", {"access_token": item["access_token"]})
     assert counter_rows(api) == 4  # the one before it is gone

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from tests.api.conftest import Api, Partner, link_item
+from tests.api.conftest import Api, Partner, link_item, rebuild
 from tests.api.test_core_flow import assert_error
 from tests.helpers import CLIENT_ID, SECRET
+from tokenbridge.app import create_app
 from tokenbridge.domain.randomness import hash_token
-from tokenbridge.http.app import create_app
 from tokenbridge.settings import Settings
 from tokenbridge.storage import open_store
 
@@ -24,9 +24,12 @@ ALL_TIME = {"start_date": "2000-01-01", "end_date": "2100-01-01"}
 def sent(api: Api) -> list[tuple[str, dict[str, Any]]]:
     """Webhooks the transactions service would deliver, recorded instead of posted."""
     deliveries: list[tuple[str, dict[str, Any]]] = []
-    services = api.app.services
-    assert services is not None
-    services.transactions.notify = lambda url, payload: deliveries.append((url, payload))
+
+    class Recorder:
+        def send(self, url: str, payload: dict[str, Any]) -> None:
+            deliveries.append((url, payload))
+
+    rebuild(api, outbox=Recorder())
     return deliveries
 
 
@@ -379,9 +382,9 @@ def test_refresh_sends_webhooks(api: Api, dwolla: Partner,
     accounts = api.ok("/accounts/get", {"access_token": access["access_token"]})["accounts"]
     item = {**access, "accounts": accounts}
     token = token_for(api, item)
-    assert api.app.service is not None
+    assert api.app.services is not None
     loop = api.loop
-    loop.run_until_complete(api.app.service.store.set_processor_token_webhook(
+    loop.run_until_complete(api.app.services.store.set_processor_token_webhook(
         hash_token(token), "http://127.0.0.1:9/partner"))  # fmt: skip
     dwolla.ok("/processor/transactions/refresh", {"processor_token": token})
     codes = {url: p["webhook_code"] for url, p in sent}
@@ -565,7 +568,7 @@ def test_two_servers_share_transactions_state(postgres_database_url: str) -> Non
     servers = []
     for _ in range(2):
         store = loop.run_until_complete(open_store(postgres_database_url))
-        app = create_app(Settings(client_id=CLIENT_ID, secret=SECRET), store)
+        app = create_app(Settings(client_id=CLIENT_ID, secret=SECRET), store=store)
         loop.run_until_complete(app.startup())
         servers.append(Api(app, loop))
     try:

@@ -15,9 +15,11 @@ import httpx
 import msgspec
 import pytest
 
-from tests.api.conftest import Api, link_item
+from tests.api.conftest import Api, link_item, rebuild
 from tests.helpers import CLIENT_ID, SECRET
-from tokenbridge.http.routes import ROUTES
+from tokenbridge.http.routes import OPERATIONS
+
+ROUTES = {op.path: op for op in OPERATIONS}
 
 PATHS = sorted(ROUTES)
 ERROR_FIELDS = {"error_type", "error_code", "error_message", "display_message", "request_id"}
@@ -438,8 +440,10 @@ def test_forged_public_tokens(api: Api) -> None:
 
 def test_another_tenants_tokens(api: Api) -> None:
     tokens = _tokens(api)
-    assert api.app.service is not None
-    other, other_secret = api.loop.run_until_complete(api.app.service.create_client("other"))
+    assert api.app.services is not None
+    other, other_secret = api.loop.run_until_complete(
+        api.app.services.clients.create_client("other")
+    )
     headers = {"PLAID-CLIENT-ID": other.client_id, "PLAID-SECRET": other_secret}
     public = api.ok(
         "/sandbox/public_token/create",
@@ -476,10 +480,14 @@ def test_expired_public_token(api: Api) -> None:
         "/sandbox/public_token/create",
         {"institution_id": "ins_109508", "initial_products": ["auth"]},
     )["public_token"]
-    assert api.app.service is not None
     # https://plaid.com/docs/api/items/#itempublic_tokenexchange: it expires after 30 minutes.
     later = time.time() + 30 * 60 + 1
-    api.app.service.clock = lambda: later
+
+    class Later:
+        def now(self) -> float:
+            return later
+
+    rebuild(api, clock=Later())
     expect(api.post("/item/public_token/exchange", {"public_token": public}),
            400, "INVALID_INPUT", "INVALID_PUBLIC_TOKEN")  # fmt: skip
 

@@ -13,7 +13,9 @@ import yaml
 
 from tests.api.conftest import Api
 from tokenbridge.http import openapi
-from tokenbridge.http.routes import ROUTES
+from tokenbridge.http.routes import OPERATIONS
+
+ROUTES = {op.path: op for op in OPERATIONS}
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMITTED = ROOT / "docs" / "openapi.json"

@@ -25,7 +25,9 @@ from schemathesis.checks import (
 from tests.helpers import LiveServer
 from tokenbridge.domain.catalog import DEFAULT_API_VERSION
 from tokenbridge.http import openapi
-from tokenbridge.http.routes import ROUTES
+from tokenbridge.http.routes import OPERATIONS
+
+ROUTES = {op.path: op for op in OPERATIONS}
 
 schema = schemathesis.openapi.from_dict(openapi.build())
 INSTITUTION = "ins_109508"

@@ -20,7 +20,9 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import LiveServer
-from tokenbridge.http.routes import ROUTES
+from tokenbridge.http.routes import OPERATIONS
+
+ROUTES = {op.path: op for op in OPERATIONS}
 
 NODE_DIR = Path(__file__).resolve().parents[1] / "node"
 PINNED = json.loads((NODE_DIR / "package.json").read_text())["dependencies"]["plaid"]

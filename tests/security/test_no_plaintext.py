@@ -39,10 +39,11 @@ from plaid.model.products import Products
 from plaid.model.sandbox_processor_token_create_request import SandboxProcessorTokenCreateRequest
 from plaid.model.sandbox_public_token_create_request import SandboxPublicTokenCreateRequest
 
-import tokenbridge.http.app  # noqa: F401  (registers every operation)
 from tests.helpers import LiveServer
 from tokenbridge.domain.randomness import hash_token
-from tokenbridge.http.handlers import ROUTES
+from tokenbridge.http.routes import OPERATIONS
+
+ROUTES = {op.path: op for op in OPERATIONS}
 
 
 def sdk(server: LiveServer, client_id: str, secret: str) -> plaid_api.PlaidApi:

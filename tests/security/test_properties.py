@@ -17,10 +17,11 @@ import pytest
 
 from tests.api.conftest import Api, link_item
 from tests.helpers import CLIENT_ID, SECRET, LiveServer
+from tokenbridge.app import create_app
+from tokenbridge.domain.ports import Store
 from tokenbridge.domain.randomness import hash_token
-from tokenbridge.http.app import create_app
 from tokenbridge.settings import Settings
-from tokenbridge.storage import Store, open_store
+from tokenbridge.storage import open_store
 
 NEW_ITEM = {"institution_id": "ins_109508", "initial_products": ["auth"]}
 
@@ -52,7 +53,7 @@ def recorded() -> Iterator[tuple[Api, RecordingStore]]:
     """The in-process app over a store that records what it is asked."""
     loop = asyncio.new_event_loop()
     store = RecordingStore(loop.run_until_complete(open_store("sqlite:///:memory:")))
-    app = create_app(Settings(client_id=CLIENT_ID, secret=SECRET), store)  # type: ignore[arg-type]
+    app = create_app(Settings(client_id=CLIENT_ID, secret=SECRET), store=store)  # type: ignore[arg-type]
     loop.run_until_complete(app.startup())
     client = Api(app, loop)
     yield client, store
@@ -178,8 +179,10 @@ def test_unknown_and_foreign_tokens_take_one_path(recorded: tuple[Api, Recording
     processor = api.ok("/processor/token/create", {"access_token": access, "account_id": account,
                        "processor": "dwolla"})["processor_token"]  # fmt: skip
     public = api.ok("/sandbox/public_token/create", NEW_ITEM)["public_token"]
-    assert api.app.service is not None
-    other, other_secret = api.loop.run_until_complete(api.app.service.create_client("other"))
+    assert api.app.services is not None
+    other, other_secret = api.loop.run_until_complete(
+        api.app.services.clients.create_client("other")
+    )
     headers = {"PLAID-CLIENT-ID": other.client_id, "PLAID-SECRET": other_secret}
     fake = "-sandbox-00000000-0000-4000-8000-000000000000"
     api.post("/item/get", {"access_token": "warm"}, headers=headers)  # the client is cached now

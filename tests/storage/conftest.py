@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import postgres_schema
-from tokenbridge.storage import Store, open_store
+from tokenbridge.domain.ports import Store
+from tokenbridge.storage import open_store
 
 BACKENDS = ["sqlite", "postgres"]
 

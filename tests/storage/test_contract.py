@@ -15,8 +15,9 @@ import pytest
 
 from tests.storage import factories as f
 from tokenbridge.domain.models import NewItem
+from tokenbridge.domain.ports import Store
 from tokenbridge.domain.randomness import hash_token
-from tokenbridge.storage import Store, open_store
+from tokenbridge.storage import open_store
 from tokenbridge.storage.sql import migrations
 
 pytestmark = pytest.mark.anyio

@@ -11,11 +11,23 @@ from pathlib import Path
 import pytest
 
 from tests.storage import factories as f
+from tokenbridge.domain.link import DEFAULT_PASSWORD, DEFAULT_USERNAME
+from tokenbridge.domain.models import AccountTemplate
+from tokenbridge.domain.ports import Store
 from tokenbridge.domain.randomness import RandomSource, hash_token
-from tokenbridge.storage import Store
+from tokenbridge.sandbox.bank import SandboxBank
 from tokenbridge.storage.seed import seed
 
 pytestmark = pytest.mark.anyio
+
+INSTITUTION_ID = "ins_109508"
+
+
+def checking_template() -> AccountTemplate:
+    """The first account the sandbox's default user links: what every seeded Item holds."""
+    templates = SandboxBank().accounts_for_login(INSTITUTION_ID, DEFAULT_USERNAME, DEFAULT_PASSWORD)
+    assert templates
+    return templates[0]
 
 
 async def test_seeded_tokens_work_through_the_store(store: Store) -> None:
@@ -23,8 +35,8 @@ async def test_seeded_tokens_work_through_the_store(store: Store) -> None:
     await store.create_client(owner)
     out = io.StringIO()
     report = await seed(
-        store, owner.client_id, 250, random=RandomSource(), tokens_out=out, sample=7,
-        processor="dwolla", batch=100,
+        store, owner.client_id, 250, random=RandomSource(), account=checking_template(),
+        institution_id=INSTITUTION_ID, tokens_out=out, sample=7, processor="dwolla", batch=100,
     )  # fmt: skip
     assert (report.items, report.sampled) == (250, 7)
     lines = [json.loads(line) for line in out.getvalue().splitlines()]
@@ -46,7 +58,10 @@ async def test_seeded_tokens_work_through_the_store(store: Store) -> None:
 
 async def test_seed_needs_an_existing_client(store: Store) -> None:
     with pytest.raises(ValueError, match="no client"):
-        await seed(store, "no-such-client", 10, random=RandomSource())
+        await seed(
+            store, "no-such-client", 10, random=RandomSource(), account=checking_template(),
+            institution_id=INSTITUTION_ID,
+        )  # fmt: skip
 
 
 def test_db_seed_command(tmp_path: Path) -> None:

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from tests.storage import factories as f
+from tokenbridge.domain.ports import Store, StoreUnavailable
 from tokenbridge.domain.randomness import hash_token
-from tokenbridge.storage import Store, StoreUnavailable, open_store
+from tokenbridge.storage import open_store
 from tokenbridge.storage.sqlite import SqliteStore
 
 pytestmark = pytest.mark.anyio

@@ -1,4 +1,4 @@
-"""Domain tests: a TokenService over an in-memory SQLite store, with a clock we move."""
+"""Domain tests: the domain's services over an in-memory SQLite store, with a clock we move."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ from typing import Any, TypeVar
 import pytest
 
 from tokenbridge.domain.models import Client
+from tokenbridge.domain.ports import Store
 from tokenbridge.domain.randomness import RandomSource
-from tokenbridge.domain.service import TokenService
-from tokenbridge.storage import Store, open_store
+from tokenbridge.domain.services import Services
+from tokenbridge.sandbox.bank import SandboxBank
+from tokenbridge.storage import open_store
 
 T = TypeVar("T")
 
@@ -22,19 +24,43 @@ START = 1_700_000_000.0
 
 @dataclass
 class Clock:
-    now: float = START
+    """A `Clock` that stands still at `at` until a test moves it."""
 
-    def __call__(self) -> float:
-        return self.now
+    at: float = START
+
+    def now(self) -> float:
+        return self.at
+
+
+@dataclass
+class Outbox:
+    """An `Outbox` that keeps every webhook instead of sending it."""
+
+    sent: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    def send(self, url: str, payload: dict[str, Any]) -> None:
+        self.sent.append((url, payload))
+
+
+def build_services(store: Store, clock: Clock, seed: str | None = None) -> Services:
+    return Services.build(
+        store=store,
+        bank=SandboxBank(),
+        clock=clock,
+        outbox=Outbox(),
+        random=RandomSource(seed),
+        environment="sandbox",
+        rate_limiter=None,
+    )
 
 
 @dataclass
 class Domain:
-    """One event loop, one store, one service, and a developer client to act as."""
+    """One event loop, one store, the services over it, and a developer client to act as."""
 
     loop: asyncio.AbstractEventLoop
     store: Store
-    service: TokenService
+    services: Services
     clock: Clock
     client: Client = field(init=False)
 
@@ -42,18 +68,17 @@ class Domain:
         return self.loop.run_until_complete(coro)
 
     def new_client(self, name: str = "developer", processor: str | None = None) -> Client:
-        return self.run(self.service.create_client(name, processor))[0]
+        return self.run(self.services.clients.create_client(name, processor))[0]
 
     def link(self, client: Client | None = None, institution_id: str = "ins_109508") -> str:
         """An access token for a new sandbox Item of `client` (the default client)."""
         client = client or self.client
-        public = self.run(
-            self.service.sandbox_public_token_create(client, institution_id, ["auth"])
-        )
-        return self.run(self.service.item_public_token_exchange(client, public))[0]
+        items = self.services.items
+        public = self.run(items.sandbox_public_token_create(client, institution_id, ["auth"]))
+        return self.run(items.item_public_token_exchange(client, public))[0]
 
     def account_ids(self, access_token: str, client: Client | None = None) -> list[str]:
-        found = self.run(self.service.accounts_get(client or self.client, access_token))
+        found = self.run(self.services.items.accounts_get(client or self.client, access_token))
         return [a.account_id for a in found.accounts]
 
     def processor_token(self, processor: str = "dwolla", access_token: str | None = None) -> str:
@@ -61,7 +86,9 @@ class Domain:
         access_token = access_token or self.link()
         account_id = self.account_ids(access_token)[0]
         return self.run(
-            self.service.processor_token_create(self.client, access_token, account_id, processor)
+            self.services.processor_tokens.processor_token_create(
+                self.client, access_token, account_id, processor
+            )
         )
 
 
@@ -69,7 +96,7 @@ def open_domain(seed: str | None = None) -> Domain:
     loop = asyncio.new_event_loop()
     store = loop.run_until_complete(open_store("sqlite:///:memory:"))
     clock = Clock()
-    domain = Domain(loop, store, TokenService(store, RandomSource(seed), clock=clock), clock)
+    domain = Domain(loop, store, build_services(store, clock, seed), clock)
     domain.client = domain.new_client()
     return domain
 

@@ -37,10 +37,11 @@ def test_api_versions() -> None:
 
 
 def test_every_processor_gets_a_token(domain: Domain) -> None:
+    ptokens = domain.services.processor_tokens
     access = domain.link()
     account = domain.account_ids(access)[0]
     tokens = {
-        domain.run(domain.service.processor_token_create(domain.client, access, account, p))
+        domain.run(ptokens.processor_token_create(domain.client, access, account, p))
         for p in PROCESSORS
     }
     assert len(tokens) == len(PROCESSORS)
@@ -48,42 +49,49 @@ def test_every_processor_gets_a_token(domain: Domain) -> None:
 
 @pytest.mark.parametrize("processor", ["stripe", "Dwolla", "dwolla ", "", "not_a_processor"])
 def test_unknown_processor_is_refused(domain: Domain, processor: str) -> None:
+    ptokens = domain.services.processor_tokens
     access = domain.link()
     account = domain.account_ids(access)[0]
     with pytest.raises(errors.InvalidField) as info:
-        domain.run(domain.service.processor_token_create(domain.client, access, account, processor))
+        domain.run(ptokens.processor_token_create(domain.client, access, account, processor))
     assert info.value.error_type == "INVALID_REQUEST"
     assert info.value.error_code == "INVALID_FIELD"
     assert repr(processor) in info.value.error_message
 
 
 def test_every_product_is_a_permission(domain: Domain) -> None:
+    ptokens = domain.services.processor_tokens
     token = domain.processor_token("unit")
-    domain.run(domain.service.processor_token_permissions_set(domain.client, token, PRODUCTS))
-    got = domain.run(domain.service.processor_token_permissions_get(domain.client, token))
+    domain.run(ptokens.processor_token_permissions_set(domain.client, token, PRODUCTS))
+    got = domain.run(ptokens.processor_token_permissions_get(domain.client, token))
     assert got == PRODUCTS
 
 
 @pytest.mark.parametrize("product", ["telepathy", "AUTH", "", "stripe"])
 def test_unknown_product_is_refused(domain: Domain, product: str) -> None:
+    ptokens = domain.services.processor_tokens
     token = domain.processor_token("unit")
     with pytest.raises(errors.InvalidField) as info:
-        domain.run(
-            domain.service.processor_token_permissions_set(domain.client, token, ["auth", product])
-        )
+        domain.run(ptokens.processor_token_permissions_set(domain.client, token, ["auth", product]))
     assert info.value.error_code == "INVALID_FIELD"
     # Nothing was written.
-    assert domain.run(domain.service.processor_token_permissions_get(domain.client, token)) == ()
+    assert domain.run(ptokens.processor_token_permissions_get(domain.client, token)) == ()
     with pytest.raises(errors.InvalidField):
         domain.run(
-            domain.service.sandbox_public_token_create(domain.client, "ins_109508", [product])
+            domain.services.items.sandbox_public_token_create(
+                domain.client, "ins_109508", [product]
+            )
         )
 
 
 def test_balance_is_not_an_initial_product(domain: Domain) -> None:
     with pytest.raises(errors.InvalidField):
         domain.run(
-            domain.service.sandbox_public_token_create(domain.client, "ins_109508", ["balance"])
+            domain.services.items.sandbox_public_token_create(
+                domain.client, "ins_109508", ["balance"]
+            )
         )
     with pytest.raises(errors.InvalidField):
-        domain.run(domain.service.sandbox_public_token_create(domain.client, "ins_109508", []))
+        domain.run(
+            domain.services.items.sandbox_public_token_create(domain.client, "ins_109508", [])
+        )

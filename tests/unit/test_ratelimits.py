@@ -20,11 +20,13 @@ from tokenbridge.settings import Settings, from_env
 
 
 class Clock:
-    def __init__(self, now: float = 1_700_000_000.0) -> None:
-        self.now = now
+    """A `Clock` that stands still at `at` until the test moves it."""
 
-    def __call__(self) -> float:
-        return self.now
+    def __init__(self, at: float = 1_700_000_000.0) -> None:
+        self.at = at
+
+    def now(self) -> float:
+        return self.at
 
 
 class Counters:
@@ -87,7 +89,7 @@ def test_sandbox_limits_are_plaids_sandbox_column() -> None:
 @pytest.mark.parametrize("operation", sorted(SANDBOX_LIMITS))
 def test_per_item_limit_trips_at_its_count(operation: str) -> None:
     limit = SANDBOX_LIMITS[operation]
-    limiter = StoreRateLimiter(Counters(), clock=Clock())
+    limiter = StoreRateLimiter(Counters(), Clock())
     if limit.per_item is None:
         # Only a per-client limit: many requests on one Item trip it at the client's count.
         assert limit.per_client is not None
@@ -104,7 +106,7 @@ def test_per_item_limit_trips_at_its_count(operation: str) -> None:
 
 def test_per_client_limit_counts_every_item_of_the_client() -> None:
     limits = {"accounts_balance_get": Limit(3, 5, "BALANCE_LIMIT", "ACCOUNTS_BALANCE_GET_LIMIT")}
-    limiter = StoreRateLimiter(Counters(), limits, Clock())
+    limiter = StoreRateLimiter(Counters(), Clock(), limits)
     for item in ("a", "a", "a", "b", "b"):
         assert check(limiter, "accounts_balance_get", "c1", item) == "ok"
     # Item b has had 2 of its 3, but the client has had its 5.
@@ -116,34 +118,34 @@ def test_per_client_limit_counts_every_item_of_the_client() -> None:
 
 def test_refused_requests_count_until_the_window_ends() -> None:
     clock = Clock(1_700_000_080.0)  # windows start at multiples of 60: 20 s before one
-    limiter = StoreRateLimiter(Counters(), {"item_get": Limit(2, 100, "X", "Y")}, clock)
+    limiter = StoreRateLimiter(Counters(), clock, {"item_get": Limit(2, 100, "X", "Y")})
     assert [check(limiter, "item_get", "c", "i") for _ in range(4)] == ["ok", "ok", "X", "X"]
-    clock.now = 1_700_000_099.9
+    clock.at = 1_700_000_099.9
     assert check(limiter, "item_get", "c", "i") == "X"
-    clock.now = 1_700_000_100.0
+    clock.at = 1_700_000_100.0
     assert check(limiter, "item_get", "c", "i") == "ok"
 
 
 def test_old_windows_are_pruned_once_per_window() -> None:
     counters = Counters()
     clock = Clock(1_700_000_000.0)
-    limiter = StoreRateLimiter(counters, {"item_get": Limit(10, 10, "X", "Y")}, clock)
+    limiter = StoreRateLimiter(counters, clock, {"item_get": Limit(10, 10, "X", "Y")})
     for _ in range(3):
         check(limiter, "item_get", "c", "i")
-    clock.now += 60
+    clock.at += 60
     for _ in range(3):
         check(limiter, "item_get", "c", "i")
     # Each new window deletes the windows before the previous one.
     assert counters.prunes == [1_699_999_980 - 60, 1_699_999_980]
     assert {w for _, w in counters.rows} == {1_699_999_980, 1_699_999_980 + 60}
-    clock.now += 60
+    clock.at += 60
     check(limiter, "item_get", "c", "i")
     assert {w for _, w in counters.rows} == {1_699_999_980 + 60, 1_699_999_980 + 120}
 
 
 def test_operations_without_a_limit_touch_nothing() -> None:
     counters = Counters()
-    limiter = StoreRateLimiter(counters, clock=Clock())
+    limiter = StoreRateLimiter(counters, Clock())
     assert check(limiter, "processor_token_permissions_get", "c", "i") == "ok"
     assert counters.rows == {}
 
@@ -159,12 +161,12 @@ def test_scale_multiplies_every_limit_but_never_below_one() -> None:
 
 def test_off_is_the_no_op_limiter() -> None:
     counters = Counters()
-    limiter = rate_limiter(False, counters)
+    limiter = rate_limiter(False, counters, Clock())
     assert isinstance(limiter, NoRateLimits)
     for _ in range(1000):
         asyncio.run(limiter.check("item_get", "c", "i"))
     assert counters.rows == {}
-    assert isinstance(rate_limiter(True, counters), StoreRateLimiter)
+    assert isinstance(rate_limiter(True, counters, Clock()), StoreRateLimiter)
 
 
 def test_settings_from_the_environment() -> None:

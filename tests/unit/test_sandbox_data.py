@@ -6,9 +6,15 @@ import random
 
 import pytest
 
+from tokenbridge.domain.bank_records import LiabilitiesObject
+from tokenbridge.domain.eligibility import auth_eligible, liability_eligible
+from tokenbridge.domain.identity_match import IdentityMatchUser, match_identity
 from tokenbridge.domain.models import Account, Balances, Item
-from tokenbridge.domain.partner import IdentityMatchUser, match_identity
-from tokenbridge.sandbox import data
+from tokenbridge.sandbox import numbers
+from tokenbridge.sandbox.identity import owners_for
+from tokenbridge.sandbox.investments import holdings_for, investment_transactions_for
+from tokenbridge.sandbox.liabilities import liabilities_for
+from tokenbridge.sandbox.signal import signal_scores
 from tokenbridge.sandbox.users import DEFAULT_ACCOUNTS
 
 
@@ -31,25 +37,27 @@ def by_name(accounts: list[Account], name: str) -> Account:
 def test_aba_check_digit_and_validation() -> None:
     # Plaid's documented sandbox routing numbers pass the checksum.
     for known in ("021000021", "011401533", "110000000"):
-        assert data.aba_valid(known)
-        assert data.aba_check_digit(known[:8]) == known[8]
-    assert not data.aba_valid("021000022")
-    assert not data.aba_valid("12345678")
+        assert numbers.aba_valid(known)
+        assert numbers.aba_check_digit(known[:8]) == known[8]
+    assert not numbers.aba_valid("021000022")
+    assert not numbers.aba_valid("12345678")
     rng = random.Random(7)  # noqa: S311 - test data
-    assert all(data.aba_valid(data.routing_number(rng)) for _ in range(500))
+    assert all(numbers.aba_valid(numbers.routing_number(rng)) for _ in range(500))
 
 
 def test_numbers_are_deterministic_per_item_and_account() -> None:
     item = make_item()
     checking, saving = make_accounts(item)[:2]
-    first = data.numbers_for(item, checking)
-    assert first == data.numbers_for(item, checking)
-    assert first != data.numbers_for(item, saving)
-    assert first != data.numbers_for(make_item("item-2"), checking)
+    first = numbers.numbers_for(item, checking)
+    # numbers_for is cached: the second answer must be computed afresh, not the cache's.
+    numbers._numbers.cache_clear()
+    assert first == numbers.numbers_for(item, checking)
+    assert first != numbers.numbers_for(item, saving)
+    assert first != numbers.numbers_for(make_item("item-2"), checking)
     assert first.ach is not None
     assert first.ach.account.endswith("0000")
-    assert data.aba_valid(first.ach.routing)
-    assert first.ach.wire_routing is not None and data.aba_valid(first.ach.wire_routing)
+    assert numbers.aba_valid(first.ach.routing)
+    assert first.ach.wire_routing is not None and numbers.aba_valid(first.ach.wire_routing)
 
 
 @pytest.mark.parametrize(
@@ -60,19 +68,19 @@ def test_numbers_are_deterministic_per_item_and_account() -> None:
 def test_auth_eligibility(subtype: str, eligible: bool) -> None:
     account = Account("a", "i", 0, "x", None, "0000", "depository", subtype,
                       Balances(1, 1, None))  # fmt: skip
-    assert data.auth_eligible(account) is eligible
+    assert auth_eligible(account) is eligible
 
 
 def test_owners_are_stable_and_complete() -> None:
     item = make_item()
-    owners = data.owners_for(item)
-    assert owners == data.owners_for(item)
+    owners = owners_for(item)
+    assert owners == owners_for(item)
     (owner,) = owners
     assert owner.names and owner.emails and owner.phone_numbers and owner.addresses
     assert [a.primary for a in owner.addresses].count(True) == 1
     assert all(len(p.data) == 10 and p.data.isdigit() for p in owner.phone_numbers)
     # Some Item shows Plaid's documented owner.
-    documented = [data.owners_for(make_item(f"item-{n}"))[0] for n in range(20)]
+    documented = [owners_for(make_item(f"item-{n}"))[0] for n in range(20)]
     alberta = [o for o in documented if o.names == ["Alberta Bobbeth Charleson"]]
     assert alberta
     home = alberta[0].addresses[0].data
@@ -84,16 +92,16 @@ def test_owners_are_stable_and_complete() -> None:
 def test_liabilities_cover_credit_student_and_mortgage() -> None:
     item = make_item()
     accounts = make_accounts(item)
-    found = data.liabilities_for(item, accounts)
+    found = liabilities_for(item, accounts)
     assert found.credit is not None and len(found.credit) == 2  # personal and business cards
     assert found.student is not None and len(found.student) == 1
     assert found.mortgage is not None and len(found.mortgage) == 1
-    assert found == data.liabilities_for(item, accounts)
-    assert data.liabilities_for(item, [by_name(accounts, "Plaid Checking")]) == (
-        data.LiabilitiesObject(None, None, None)
+    assert found == liabilities_for(item, accounts)
+    assert liabilities_for(item, [by_name(accounts, "Plaid Checking")]) == (
+        LiabilitiesObject(None, None, None)
     )
     for account in accounts:
-        eligible = data.liability_eligible(account)
+        eligible = liability_eligible(account)
         assert eligible is (account.type in ("credit", "loan"))
 
 
@@ -101,7 +109,7 @@ def test_holdings_sum_to_the_current_balance() -> None:
     item = make_item()
     for name in ("Plaid IRA", "Plaid 401k"):
         account = by_name(make_accounts(item), name)
-        holdings, securities = data.holdings_for(item, account)
+        holdings, securities = holdings_for(item, account)
         assert sum(h.institution_value for h in holdings) == pytest.approx(
             account.balances.current, abs=1e-6
         )
@@ -112,8 +120,8 @@ def test_holdings_sum_to_the_current_balance() -> None:
 def test_investment_transactions_signs_and_order() -> None:
     item = make_item()
     account = by_name(make_accounts(item), "Plaid 401k")
-    found, securities = data.investment_transactions_for(item, account)
-    assert found == data.investment_transactions_for(item, account)[0]
+    found, securities = investment_transactions_for(item, account)
+    assert found == investment_transactions_for(item, account)[0]
     assert [t.date for t in found] == sorted((t.date for t in found), reverse=True)
     for t in found:
         if t.type == "buy":
@@ -129,18 +137,18 @@ def test_signal_scores_in_plaid_ranges() -> None:
     checking = by_name(make_accounts(item), "Plaid Checking")
     for n in range(200):
         amount = random.Random(n).uniform(0.01, 10_000)  # noqa: S311 - test data
-        scores = data.signal_scores(item, checking, f"t-{n}", amount, returns=n % 4)
+        scores = signal_scores(item, checking, f"t-{n}", amount, returns=n % 4)
         assert 1 <= scores.customer_initiated_return_risk.score <= 99
         assert 1 <= scores.customer_initiated_return_risk.risk_tier <= 5
         assert 1 <= scores.bank_initiated_return_risk.score <= 99
         assert 1 <= scores.bank_initiated_return_risk.risk_tier <= 8
-    low = data.signal_scores(item, checking, "t", 1.0)
-    high = data.signal_scores(item, checking, "t", 1000.0)
+    low = signal_scores(item, checking, "t", 1.0)
+    high = signal_scores(item, checking, "t", 1000.0)
     assert high.bank_initiated_return_risk.score > low.bank_initiated_return_risk.score
 
 
 def test_identity_match_scores() -> None:
-    (owner,) = data.owners_for(make_item())
+    (owner,) = owners_for(make_item())
     home = owner.addresses[0].data
     exact = match_identity(
         IdentityMatchUser(

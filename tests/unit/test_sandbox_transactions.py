@@ -7,21 +7,16 @@ from datetime import date, timedelta
 import pytest
 
 from tokenbridge.domain import errors
-from tokenbridge.domain.transactions import (
-    _Cursor,
-    decode_cursor,
-    encode_cursor,
-    parse_date,
-    recurring_streams,
-)
+from tokenbridge.domain.bank_records import BankTransaction
+from tokenbridge.domain.cursor import Cursor, decode_cursor, encode_cursor
+from tokenbridge.domain.dates import parse_date
+from tokenbridge.domain.recurring import recurring_streams
 from tokenbridge.sandbox import transactions as bank
 
 CREATED = date(2026, 3, 15)
 
 
-def checking(
-    days: int = 90, refreshes: tuple[date, ...] = ()
-) -> dict[str, bank.SandboxTransaction]:
+def checking(days: int = 90, refreshes: tuple[date, ...] = ()) -> dict[str, BankTransaction]:
     return bank.state("item-a", "acct-1", "depository", "checking", CREATED, days, refreshes)
 
 
@@ -97,14 +92,14 @@ def test_recurring_streams_found() -> None:
 
 
 def test_cursor_round_trip_and_scope() -> None:
-    cursor = _Cursor("account:acct-1", 2, 3, 40)
+    cursor = Cursor("account:acct-1", 2, 3, 40)
     value = encode_cursor(cursor)
     assert decode_cursor(value, "account:acct-1", 3) == cursor
-    assert decode_cursor("", "account:acct-1", 3) == _Cursor("account:acct-1", -1, -1, 0)
+    assert decode_cursor("", "account:acct-1", 3) == Cursor("account:acct-1", -1, -1, 0)
     for scope, generation in (("account:acct-2", 3), ("item:acct-1", 3), ("account:acct-1", 2)):
         with pytest.raises(errors.InvalidField):
             decode_cursor(value, scope, generation)
-    for bad in ("%%%", "djE", encode_cursor(_Cursor("account:acct-1", 3, 2, 0))):
+    for bad in ("%%%", "djE", encode_cursor(Cursor("account:acct-1", 3, 2, 0))):
         with pytest.raises(errors.InvalidField):
             decode_cursor(bad, "account:acct-1", 3)
 

@@ -1,4 +1,4 @@
-"""The rules of the developer-side API, decided by TokenService alone."""
+"""The rules of the developer-side API, decided by the domain's services alone."""
 
 from __future__ import annotations
 
@@ -7,15 +7,15 @@ import uuid
 
 import pytest
 
-from tests.unit.conftest import Domain, close_domain, open_domain
+from tests.unit.conftest import Clock, Domain, build_services, close_domain, open_domain
 from tokenbridge.domain import errors
-from tokenbridge.domain.randomness import RandomSource, hash_token
-from tokenbridge.domain.service import PUBLIC_TOKEN_TTL, TokenService
+from tokenbridge.domain.items import PUBLIC_TOKEN_TTL
+from tokenbridge.domain.randomness import hash_token
 
 
 def public_token(domain: Domain) -> str:
     return domain.run(
-        domain.service.sandbox_public_token_create(domain.client, "ins_109508", ["auth"])
+        domain.services.items.sandbox_public_token_create(domain.client, "ins_109508", ["auth"])
     )
 
 
@@ -24,12 +24,14 @@ def public_token(domain: Domain) -> str:
 
 def test_public_token_exchanges_once(domain: Domain) -> None:
     public = public_token(domain)
-    access, item_id = domain.run(domain.service.item_public_token_exchange(domain.client, public))
+    access, item_id = domain.run(
+        domain.services.items.item_public_token_exchange(domain.client, public)
+    )
     assert access.startswith("access-sandbox-")
-    item = domain.run(domain.service.item_get(domain.client, access))
+    item = domain.run(domain.services.items.item_get(domain.client, access))
     assert item.item_id == item_id
     with pytest.raises(errors.InvalidPublicToken) as info:
-        domain.run(domain.service.item_public_token_exchange(domain.client, public))
+        domain.run(domain.services.items.item_public_token_exchange(domain.client, public))
     assert (info.value.error_type, info.value.error_code) == (
         "INVALID_INPUT", "INVALID_PUBLIC_TOKEN",
     )  # fmt: skip
@@ -38,18 +40,20 @@ def test_public_token_exchanges_once(domain: Domain) -> None:
 def test_public_token_expires_after_30_minutes(domain: Domain) -> None:
     assert PUBLIC_TOKEN_TTL == 30 * 60
     fresh, stale = public_token(domain), public_token(domain)
-    domain.clock.now += PUBLIC_TOKEN_TTL - 1
-    access, _ = domain.run(domain.service.item_public_token_exchange(domain.client, fresh))
+    domain.clock.at += PUBLIC_TOKEN_TTL - 1
+    access, _ = domain.run(domain.services.items.item_public_token_exchange(domain.client, fresh))
     assert access
     # Plaid: "expires after 30 minutes"; at 30:00 it is already gone.
-    domain.clock.now += 1
+    domain.clock.at += 1
     with pytest.raises(errors.InvalidPublicToken):
-        domain.run(domain.service.item_public_token_exchange(domain.client, stale))
+        domain.run(domain.services.items.item_public_token_exchange(domain.client, stale))
 
 
 def test_unknown_public_token(domain: Domain) -> None:
     with pytest.raises(errors.InvalidPublicToken):
-        domain.run(domain.service.item_public_token_exchange(domain.client, "public-sandbox-x"))
+        domain.run(
+            domain.services.items.item_public_token_exchange(domain.client, "public-sandbox-x")
+        )
 
 
 # Processor tokens ---------------------------------------------------------------------
@@ -58,9 +62,10 @@ def test_unknown_public_token(domain: Domain) -> None:
 def test_several_processor_tokens_per_account(domain: Domain) -> None:
     access = domain.link()
     checking, saving = domain.account_ids(access)[:2]
+    ptokens = domain.services.processor_tokens
     made = [
         (account, processor, domain.run(
-            domain.service.processor_token_create(domain.client, access, account, processor)
+            ptokens.processor_token_create(domain.client, access, account, processor)
         ))
         for account, processor in [
             (checking, "dwolla"), (checking, "dwolla"), (checking, "moov"), (saving, "dwolla"),
@@ -69,10 +74,8 @@ def test_several_processor_tokens_per_account(domain: Domain) -> None:
     tokens = [t for _, _, t in made]
     assert len(set(tokens)) == 4
     # Each token carries its own permission list.
-    domain.run(domain.service.processor_token_permissions_set(domain.client, tokens[0], ["auth"]))
-    lists = [
-        domain.run(domain.service.processor_token_permissions_get(domain.client, t)) for t in tokens
-    ]
+    domain.run(ptokens.processor_token_permissions_set(domain.client, tokens[0], ["auth"]))
+    lists = [domain.run(ptokens.processor_token_permissions_get(domain.client, t)) for t in tokens]
     assert lists == [("auth",), (), (), ()]
     for account, processor, token in made:
         stored = domain.run(domain.store.get_processor_token(hash_token(token)))
@@ -82,14 +85,14 @@ def test_several_processor_tokens_per_account(domain: Domain) -> None:
 
 def test_permissions_replace_and_deduplicate(domain: Domain) -> None:
     token = domain.processor_token()
-    service = domain.service
-    domain.run(service.processor_token_permissions_set(
+    ptokens = domain.services.processor_tokens
+    domain.run(ptokens.processor_token_permissions_set(
         domain.client, token, ["identity", "auth", "identity"]
     ))  # fmt: skip
-    got = domain.run(service.processor_token_permissions_get(domain.client, token))
+    got = domain.run(ptokens.processor_token_permissions_get(domain.client, token))
     assert got == ("identity", "auth")
-    domain.run(service.processor_token_permissions_set(domain.client, token, ["balance"]))
-    assert domain.run(service.processor_token_permissions_get(domain.client, token)) == (
+    domain.run(ptokens.processor_token_permissions_set(domain.client, token, ["balance"]))
+    assert domain.run(ptokens.processor_token_permissions_get(domain.client, token)) == (
         "balance",
     )  # fmt: skip
 
@@ -97,46 +100,49 @@ def test_permissions_replace_and_deduplicate(domain: Domain) -> None:
 def test_empty_permissions_grant_every_product(domain: Domain) -> None:
     partner = domain.new_client("dwolla", processor="dwolla")
     token = domain.processor_token("dwolla")
-    service = domain.service
+    ptokens = domain.services.processor_tokens
     for product in ("auth", "identity", "transactions", None):
-        grant = domain.run(service.processor_token_for_partner(partner, token, product))
+        grant = domain.run(ptokens.processor_token_for_partner(partner, token, product))
         assert grant.token.products == ()
-    domain.run(service.processor_token_permissions_set(domain.client, token, ["identity"]))
-    assert domain.run(service.processor_token_for_partner(partner, token, "identity"))
+    domain.run(ptokens.processor_token_permissions_set(domain.client, token, ["identity"]))
+    assert domain.run(ptokens.processor_token_for_partner(partner, token, "identity"))
     with pytest.raises(errors.InvalidProduct) as info:
-        domain.run(service.processor_token_for_partner(partner, token, "auth"))
+        domain.run(ptokens.processor_token_for_partner(partner, token, "auth"))
     assert (info.value.error_type, info.value.error_code) == ("INVALID_INPUT", "INVALID_PRODUCT")
     assert '"auth"' in info.value.error_message
     # Back to the empty list: everything again, and get says [].
-    domain.run(service.processor_token_permissions_set(domain.client, token, []))
-    assert domain.run(service.processor_token_for_partner(partner, token, "auth"))
-    assert domain.run(service.processor_token_permissions_get(domain.client, token)) == ()
+    domain.run(ptokens.processor_token_permissions_set(domain.client, token, []))
+    assert domain.run(ptokens.processor_token_for_partner(partner, token, "auth"))
+    assert domain.run(ptokens.processor_token_permissions_get(domain.client, token)) == ()
 
 
 def test_processor_token_only_for_its_processor(domain: Domain) -> None:
     token = domain.processor_token("dwolla")
     moov = domain.new_client("moov", processor="moov")
     with pytest.raises(errors.InvalidProcessorToken):
-        domain.run(domain.service.processor_token_for_partner(moov, token, None))
+        domain.run(domain.services.processor_tokens.processor_token_for_partner(moov, token, None))
 
 
 def test_account_must_belong_to_the_item(domain: Domain) -> None:
     first, second = domain.link(), domain.link()
     other_account = domain.account_ids(second)[0]
-    service = domain.service
+    items = domain.services.items
+    ptokens = domain.services.processor_tokens
     for account_id in (other_account, "no-such-account"):
         with pytest.raises(errors.InvalidAccountId):
-            domain.run(service.processor_token_create(domain.client, first, account_id, "unit"))
+            domain.run(ptokens.processor_token_create(domain.client, first, account_id, "unit"))
         with pytest.raises(errors.InvalidAccountId):
             domain.run(
-                service.processor_stripe_bank_account_token_create(domain.client, first, account_id)
+                ptokens.processor_stripe_bank_account_token_create(domain.client, first, account_id)
             )
         with pytest.raises(errors.InvalidAccountId):
-            domain.run(service.accounts_get(domain.client, first, [account_id]))
+            domain.run(items.accounts_get(domain.client, first, [account_id]))
 
 
 def test_sandbox_processor_token_binds_first_checking_account(domain: Domain) -> None:
-    token = domain.run(domain.service.sandbox_processor_token_create(domain.client, "ins_109511"))
+    token = domain.run(
+        domain.services.processor_tokens.sandbox_processor_token_create(domain.client, "ins_109511")
+    )
     assert token.startswith("processor-sandbox-")
     stored = domain.run(domain.store.get_processor_token(hash_token(token)))
     assert stored is not None
@@ -150,16 +156,17 @@ def test_sandbox_processor_token_binds_first_checking_account(domain: Domain) ->
 
 
 def test_unknown_institution_and_bad_credentials(domain: Domain) -> None:
-    service = domain.service
+    items = domain.services.items
+    ptokens = domain.services.processor_tokens
     with pytest.raises(errors.InvalidInstitution) as info:
-        domain.run(service.sandbox_public_token_create(domain.client, "ins_0", ["auth"]))
+        domain.run(items.sandbox_public_token_create(domain.client, "ins_0", ["auth"]))
     assert (info.value.error_type, info.value.error_code) == (
         "INVALID_INPUT", "INVALID_INSTITUTION",
     )  # fmt: skip
     with pytest.raises(errors.InvalidInstitution):
-        domain.run(service.sandbox_processor_token_create(domain.client, "ins_0"))
+        domain.run(ptokens.sandbox_processor_token_create(domain.client, "ins_0"))
     with pytest.raises(errors.InvalidCredentials):
-        domain.run(service.sandbox_public_token_create(
+        domain.run(items.sandbox_public_token_create(
             domain.client, "ins_109508", ["auth"], "user_good", "pass_bad"
         ))  # fmt: skip
 
@@ -168,15 +175,15 @@ def test_unknown_institution_and_bad_credentials(domain: Domain) -> None:
 
 
 def test_authenticate(domain: Domain) -> None:
-    client, secret = domain.run(domain.service.create_client("someone"))
-    assert domain.run(domain.service.authenticate(client.client_id, secret)) == client
+    client, secret = domain.run(domain.services.clients.create_client("someone"))
+    assert domain.run(domain.services.clients.authenticate(client.client_id, secret)) == client
     # After one success the secret is checked against the one that succeeded: wrong ones,
     # non-ASCII ones included, still fail the same way.
     attempts = [(client.client_id, secret + "x"), ("nobody", secret), (client.client_id, ""),
                 (client.client_id, secret + "é")]  # fmt: skip
     for client_id, attempt in attempts:
         with pytest.raises(errors.InvalidApiKeys) as info:
-            domain.run(domain.service.authenticate(client_id, attempt))
+            domain.run(domain.services.clients.authenticate(client_id, attempt))
         assert (info.value.error_type, info.value.error_code) == (
             "INVALID_INPUT", "INVALID_API_KEYS",
         )  # fmt: skip
@@ -187,10 +194,10 @@ def test_authenticate(domain: Domain) -> None:
 
 
 def test_pin_client_replaces_the_secret(domain: Domain) -> None:
-    domain.run(domain.service.pin_client("pinned", "first-secret", "sandbox"))
-    assert domain.run(domain.service.authenticate("pinned", "first-secret"))
+    domain.run(domain.services.clients.pin_client("pinned", "first-secret", "sandbox"))
+    assert domain.run(domain.services.clients.authenticate("pinned", "first-secret"))
     # A restart with another TOKENBRIDGE_SECRET: a new service (no cached client).
-    restarted = TokenService(domain.store, RandomSource())
+    restarted = build_services(domain.store, Clock()).clients
     domain.run(restarted.pin_client("pinned", "second-secret", "sandbox"))
     assert domain.run(restarted.authenticate("pinned", "second-secret"))
     with pytest.raises(errors.InvalidApiKeys):
@@ -203,30 +210,31 @@ def test_tenant_isolation(domain: Domain) -> None:
     token = domain.processor_token("moov", access)
     public = public_token(domain)
     other = domain.new_client("other")
-    service = domain.service
+    items = domain.services.items
+    ptokens = domain.services.processor_tokens
     for call in (
-        service.item_get(other, access),
-        service.accounts_get(other, access),
-        service.item_remove(other, access),
-        service.processor_token_create(other, access, account, "dwolla"),
-        service.processor_stripe_bank_account_token_create(other, access, account),
+        items.item_get(other, access),
+        items.accounts_get(other, access),
+        items.item_remove(other, access),
+        ptokens.processor_token_create(other, access, account, "dwolla"),
+        ptokens.processor_stripe_bank_account_token_create(other, access, account),
     ):
         with pytest.raises(errors.InvalidAccessToken) as info:
             domain.run(call)
         assert info.value.error_message == errors.InvalidAccessToken().error_message
     for token_call in (
-        service.processor_token_permissions_get(other, token),
-        service.processor_token_permissions_set(other, token, []),
+        ptokens.processor_token_permissions_get(other, token),
+        ptokens.processor_token_permissions_set(other, token, []),
     ):
         with pytest.raises(errors.InvalidProcessorToken) as perror:
             domain.run(token_call)
         assert perror.value.error_message == errors.InvalidProcessorToken().error_message
     with pytest.raises(errors.InvalidPublicToken):
-        domain.run(service.item_public_token_exchange(other, public))
+        domain.run(items.item_public_token_exchange(other, public))
     # None of the attempts touched the owner's Item or tokens.
-    assert domain.run(service.item_get(domain.client, access))
-    assert domain.run(service.processor_token_permissions_get(domain.client, token)) == ()
-    assert domain.run(service.item_public_token_exchange(domain.client, public))
+    assert domain.run(items.item_get(domain.client, access))
+    assert domain.run(ptokens.processor_token_permissions_get(domain.client, token)) == ()
+    assert domain.run(items.item_public_token_exchange(domain.client, public))
 
 
 # Item removal -------------------------------------------------------------------------
@@ -235,39 +243,40 @@ def test_tenant_isolation(domain: Domain) -> None:
 def test_item_remove_revokes_every_token(domain: Domain) -> None:
     access = domain.link()
     checking, saving = domain.account_ids(access)[:2]
-    service = domain.service
+    items = domain.services.items
+    ptokens = domain.services.processor_tokens
     tokens = [
-        domain.run(service.processor_token_create(domain.client, access, a, p))
+        domain.run(ptokens.processor_token_create(domain.client, access, a, p))
         for a, p in ((checking, "dwolla"), (checking, "moov"), (saving, "unit"))
     ]
     btok = domain.run(
-        service.processor_stripe_bank_account_token_create(domain.client, access, checking)
+        ptokens.processor_stripe_bank_account_token_create(domain.client, access, checking)
     )
     assert domain.run(domain.store.get_bank_account_token(hash_token(btok))) is not None
     survivor = domain.link()
 
-    domain.run(service.item_remove(domain.client, access))
+    domain.run(items.item_remove(domain.client, access))
 
     for call in (
-        service.item_get(domain.client, access),
-        service.accounts_get(domain.client, access),
-        service.item_remove(domain.client, access),
-        service.processor_token_create(domain.client, access, checking, "dwolla"),
-        service.processor_stripe_bank_account_token_create(domain.client, access, checking),
+        items.item_get(domain.client, access),
+        items.accounts_get(domain.client, access),
+        items.item_remove(domain.client, access),
+        ptokens.processor_token_create(domain.client, access, checking, "dwolla"),
+        ptokens.processor_stripe_bank_account_token_create(domain.client, access, checking),
     ):
         with pytest.raises(errors.InvalidAccessToken):
             domain.run(call)
     partner = domain.new_client("dwolla", processor="dwolla")
     for token in tokens:
         with pytest.raises(errors.InvalidProcessorToken):
-            domain.run(service.processor_token_permissions_get(domain.client, token))
+            domain.run(ptokens.processor_token_permissions_get(domain.client, token))
         with pytest.raises(errors.InvalidProcessorToken):
-            domain.run(service.processor_token_permissions_set(domain.client, token, ["auth"]))
+            domain.run(ptokens.processor_token_permissions_set(domain.client, token, ["auth"]))
         with pytest.raises(errors.InvalidProcessorToken):
-            domain.run(service.processor_token_for_partner(partner, token, None))
+            domain.run(ptokens.processor_token_for_partner(partner, token, None))
     assert domain.run(domain.store.get_bank_account_token(hash_token(btok))) is None
     # Another Item of the same client is untouched.
-    assert domain.run(service.item_get(domain.client, survivor))
+    assert domain.run(items.item_get(domain.client, survivor))
 
 
 # Token shapes and determinism -----------------------------------------------------------
@@ -278,11 +287,15 @@ UUID4 = r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
 
 def test_token_formats(domain: Domain) -> None:
     public = public_token(domain)
-    access, item_id = domain.run(domain.service.item_public_token_exchange(domain.client, public))
+    access, item_id = domain.run(
+        domain.services.items.item_public_token_exchange(domain.client, public)
+    )
     account = domain.account_ids(access)[0]
     processor = domain.processor_token("dwolla", access)
     btok = domain.run(
-        domain.service.processor_stripe_bank_account_token_create(domain.client, access, account)
+        domain.services.processor_tokens.processor_stripe_bank_account_token_create(
+            domain.client, access, account
+        )
     )
     for token, kind in ((public, "public"), (access, "access"), (processor, "processor")):
         match = re.fullmatch(rf"{kind}-sandbox-({UUID4})", token)
@@ -292,7 +305,7 @@ def test_token_formats(domain: Domain) -> None:
     assert re.fullmatch(r"btok_[0-9A-Za-z]{24}", btok), btok
     assert re.fullmatch(r"[0-9A-Za-z]{37}", item_id)
     assert re.fullmatch(r"[0-9A-Za-z]{37}", account)
-    assert re.fullmatch(r"[0-9A-Za-z]{15}", domain.service.request_id())
+    assert re.fullmatch(r"[0-9A-Za-z]{15}", domain.services.ids.request_id())
 
 
 def test_unseeded_tokens_do_not_repeat(domain: Domain) -> None:
@@ -300,7 +313,7 @@ def test_unseeded_tokens_do_not_repeat(domain: Domain) -> None:
     assert len(tokens) == 50
     # No two share even the first 32 bits of their random part.
     assert len({t.removeprefix("public-sandbox-")[:8] for t in tokens}) == 50
-    assert not domain.service.random.seeded
+    assert not domain.services.ids.random.seeded
 
 
 def scripted_run(seed: str) -> list[str]:
@@ -308,15 +321,19 @@ def scripted_run(seed: str) -> list[str]:
     d = open_domain(seed)
     try:
         public = public_token(d)
-        access, item_id = d.run(d.service.item_public_token_exchange(d.client, public))
+        access, item_id = d.run(d.services.items.item_public_token_exchange(d.client, public))
         accounts = d.account_ids(access)
         processor = d.processor_token("moov", access)
         btok = d.run(
-            d.service.processor_stripe_bank_account_token_create(d.client, access, accounts[0])
+            d.services.processor_tokens.processor_stripe_bank_account_token_create(
+                d.client, access, accounts[0]
+            )
         )
-        sandbox = d.run(d.service.sandbox_processor_token_create(d.client, "ins_109508"))
+        sandbox = d.run(
+            d.services.processor_tokens.sandbox_processor_token_create(d.client, "ins_109508")
+        )
         return [d.client.client_id, public, access, item_id, *accounts, processor, btok, sandbox,
-                d.service.request_id()]  # fmt: skip
+                d.services.ids.request_id()]  # fmt: skip
     finally:
         close_domain(d)
 

@@ -113,3 +113,53 @@ class NewItem:
     # Days of transactions history when the link already asks for them (Transactions is
     # then initialized with the Item); None leaves that to the first transactions call.
     transactions_days: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Institution:
+    """A bank a sandbox Item can be linked at, and the products it offers."""
+
+    institution_id: str
+    name: str
+    country_codes: tuple[str, ...] = ("US",)
+    oauth: bool = False
+    products: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AccountTemplate:
+    """An account a login links, before it belongs to an Item (the Item gives it its ids)."""
+
+    name: str
+    official_name: str | None
+    mask: str
+    type: str
+    subtype: str
+    balances: Balances
+    holder_category: str | None = None
+
+
+@dataclass(slots=True)
+class ItemAccounts:
+    item: Item
+    accounts: list[Account]
+
+
+@dataclass(slots=True)
+class PartnerGrant:
+    """What a partner reads through one processor token: the token, its Item and account."""
+
+    token: ProcessorToken
+    item: Item
+    account: Account
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionsState:
+    """What the store keeps per Item once Transactions is initialized."""
+
+    item_id: str
+    days_requested: int
+    generation: int  # the number of refreshes so far
+    refreshed_at: tuple[float, ...]  # when each refresh happened, oldest first
+    sync_users: frozenset[str]  # "" = the Item's developer, else processor token hashes

@@ -19,12 +19,12 @@ that raises a `PlaidError` can stand in.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from tokenbridge.domain.errors import RateLimitExceeded
+from tokenbridge.domain.ports import Clock
 
 WINDOW_SECONDS = 60
 
@@ -93,8 +93,8 @@ class StoreRateLimiter:
     def __init__(
         self,
         store: RateCounterStore,
+        clock: Clock,
         limits: Mapping[str, Limit] = SANDBOX_LIMITS,
-        clock: Callable[[], float] = time.time,
     ) -> None:
         self.store = store
         self.limits = limits
@@ -108,7 +108,7 @@ class StoreRateLimiter:
         limit = self.limits.get(operation)
         if limit is None:
             return
-        window = int(self.clock() // WINDOW_SECONDS) * WINDOW_SECONDS
+        window = int(self.clock.now() // WINDOW_SECONDS) * WINDOW_SECONDS
         checks: list[tuple[str, int, str]] = []
         if limit.per_item is not None and item_id is not None:
             checks.append((f"{operation}:item:{item_id}", limit.per_item, limit.item_code))
@@ -131,11 +131,11 @@ class StoreRateLimiter:
 def rate_limiter(
     enabled: bool,
     store: RateCounterStore,
+    clock: Clock,
     scale: float = 1.0,
-    clock: Callable[[], float] = time.time,
 ) -> RateLimiter:
     """The limiter that the settings ask for."""
     if not enabled:
         return NoRateLimits()
     limits = SANDBOX_LIMITS if scale == 1.0 else scaled(SANDBOX_LIMITS, scale)
-    return StoreRateLimiter(store, limits, clock)
+    return StoreRateLimiter(store, clock, limits)

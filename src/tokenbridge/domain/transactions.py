@@ -1,51 +1,32 @@
-"""Transactions rules: date ranges, paging, sync cursors, refreshes and recurring streams.
+"""Transactions: date ranges, paging, sync and refreshes, for both sides.
 
 Both sides read the same transactions: the developer through an access token (every
 account of the Item, or `account_ids`), a partner through a processor token (its one
-account). The transactions come from `tokenbridge.sandbox.transactions`, a pure function of
-the Item and its refresh history; the store keeps only that history (`TransactionsState`).
-
-A sync cursor names the scope it was issued for (the Item, or one account), the refresh
-generation the client has fully seen, and, while an update is being paged, the generation
-being paged to and the offset reached. The changes between two generations are the same
-on every server and after every restart, so a cursor stays valid anywhere.
+account). The transactions come from the `Bank` port, a pure function of the Item and its
+refresh history; the store keeps only that history (`TransactionsState`). Sync cursors are
+in domain/cursor.py, recurring streams in domain/recurring.py.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import itertools
-import statistics
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from datetime import date
 
-from tokenbridge.domain import errors
-from tokenbridge.domain.models import Account, Client, Item
-from tokenbridge.sandbox import transactions as bank
-
-if TYPE_CHECKING:
-    from tokenbridge.domain.service import TokenService
+from tokenbridge.domain import errors, webhook_events
+from tokenbridge.domain.bank_records import BankTransaction
+from tokenbridge.domain.cursor import Cursor, decode_cursor, encode_cursor
+from tokenbridge.domain.dates import parse_date, utc_date
+from tokenbridge.domain.items import ItemService
+from tokenbridge.domain.link import check_days
+from tokenbridge.domain.models import Account, Client, Item, TransactionsState
+from tokenbridge.domain.ports import Bank, Clock, Outbox, Store
+from tokenbridge.domain.processor_tokens import ProcessorTokenService
+from tokenbridge.domain.recurring import RecurringStreams, recurring_streams
 
 # https://plaid.com/docs/api/products/transactions/: count 1..500 (default 100), offset >= 0.
 DEFAULT_COUNT = 100
 MAX_COUNT = 500
-CURSOR_VERSION = "v1"
-# A webhook delivery: (url, payload). The app's sender posts it after the response.
-Notify = Callable[[str, dict[str, Any]], None]
-
-
-@dataclass(frozen=True, slots=True)
-class TransactionsState:
-    """What the store keeps per Item once Transactions is initialized."""
-
-    item_id: str
-    days_requested: int
-    generation: int  # the number of refreshes so far
-    refreshed_at: tuple[float, ...]  # when each refresh happened, oldest first
-    sync_users: frozenset[str]  # "" = the Item's developer, else processor token hashes
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +35,7 @@ class TransactionsPage:
 
     item: Item
     accounts: list[Account]
-    transactions: list[bank.SandboxTransaction]
+    transactions: list[BankTransaction]
     total_transactions: int
 
 
@@ -68,101 +49,16 @@ class RemovedTransaction:
 class SyncPage:
     item: Item
     accounts: list[Account]
-    added: list[bank.SandboxTransaction]
-    modified: list[bank.SandboxTransaction]
+    added: list[BankTransaction]
+    modified: list[BankTransaction]
     removed: list[RemovedTransaction]
     next_cursor: str
     has_more: bool
 
 
-@dataclass(frozen=True, slots=True)
-class TransactionStream:
-    """A recurring stream: one merchant at a regular interval, in one direction."""
-
-    stream_id: str
-    account_id: str
-    merchant: bank.Merchant
-    description: str
-    frequency: str
-    transactions: list[bank.SandboxTransaction]  # oldest first
-    average_amount: float
-    predicted_next_date: date
-    is_active: bool
-    inflow: bool
-
-
-@dataclass(frozen=True, slots=True)
-class RecurringStreams:
-    inflow_streams: list[TransactionStream]
-    outflow_streams: list[TransactionStream]
-    updated_at: float
-
-
-@dataclass(frozen=True, slots=True)
-class _Cursor:
-    scope: str  # "item:<item_id>" or "account:<account_id>"
-    seen: int  # generation fully delivered; -1 for nothing yet
-    target: int  # generation being paged to (== seen when not paging)
-    offset: int  # changes of (seen -> target) already delivered
-
-
-def parse_date(value: str, field: str) -> date:
-    """A YYYY-MM-DD date; INVALID_FIELD for anything else."""
-    try:
-        if len(value) != 10:
-            raise ValueError(value)
-        return date.fromisoformat(value)
-    except ValueError:
-        raise errors.InvalidField(f"{field} must be a valid date in YYYY-MM-DD format") from None
-
-
 def _check_count(count: int, field: str) -> None:
     if not 1 <= count <= MAX_COUNT:
         raise errors.InvalidField(f"{field} must be an integer between 1 and {MAX_COUNT}")
-
-
-def _check_days(days: int | None) -> int:
-    if days is None:
-        return bank.DEFAULT_DAYS
-    if not 1 <= days <= bank.MAX_DAYS:
-        raise errors.InvalidField(f"days_requested must be between 1 and {bank.MAX_DAYS}")
-    # Fewer days than the default still get 90: every sandbox Item keeps data worth
-    # testing against (a documented difference).
-    return max(days, bank.DEFAULT_DAYS)
-
-
-@dataclass(frozen=True, slots=True)
-class LinkOptions:
-    """/sandbox/public_token/create's `options.transactions`: how much history the new
-    Item starts with (SandboxPublicTokenCreateRequestOptionsTransactions)."""
-
-    days_requested: int | None = None
-    start_date: str | None = None
-    end_date: str | None = None
-
-    def days(self, created: float) -> int | None:
-        """The days of history for an Item created at `created`; None when the options
-        name none. INVALID_FIELD for a bad value.
-
-        A `start_date` asks for history back to that day, so it counts as the days from it
-        to the Item's creation; the sandbox's history always ends on that day, so
-        `end_date` is checked and otherwise ignored (a documented difference).
-        """
-        days = None if self.days_requested is None else _check_days(self.days_requested)
-        today = bank.creation_date(created)
-        if self.end_date is not None:
-            parse_date(self.end_date, "options.transactions.end_date")
-        if self.start_date is not None:
-            start = parse_date(self.start_date, "options.transactions.start_date")
-            if start > today:
-                raise errors.InvalidField(
-                    "options.transactions.start_date must not be in the future"
-                )
-            # Further back than the sandbox keeps history gets all of it, as Plaid gives
-            # what the institution has.
-            span = _check_days(min(max((today - start).days, 1), bank.MAX_DAYS))
-            days = max(days or 0, span)
-        return days
 
 
 def _get_range(start_date: str, end_date: str, count: int, offset: int) -> tuple[date, date]:
@@ -180,40 +76,25 @@ def _get_range(start_date: str, end_date: str, count: int, offset: int) -> tuple
     return start, end
 
 
-def encode_cursor(cursor: _Cursor) -> str:
-    raw = f"{CURSOR_VERSION}|{cursor.scope}|{cursor.seen}|{cursor.target}|{cursor.offset}"
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def decode_cursor(value: str | None, scope: str, generation: int) -> _Cursor:
-    """The cursor as issued for `scope`; INVALID_FIELD if malformed, forged or foreign."""
-    if not value:
-        return _Cursor(scope, -1, -1, 0)
-    try:
-        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
-        version, cursor_scope, seen, target, offset = raw.split("|")
-        cursor = _Cursor(cursor_scope, int(seen), int(target), int(offset))
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise errors.InvalidField("cursor is not a valid cursor") from None
-    # A cursor of another Item or account (or a made-up generation) is refused outright,
-    # so that no cursor can be turned into a view of someone else's transactions.
-    if (
-        version != CURSOR_VERSION
-        or cursor.scope != scope
-        or not -1 <= cursor.seen <= cursor.target <= generation
-        or cursor.offset < 0
-    ):
-        raise errors.InvalidField("cursor is not a valid cursor for this access")
-    return cursor
-
-
 class TransactionsService:
     """The transactions operations, on top of the token rules of `TokenService`."""
 
-    def __init__(self, tokens: TokenService, notify: Notify | None = None) -> None:
-        self.tokens = tokens
-        self.store = tokens.store
-        self.notify = notify
+    def __init__(
+        self,
+        store: Store,
+        bank: Bank,
+        clock: Clock,
+        outbox: Outbox,
+        items: ItemService,
+        processor_tokens: ProcessorTokenService,
+    ) -> None:
+        self.store = store
+        self.bank = bank
+        self.clock = clock
+        self.outbox = outbox
+        self.items = items
+        self.processor_tokens = processor_tokens
+        self.environment = processor_tokens.ids.environment
 
     # State ----------------------------------------------------------------------------
 
@@ -227,22 +108,19 @@ class TransactionsService:
         state = await self.store.get_transactions_state(item.item_id)
         if state is None:
             state = await self.store.init_transactions(
-                item.item_id, _check_days(days_requested), self.tokens.clock()
+                item.item_id, check_days(days_requested), self.clock.now()
             )
         elif days_requested is not None:
-            _check_days(days_requested)
+            check_days(days_requested)
         return state
 
     def _transactions(
         self, item: Item, account: Account, state: TransactionsState, generation: int
-    ) -> dict[str, bank.SandboxTransaction]:
+    ) -> dict[str, BankTransaction]:
         if generation < 0:
             return {}
-        days = [bank.creation_date(t) for t in state.refreshed_at[:generation]]
-        return bank.state(
-            item.item_id, account.account_id, account.type, account.subtype,
-            bank.creation_date(item.created_at), state.days_requested, days,
-        )  # fmt: skip
+        days = [utc_date(t) for t in state.refreshed_at[:generation]]
+        return self.bank.transactions(item, account, state.days_requested, days)
 
     # /transactions/get ----------------------------------------------------------------
 
@@ -255,7 +133,7 @@ class TransactionsService:
         end: date,
         count: int,
         offset: int,
-    ) -> tuple[list[bank.SandboxTransaction], int]:
+    ) -> tuple[list[BankTransaction], int]:
         found = [
             t
             for account in accounts
@@ -279,7 +157,7 @@ class TransactionsService:
         days_requested: int | None = None,
     ) -> TransactionsPage:
         """Transactions of the Item's accounts (or `account_ids`) dated in the range."""
-        found = await self.tokens.accounts_get(
+        found = await self.items.accounts_get(
             client, access_token, account_ids, operation="transactions_get"
         )
         start, end = _get_range(start_date, end_date, count, offset)
@@ -297,7 +175,7 @@ class TransactionsService:
         offset: int = 0,
     ) -> TransactionsPage:
         """The token's account's transactions dated in the range (product `transactions`)."""
-        grant = await self.tokens.processor_token_for_partner(
+        grant = await self.processor_tokens.processor_token_for_partner(
             client, processor_token, "transactions"
         )
         _check_account(grant.account)
@@ -311,11 +189,11 @@ class TransactionsService:
     def _changes(
         self, item: Item, accounts: Sequence[Account], state: TransactionsState, seen: int,
         target: int,
-    ) -> list[tuple[str, bank.SandboxTransaction]]:  # fmt: skip
+    ) -> list[tuple[str, BankTransaction]]:  # fmt: skip
         """Every change from generation `seen` to `target`, in a fixed order."""
-        added: list[bank.SandboxTransaction] = []
-        modified: list[bank.SandboxTransaction] = []
-        removed: list[bank.SandboxTransaction] = []
+        added: list[BankTransaction] = []
+        modified: list[BankTransaction] = []
+        removed: list[BankTransaction] = []
         for account in accounts:
             before = self._transactions(item, account, state, seen)
             after = self._transactions(item, account, state, target)
@@ -348,7 +226,7 @@ class TransactionsService:
         cursor = decode_cursor(cursor_value, scope, state.generation)
         if cursor.offset == 0:
             # Not in the middle of paging: deliver everything up to the latest refresh.
-            cursor = _Cursor(scope, cursor.seen, state.generation, 0)
+            cursor = Cursor(scope, cursor.seen, state.generation, 0)
         changes = self._changes(item, accounts, state, cursor.seen, cursor.target)
         if cursor.offset > len(changes):
             raise errors.InvalidField("cursor is not a valid cursor for this access")
@@ -356,11 +234,11 @@ class TransactionsService:
         end = cursor.offset + len(page)
         has_more = end < len(changes)
         if has_more:
-            next_cursor = _Cursor(scope, cursor.seen, cursor.target, end)
+            next_cursor = Cursor(scope, cursor.seen, cursor.target, end)
         else:
-            next_cursor = _Cursor(scope, cursor.target, cursor.target, 0)
+            next_cursor = Cursor(scope, cursor.target, cursor.target, 0)
         if subject not in state.sync_users:
-            await self.store.add_transactions_sync_user(item.item_id, subject, self.tokens.clock())
+            await self.store.add_transactions_sync_user(item.item_id, subject, self.clock.now())
         return SyncPage(
             item=item,
             accounts=list(accounts),
@@ -389,7 +267,7 @@ class TransactionsService:
         With `account_id` (TransactionsSyncRequestOptions) the cursor follows that account
         alone, and a cursor of the whole Item is not valid for it, nor the reverse.
         """
-        found = await self.tokens.accounts_get(
+        found = await self.items.accounts_get(
             client,
             access_token,
             [account_id] if account_id is not None else None,
@@ -410,7 +288,7 @@ class TransactionsService:
         days_requested: int | None = None,
     ) -> SyncPage:
         """Changes to the token's account's transactions since `cursor`."""
-        grant = await self.tokens.processor_token_for_partner(
+        grant = await self.processor_tokens.processor_token_for_partner(
             client, processor_token, "transactions"
         )
         _check_account(grant.account)
@@ -432,15 +310,13 @@ class TransactionsService:
         https://plaid.com/docs/api/processor-partners/#processortransactionsrefresh:
         SYNC_UPDATES_AVAILABLE to those who have called sync, DEFAULT_UPDATE to the others.
         """
-        grant = await self.tokens.processor_token_for_partner(
+        grant = await self.processor_tokens.processor_token_for_partner(
             client, processor_token, "transactions_refresh"
         )
         _check_account(grant.account)
         item = grant.item
         before = await self._state(item)
-        after = await self.store.refresh_transactions(item.item_id, self.tokens.clock())
-        if self.notify is None:
-            return
+        after = await self.store.refresh_transactions(item.item_id, self.clock.now())
         accounts = await self.store.get_accounts(item.item_id)
         new_by_account: dict[str, int] = {}
         for account in accounts:
@@ -448,14 +324,14 @@ class TransactionsService:
             new_by_account[account.account_id] = sum(1 for k, _ in changes if k == "added")
         for token in await self.store.list_processor_tokens(item.item_id):
             if token.webhook and new_by_account.get(token.account_id):
-                self.notify(token.webhook, _webhook(
+                self.outbox.send(token.webhook, webhook_events.transactions_update(
                     token.token_hash in after.sync_users, "account_id", token.account_id,
-                    new_by_account[token.account_id], self.tokens.environment,
+                    new_by_account[token.account_id], self.environment,
                 ))  # fmt: skip
         total = sum(new_by_account.values())
         if item.webhook and total:
-            self.notify(item.webhook, _webhook(
-                "" in after.sync_users, "item_id", item.item_id, total, self.tokens.environment
+            self.outbox.send(item.webhook, webhook_events.transactions_update(
+                "" in after.sync_users, "item_id", item.item_id, total, self.environment
             ))  # fmt: skip
 
     # /processor/transactions/recurring/get --------------------------------------------
@@ -464,7 +340,7 @@ class TransactionsService:
         self, client: Client, processor_token: str
     ) -> RecurringStreams:
         """The recurring inflow and outflow streams of the token's account."""
-        grant = await self.tokens.processor_token_for_partner(
+        grant = await self.processor_tokens.processor_token_for_partner(
             client, processor_token, "recurring_transactions"
         )
         _check_account(grant.account)
@@ -472,7 +348,7 @@ class TransactionsService:
         current = self._transactions(grant.item, grant.account, state, state.generation)
         # The streams are as of the latest refresh, or of the Item's creation before any.
         updated = state.refreshed_at[-1] if state.refreshed_at else grant.item.created_at
-        streams = recurring_streams(list(current.values()), bank.creation_date(updated))
+        streams = recurring_streams(list(current.values()), utc_date(updated))
         return RecurringStreams(
             [s for s in streams if s.inflow], [s for s in streams if not s.inflow], updated
         )
@@ -485,91 +361,3 @@ def _check_account(account: Account) -> None:
         raise errors.ProductsNotSupported(
             "the transactions product is not supported for investment accounts"
         )
-
-
-def _webhook(
-    sync_user: bool, key: str, value: str, new_transactions: int, environment: str
-) -> dict[str, Any]:
-    """SYNC_UPDATES_AVAILABLE or DEFAULT_UPDATE, for an Item or a processor token's account
-    (https://plaid.com/docs/api/products/transactions/#webhooks)."""
-    if sync_user:
-        return {
-            "webhook_type": "TRANSACTIONS",
-            "webhook_code": "SYNC_UPDATES_AVAILABLE",
-            key: value,
-            "initial_update_complete": True,
-            "historical_update_complete": True,
-            "environment": environment,
-        }
-    return {
-        "webhook_type": "TRANSACTIONS",
-        "webhook_code": "DEFAULT_UPDATE",
-        key: value,
-        "error": None,
-        "new_transactions": new_transactions,
-        "environment": environment,
-    }
-
-
-# Recurring streams ---------------------------------------------------------------------
-
-_FREQUENCIES = (
-    ("WEEKLY", 7, 1),
-    ("BIWEEKLY", 14, 2),
-    ("SEMI_MONTHLY", 15, 2),
-    ("MONTHLY", 30, 3),
-    ("ANNUALLY", 365, 10),
-)
-MIN_OCCURRENCES = 3
-
-
-def recurring_streams(
-    transactions: Sequence[bank.SandboxTransaction], today: date
-) -> list[TransactionStream]:
-    """Streams found in posted transactions: one merchant, one direction, at least three
-    times, at intervals that all fall within a few days of one of Plaid's frequencies."""
-    groups: dict[tuple[str, str, bool], list[bank.SandboxTransaction]] = {}
-    for t in transactions:
-        if not t.pending:
-            groups.setdefault((t.account_id, t.merchant.key, t.amount < 0), []).append(t)
-    streams = []
-    for (account_id, key, inflow), group in sorted(groups.items()):
-        group.sort(key=lambda t: (t.date, t.transaction_id))
-        dates = sorted({t.date for t in group})
-        if len(dates) < MIN_OCCURRENCES or len(dates) != len(group):
-            continue
-        gaps = [(b - a).days for a, b in itertools.pairwise(dates)]
-        frequency = _frequency(gaps)
-        if frequency is None:
-            continue
-        name, period = frequency
-        average = round(statistics.fmean(t.amount for t in group), 2)
-        next_date = dates[-1] + timedelta(days=period)
-        merchant = group[-1].merchant
-        streams.append(
-            TransactionStream(
-                stream_id=bank.stream_id(account_id, key, inflow),
-                account_id=account_id,
-                merchant=merchant,
-                description=merchant.name,
-                frequency=name,
-                transactions=group,
-                average_amount=average,
-                predicted_next_date=next_date,
-                # A stream is active while its next occurrence is not long overdue.
-                is_active=(today - next_date).days <= period // 2,
-                inflow=inflow,
-            )
-        )
-    return streams
-
-
-def _frequency(gaps: Sequence[int]) -> tuple[str, int] | None:
-    for name, period, slack in _FREQUENCIES:
-        if all(abs(g - period) <= slack for g in gaps):
-            return name, period
-    return None
-
-
-def iso_datetime(timestamp: float) -> str:
-    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,8 +1,7 @@
-"""The ASGI application: a path table in front of the handlers.
+"""The ASGI application: the route table in front of the handlers.
 
-Plaid's API is a set of POST paths with JSON bodies and no path parameters, so a dict
-lookup is the whole router; a framework's routing would cost more than the rest of a
-request (PERFORMANCE-NOTES.md).
+It is built by the composition root (`tokenbridge.app.create_app`), which hands it the
+route table and how to start and stop the services; it knows no store, bank or sender.
 """
 
 from __future__ import annotations
@@ -10,70 +9,52 @@ from __future__ import annotations
 import gc
 import hmac
 import logging
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
 
 from tokenbridge.domain import errors
 from tokenbridge.domain.catalog import API_VERSIONS, DEFAULT_API_VERSION
-from tokenbridge.domain.randomness import RandomSource
-from tokenbridge.domain.ratelimits import rate_limiter
-from tokenbridge.domain.service import TokenService
-from tokenbridge.http import openapi
+from tokenbridge.domain.services import Services
 from tokenbridge.http.errors import render, render_unexpected
-from tokenbridge.http.handlers import Context, Route, Services
 from tokenbridge.http.parsing import convert, decode_object
-from tokenbridge.http.routes import ROUTES
-from tokenbridge.settings import Settings
-from tokenbridge.storage import Store, open_store
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
+from tokenbridge.http.router import Operation, Receive, Router, Scope, Send
+from tokenbridge.http.views import Context
 
 log = logging.getLogger("tokenbridge.http")
 
 _encoder = msgspec.json.Encoder()
 _JSON_HEADERS = [(b"content-type", b"application/json; charset=utf-8")]
-_HEALTH = b'{"status":"ok"}'
 _KNOWN_VERSIONS = frozenset(API_VERSIONS)
 
 
 class TokenBridgeApp:
-    """The API. `store` may be given open; otherwise the ASGI lifespan opens it."""
+    """The API. `start` builds the services (at the ASGI lifespan's start-up, or when the
+    caller awaits `startup()`); `stop` releases them at shutdown."""
 
-    def __init__(self, settings: Settings, store: Store | None = None) -> None:
-        self.settings = settings
-        self.random = RandomSource(settings.seed)
-        self.service: TokenService | None = None
+    def __init__(
+        self,
+        router: Router,
+        start: Callable[[], Awaitable[Services]],
+        stop: Callable[[Services], Awaitable[None]],
+        max_body_bytes: int = 1024 * 1024,
+    ) -> None:
+        self.router = router
+        self.max_body_bytes = max_body_bytes
         self.services: Services | None = None
-        self._openapi: bytes | None = None
-        if store is not None:
-            self._build(store)
-
-    def _build(self, store: Store) -> None:
-        limiter = rate_limiter(self.settings.rate_limits, store, self.settings.rate_limit_scale)
-        self.service = TokenService(
-            store, self.random, self.settings.environment, rate_limiter=limiter
-        )
-        self.services = Services.over(self.service)
+        self._start = start
+        self._stop = stop
 
     async def startup(self) -> None:
-        if self.service is None:
-            self._build(await open_store(self.settings.database_url))
-        assert self.service is not None
-        if self.random.seeded:
-            self.random.resume(await self.service.store.count_items())
-        if self.settings.client_id and self.settings.secret:
-            await self.service.pin_client(self.settings.client_id, self.settings.secret, "sandbox")
+        if self.services is None:
+            self.services = await self._start()
+            self._request_id = self.services.ids.request_id
+            self._authenticate = self.services.clients.authenticate
 
     async def shutdown(self) -> None:
         if self.services is not None:
-            # Webhooks already accepted are delivered (or given up) before the store closes.
-            await self.services.webhooks.drain()
-            await self.services.tokens.store.close()
+            await self._stop(self.services)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -82,20 +63,25 @@ class TokenBridgeApp:
             return
         # Every request passes here: the steps are inline rather than in helpers, since
         # each call and await is a measurable share of a request (docs/PERFORMANCE.md).
-        assert self.service is not None, "the app serves only after start-up"
-        request_id = self.service.request_id()
+        assert self.services is not None, "the app serves only after start-up"
+        request_id = self._request_id()
         path: str = scope["path"]
         method: str = scope["method"]
+        router = self.router
         try:
-            route = ROUTES.get(path)
+            route = router.operations.get(path)
             if route is not None and method == "POST":
                 status, body = await self._operation(route, scope, receive, request_id)
-            elif method == "GET" and path == "/health":
-                status, body = 200, _HEALTH
-            elif method == "GET" and path == "/openapi.json":
-                status, body = 200, self._openapi_document()
             else:
-                raise errors.NotFound()
+                endpoint = router.endpoints.get(path)
+                if endpoint is not None and method == "GET":
+                    status, body = endpoint.respond()
+                else:
+                    mount = router.mount_for(path) if router.mounts else None
+                    if mount is None:
+                        raise errors.NotFound()
+                    await mount.app(scope, receive, send)
+                    return
         except errors.PlaidError as exc:
             status, body = render(exc, request_id)
         except Exception as exc:
@@ -133,16 +119,9 @@ class TokenBridgeApp:
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
-    def _openapi_document(self) -> bytes:
-        """The OpenAPI document of the routes, built on first use (all are registered by then)."""
-        if self._openapi is None:
-            self._openapi = openapi.encode(openapi.build())
-        return self._openapi
-
     async def _operation(
-        self, route: Route, scope: Scope, receive: Receive, request_id: str
+        self, route: Operation, scope: Scope, receive: Receive, request_id: str
     ) -> tuple[int, bytes]:
-        assert self.service is not None
         headers = dict(scope["headers"])
         content_type = headers.get(b"content-type", b"")
         if content_type != b"application/json":
@@ -155,7 +134,7 @@ class TokenBridgeApp:
                 raise errors.InvalidHeaders(
                     f"Plaid-Version must be one of {', '.join(API_VERSIONS)}"
                 )
-        limit = self.settings.max_body_bytes
+        limit = self.max_body_bytes
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             raise errors.InvalidBody(f"body must be at most {limit} bytes")
@@ -167,7 +146,7 @@ class TokenBridgeApp:
         data = decode_object(raw)
         client_id, secret = _credentials(headers, data)
         request = convert(data, route.shape)
-        client = await self.service.authenticate(client_id, secret)
+        client = await self._authenticate(client_id, secret)
         assert self.services is not None
         context = Context(self.services, client, api_version, request_id)
         response = await route.handler(context, request)
@@ -231,14 +210,3 @@ async def _read_rest(receive: Receive, first: bytes, limit: int) -> bytes:
         if not message.get("more_body", False):
             break
     return b"".join(chunks)
-
-
-def create_app(settings: Settings, store: Store | None = None) -> TokenBridgeApp:
-    return TokenBridgeApp(settings, store)
-
-
-def app_from_env() -> TokenBridgeApp:
-    """The factory that `--workers N` worker processes call (settings from TOKENBRIDGE_*)."""
-    from tokenbridge.settings import from_env
-
-    return create_app(from_env())

@@ -13,8 +13,8 @@ import logging
 import msgspec
 
 from tokenbridge.domain import errors
+from tokenbridge.domain.ports import StoreUnavailable
 from tokenbridge.http.schemas import PlaidErrorBody
-from tokenbridge.storage.base import StoreUnavailable
 
 log = logging.getLogger("tokenbridge.http")
 

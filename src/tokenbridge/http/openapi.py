@@ -1,6 +1,6 @@
 """The OpenAPI document of what this server serves, generated from the route table.
 
-Every operation registered with `@operation` appears here with its request Struct as the
+Every operation in the route table (http/routes.py) appears here with its request Struct as the
 body schema and its handler's return type as the 200 schema, so the document cannot drift
 from the code. Plaid's own document (plaid/plaid-openapi, 2020-09-14) has the same shape:
 POST only, a JSON body, a 200 response and a `default` PlaidError response, and the three
@@ -19,7 +19,8 @@ import msgspec.inspect as mi
 
 from tokenbridge import __version__
 from tokenbridge.domain.catalog import DEFAULT_API_VERSION
-from tokenbridge.http.routes import ROUTES, Route
+from tokenbridge.http.router import Operation as Route
+from tokenbridge.http.routes import OPERATIONS
 from tokenbridge.http.schemas import PlaidErrorBody
 
 _REF = "#/components/schemas/{name}"
@@ -56,7 +57,7 @@ def operation_id(route: Route) -> str:
 
 def build(routes: Mapping[str, Route] | None = None) -> dict[str, Any]:
     """The OpenAPI 3.1 document for `routes` (by default every registered operation)."""
-    table = ROUTES if routes is None else routes
+    table = {op.path: op for op in OPERATIONS} if routes is None else routes
     paths = sorted(table)
     requests = [table[p].shape.type for p in paths]
     responses = [response_type(table[p]) for p in paths]

@@ -15,8 +15,9 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType, structs, to_builtins
 
+from tokenbridge.domain import bank_records as data
 from tokenbridge.domain import models
-from tokenbridge.domain.partner import (
+from tokenbridge.domain.identity_match import (
     AddressMatchScore,
     EmailAddressMatchScore,
     IdentityMatchScores,
@@ -25,8 +26,7 @@ from tokenbridge.domain.partner import (
     PhoneNumberMatchScore,
 )
 from tokenbridge.http import schemas as s
-from tokenbridge.http.handlers import Context, account_view, item_view, operation
-from tokenbridge.sandbox import data
+from tokenbridge.http.views import Context, account_view, item_view
 
 # Requests -----------------------------------------------------------------------------
 
@@ -163,11 +163,6 @@ class ProcessorSignalPrepareRequest(ProcessorTokenRequest):
     pass
 
 
-class ProcessorTokenWebhookUpdateRequest(ProcessorTokenRequest):
-    # Required but nullable: null removes the webhook.
-    webhook: str | None
-
-
 class AccountIdsOptions(s.Options):
     account_ids: list[str] | None = None
 
@@ -290,10 +285,6 @@ class ProcessorSignalPrepareResponse(s.PlaidResponse):
     pass
 
 
-class ProcessorTokenWebhookUpdateResponse(s.PlaidResponse):
-    pass
-
-
 class AuthGetResponse(s.PlaidResponse):
     accounts: list[s.AccountBase]
     numbers: AuthGetNumbers
@@ -337,7 +328,6 @@ def _account_ids(options: AccountIdsOptions | UnsetType) -> list[str] | None:
 # Handlers: partner side ---------------------------------------------------------------
 
 
-@operation("/processor/account/get", ProcessorAccountGetRequest)
 async def processor_account_get(
     ctx: Context, req: ProcessorAccountGetRequest
 ) -> ProcessorAccountGetResponse:
@@ -347,7 +337,6 @@ async def processor_account_get(
     )
 
 
-@operation("/processor/auth/get", ProcessorAuthGetRequest)
 async def processor_auth_get(
     ctx: Context, req: ProcessorAuthGetRequest
 ) -> ProcessorAuthGetResponse:
@@ -361,7 +350,6 @@ async def processor_auth_get(
     )  # fmt: skip
 
 
-@operation("/processor/balance/get", ProcessorBalanceGetRequest)
 async def processor_balance_get(
     ctx: Context, req: ProcessorBalanceGetRequest
 ) -> ProcessorBalanceGetResponse:
@@ -369,7 +357,6 @@ async def processor_balance_get(
     return ProcessorBalanceGetResponse(account=account_view(grant.account))
 
 
-@operation("/processor/identity/get", ProcessorIdentityGetRequest)
 async def processor_identity_get(
     ctx: Context, req: ProcessorIdentityGetRequest
 ) -> ProcessorIdentityGetResponse:
@@ -379,7 +366,6 @@ async def processor_identity_get(
     return ProcessorIdentityGetResponse(account=_identity_view(grant.account, owners))
 
 
-@operation("/processor/identity/match", ProcessorIdentityMatchRequest)
 async def processor_identity_match(
     ctx: Context, req: ProcessorIdentityMatchRequest
 ) -> ProcessorIdentityMatchResponse:
@@ -402,7 +388,6 @@ async def processor_identity_match(
     return ProcessorIdentityMatchResponse(account=_match_view(grant.account, scores))
 
 
-@operation("/processor/liabilities/get", ProcessorLiabilitiesGetRequest)
 async def processor_liabilities_get(
     ctx: Context, req: ProcessorLiabilitiesGetRequest
 ) -> ProcessorLiabilitiesGetResponse:
@@ -414,7 +399,6 @@ async def processor_liabilities_get(
     )
 
 
-@operation("/processor/investments/holdings/get", ProcessorInvestmentsHoldingsGetRequest)
 async def processor_investments_holdings_get(
     ctx: Context, req: ProcessorInvestmentsHoldingsGetRequest
 ) -> ProcessorInvestmentsHoldingsGetResponse:
@@ -427,7 +411,6 @@ async def processor_investments_holdings_get(
     )
 
 
-@operation("/processor/investments/transactions/get", ProcessorInvestmentsTransactionsGetRequest)
 async def processor_investments_transactions_get(
     ctx: Context, req: ProcessorInvestmentsTransactionsGetRequest
 ) -> ProcessorInvestmentsTransactionsGetResponse:
@@ -448,7 +431,6 @@ async def processor_investments_transactions_get(
     )
 
 
-@operation("/processor/signal/evaluate", ProcessorSignalEvaluateRequest)
 async def processor_signal_evaluate(
     ctx: Context, req: ProcessorSignalEvaluateRequest
 ) -> ProcessorSignalEvaluateResponse:
@@ -456,7 +438,7 @@ async def processor_signal_evaluate(
     detail = {k: v for k, v in to_builtins(req).items()
               if k not in ("processor_token", "client_id", "secret", "client_transaction_id",
                            "amount") and v is not None}  # fmt: skip
-    evaluation = await ctx.services.partner.processor_signal_evaluate(
+    evaluation = await ctx.services.signal.processor_signal_evaluate(
         ctx.client, req.processor_token, req.client_transaction_id, req.amount, detail
     )
     return ProcessorSignalEvaluateResponse(
@@ -464,7 +446,6 @@ async def processor_signal_evaluate(
     )
 
 
-@operation("/processor/signal/decision/report", ProcessorSignalDecisionReportRequest)
 async def processor_signal_decision_report(
     ctx: Context, req: ProcessorSignalDecisionReportRequest
 ) -> ProcessorSignalDecisionReportResponse:
@@ -475,45 +456,32 @@ async def processor_signal_decision_report(
         "payment_method": req.payment_method,
         "amount_instantly_available": req.amount_instantly_available,
     }
-    await ctx.services.partner.processor_signal_decision_report(
+    await ctx.services.signal.processor_signal_decision_report(
         ctx.client, req.processor_token, req.client_transaction_id, report
     )
     return ProcessorSignalDecisionReportResponse()
 
 
-@operation("/processor/signal/return/report", ProcessorSignalReturnReportRequest)
 async def processor_signal_return_report(
     ctx: Context, req: ProcessorSignalReturnReportRequest
 ) -> ProcessorSignalReturnReportResponse:
     returned_at = req.returned_at.isoformat() if req.returned_at is not None else None
-    await ctx.services.partner.processor_signal_return_report(
+    await ctx.services.signal.processor_signal_return_report(
         ctx.client, req.processor_token, req.client_transaction_id, req.return_code, returned_at
     )
     return ProcessorSignalReturnReportResponse()
 
 
-@operation("/processor/signal/prepare", ProcessorSignalPrepareRequest)
 async def processor_signal_prepare(
     ctx: Context, req: ProcessorSignalPrepareRequest
 ) -> ProcessorSignalPrepareResponse:
-    await ctx.services.partner.processor_signal_prepare(ctx.client, req.processor_token)
+    await ctx.services.signal.processor_signal_prepare(ctx.client, req.processor_token)
     return ProcessorSignalPrepareResponse()
-
-
-@operation("/processor/token/webhook/update", ProcessorTokenWebhookUpdateRequest)
-async def processor_token_webhook_update(
-    ctx: Context, req: ProcessorTokenWebhookUpdateRequest
-) -> ProcessorTokenWebhookUpdateResponse:
-    await ctx.services.partner.processor_token_webhook_update(
-        ctx.client, req.processor_token, req.webhook, request_id=ctx.request_id
-    )
-    return ProcessorTokenWebhookUpdateResponse()
 
 
 # Handlers: developer side -------------------------------------------------------------
 
 
-@operation("/auth/get", AuthGetRequest)
 async def auth_get(ctx: Context, req: AuthGetRequest) -> AuthGetResponse:
     found, numbers = await ctx.services.partner.auth_get(
         ctx.client, req.access_token, _account_ids(req.options)
@@ -526,11 +494,10 @@ async def auth_get(ctx: Context, req: AuthGetRequest) -> AuthGetResponse:
             international=[n.international for n in numbers if n.international is not None],
             bacs=[n.bacs for n in numbers if n.bacs is not None],
         ),
-        item=item_view(found.item),
+        item=item_view(ctx, found.item),
     )
 
 
-@operation("/accounts/balance/get", AccountsBalanceGetRequest)
 async def accounts_balance_get(
     ctx: Context, req: AccountsBalanceGetRequest
 ) -> AccountsBalanceGetResponse:
@@ -538,15 +505,15 @@ async def accounts_balance_get(
         ctx.client, req.access_token, _account_ids(req.options)
     )
     return AccountsBalanceGetResponse(
-        accounts=[account_view(a) for a in found.accounts], item=item_view(found.item)
+        accounts=[account_view(a) for a in found.accounts], item=item_view(ctx, found.item)
     )
 
 
-@operation("/identity/get", IdentityGetRequest)
 async def identity_get(ctx: Context, req: IdentityGetRequest) -> IdentityGetResponse:
     found, owners = await ctx.services.partner.identity_get(
         ctx.client, req.access_token, _account_ids(req.options)
     )
     return IdentityGetResponse(
-        accounts=[_identity_view(a, owners) for a in found.accounts], item=item_view(found.item)
+        accounts=[_identity_view(a, owners) for a in found.accounts],
+        item=item_view(ctx, found.item),
     )

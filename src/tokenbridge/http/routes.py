@@ -1,16 +1,62 @@
-"""Every operation the app serves, in one table.
+"""Every Plaid operation the app serves, in one explicit table.
 
-Each handler module registers its operations with `@operation` when it is imported, so the
-table is complete only once all of them are. Importing `ROUTES` from here, not from
-`handlers`, is what guarantees that; a new handler module is added to the import below.
+Path = handler = service method = operationId (tests/hostile/test_openapi.py checks it).
+A new operation is one line here and one handler in the module of its Plaid area.
 """
 
 from __future__ import annotations
 
-from tokenbridge.http import partner, transactions
-from tokenbridge.http.handlers import ROUTES, Route
+from tokenbridge.http import items, partner, processor_tokens, transactions
+from tokenbridge.http.router import Operation
 
-# The modules are imported for their registrations; naming them keeps that visible.
-HANDLER_MODULES = (partner, transactions)
-
-__all__ = ["HANDLER_MODULES", "ROUTES", "Route"]
+OPERATIONS: tuple[Operation, ...] = tuple(
+    Operation.of(path, handler)
+    for path, handler in (
+        # Items
+        ("/sandbox/public_token/create", items.sandbox_public_token_create),
+        ("/item/public_token/exchange", items.item_public_token_exchange),
+        ("/item/get", items.item_get),
+        ("/accounts/get", items.accounts_get),
+        ("/item/remove", items.item_remove),
+        # Processor tokens
+        ("/processor/token/create", processor_tokens.processor_token_create),
+        ("/processor/token/permissions/set", processor_tokens.processor_token_permissions_set),
+        ("/processor/token/permissions/get", processor_tokens.processor_token_permissions_get),
+        ("/processor/token/webhook/update", processor_tokens.processor_token_webhook_update),
+        (
+            "/processor/stripe/bank_account_token/create",
+            processor_tokens.processor_stripe_bank_account_token_create,
+        ),
+        ("/sandbox/processor_token/create", processor_tokens.sandbox_processor_token_create),
+        # Partner reads
+        ("/processor/account/get", partner.processor_account_get),
+        ("/processor/auth/get", partner.processor_auth_get),
+        ("/processor/balance/get", partner.processor_balance_get),
+        ("/processor/identity/get", partner.processor_identity_get),
+        ("/processor/identity/match", partner.processor_identity_match),
+        ("/processor/liabilities/get", partner.processor_liabilities_get),
+        ("/processor/investments/holdings/get", partner.processor_investments_holdings_get),
+        (
+            "/processor/investments/transactions/get",
+            partner.processor_investments_transactions_get,
+        ),
+        ("/processor/signal/evaluate", partner.processor_signal_evaluate),
+        ("/processor/signal/decision/report", partner.processor_signal_decision_report),
+        ("/processor/signal/return/report", partner.processor_signal_return_report),
+        ("/processor/signal/prepare", partner.processor_signal_prepare),
+        # Developer-side reads of the partner products
+        ("/auth/get", partner.auth_get),
+        ("/accounts/balance/get", partner.accounts_balance_get),
+        ("/identity/get", partner.identity_get),
+        # Transactions
+        ("/transactions/get", transactions.transactions_get),
+        ("/processor/transactions/get", transactions.processor_transactions_get),
+        ("/transactions/sync", transactions.transactions_sync),
+        ("/processor/transactions/sync", transactions.processor_transactions_sync),
+        ("/processor/transactions/refresh", transactions.processor_transactions_refresh),
+        (
+            "/processor/transactions/recurring/get",
+            transactions.processor_transactions_recurring_get,
+        ),
+    )
+)

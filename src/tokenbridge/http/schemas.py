@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 from msgspec import UNSET, Meta, Struct, UnsetType
 
 from tokenbridge.domain.catalog import PROCESSORS, PRODUCTS
-from tokenbridge.sandbox.users import DEFAULT_PASSWORD, DEFAULT_USERNAME
+from tokenbridge.domain.link import DEFAULT_PASSWORD, DEFAULT_USERNAME
 
 # Plaid's `processor` and `Products` enums, for the OpenAPI document only: the domain checks
 # the names itself, with Plaid's messages, so the wire format does not reject them first.

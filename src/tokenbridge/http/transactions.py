@@ -14,10 +14,12 @@ from functools import lru_cache
 
 from msgspec import UNSET, Struct, UnsetType
 
+from tokenbridge.domain import recurring
 from tokenbridge.domain import transactions as domain
+from tokenbridge.domain.bank_records import BankTransaction, Merchant
+from tokenbridge.domain.dates import iso_datetime
 from tokenbridge.http import schemas as s
-from tokenbridge.http.handlers import Context, account_view, item_view, operation
-from tokenbridge.sandbox.transactions import Merchant, SandboxTransaction
+from tokenbridge.http.views import Context, account_view, item_view
 
 # Requests -----------------------------------------------------------------------------
 
@@ -303,7 +305,7 @@ def _merchant_view(m: Merchant) -> _MerchantView:
 _NO_PAYMENT_META = PaymentMeta()
 
 
-def transaction_view(t: SandboxTransaction, original_description: bool) -> Transaction:
+def transaction_view(t: BankTransaction, original_description: bool) -> Transaction:
     m = t.merchant
     shared = _merchant_view(m)
     return Transaction(
@@ -346,7 +348,7 @@ def _amount(value: float) -> TransactionStreamAmount:
     )
 
 
-def stream_view(stream: domain.TransactionStream) -> TransactionStream:
+def stream_view(stream: recurring.TransactionStream) -> TransactionStream:
     m = stream.merchant
     first, last = stream.transactions[0], stream.transactions[-1]
     return TransactionStream(
@@ -390,7 +392,6 @@ def _sync_changes(
 # Handlers -----------------------------------------------------------------------------
 
 
-@operation("/transactions/get", TransactionsGetRequest)
 async def transactions_get(ctx: Context, req: TransactionsGetRequest) -> TransactionsGetResponse:
     o = req.options or TransactionsGetRequestOptions()
     page = await ctx.services.transactions.transactions_get(
@@ -402,11 +403,10 @@ async def transactions_get(ctx: Context, req: TransactionsGetRequest) -> Transac
         accounts=[account_view(a) for a in page.accounts],
         transactions=[transaction_view(t, original) for t in page.transactions],
         total_transactions=page.total_transactions,
-        item=item_view(page.item),
+        item=item_view(ctx, page.item),
     )
 
 
-@operation("/processor/transactions/get", ProcessorTransactionsGetRequest)
 async def processor_transactions_get(
     ctx: Context, req: ProcessorTransactionsGetRequest
 ) -> ProcessorTransactionsGetResponse:
@@ -422,7 +422,6 @@ async def processor_transactions_get(
     )
 
 
-@operation("/transactions/sync", TransactionsSyncRequest)
 async def transactions_sync(ctx: Context, req: TransactionsSyncRequest) -> TransactionsSyncResponse:
     o = req.options or TransactionsSyncRequestOptions()
     page = await ctx.services.transactions.transactions_sync(
@@ -440,7 +439,6 @@ async def transactions_sync(ctx: Context, req: TransactionsSyncRequest) -> Trans
     )
 
 
-@operation("/processor/transactions/sync", ProcessorTransactionsSyncRequest)
 async def processor_transactions_sync(
     ctx: Context, req: ProcessorTransactionsSyncRequest
 ) -> ProcessorTransactionsSyncResponse:
@@ -460,7 +458,6 @@ async def processor_transactions_sync(
     )
 
 
-@operation("/processor/transactions/refresh", ProcessorTransactionsRefreshRequest)
 async def processor_transactions_refresh(
     ctx: Context, req: ProcessorTransactionsRefreshRequest
 ) -> ProcessorTransactionsRefreshResponse:
@@ -468,7 +465,6 @@ async def processor_transactions_refresh(
     return ProcessorTransactionsRefreshResponse()
 
 
-@operation("/processor/transactions/recurring/get", ProcessorTransactionsRecurringGetRequest)
 async def processor_transactions_recurring_get(
     ctx: Context, req: ProcessorTransactionsRecurringGetRequest
 ) -> ProcessorTransactionsRecurringGetResponse:
@@ -478,5 +474,5 @@ async def processor_transactions_recurring_get(
     return ProcessorTransactionsRecurringGetResponse(
         inflow_streams=[stream_view(x) for x in streams.inflow_streams],
         outflow_streams=[stream_view(x) for x in streams.outflow_streams],
-        updated_datetime=domain.iso_datetime(streams.updated_at),
+        updated_datetime=iso_datetime(streams.updated_at),
     )

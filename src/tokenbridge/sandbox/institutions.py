@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import replace
 
+from tokenbridge.domain.models import Institution
 
-@dataclass(frozen=True, slots=True)
-class Institution:
-    institution_id: str
-    name: str
-    country_codes: tuple[str, ...] = ("US",)
-    oauth: bool = False
-
+# What every sandbox institution offers. Plaid's sandbox institutions support nearly every
+# product; /item/get lists those not billed as `available_products`.
+SUPPORTED_PRODUCTS: tuple[str, ...] = (
+    "assets", "auth", "balance", "credit_details", "identity", "identity_match", "income",
+    "income_verification", "investments", "liabilities", "processor_identity",
+    "processor_payments", "recurring_transactions", "signal", "statements", "transactions",
+    "transactions_refresh", "transfer",
+)  # fmt: skip
 
 INSTITUTIONS: dict[str, Institution] = {
-    i.institution_id: i
+    i.institution_id: replace(i, products=SUPPORTED_PRODUCTS)
     for i in (
         Institution("ins_109508", "First Platypus Bank"),
         Institution("ins_130016", "First Platypus Balance Bank"),
@@ -36,12 +38,3 @@ INSTITUTIONS: dict[str, Institution] = {
         Institution("ins_133503", "Platypus Bank RUX Match"),
     )
 }
-
-# What every sandbox institution offers. Plaid's sandbox institutions support nearly every
-# product; /item/get lists those not billed as `available_products`.
-SUPPORTED_PRODUCTS: tuple[str, ...] = (
-    "assets", "auth", "balance", "credit_details", "identity", "identity_match", "income",
-    "income_verification", "investments", "liabilities", "processor_identity",
-    "processor_payments", "recurring_transactions", "signal", "statements", "transactions",
-    "transactions_refresh", "transfer",
-)  # fmt: skip

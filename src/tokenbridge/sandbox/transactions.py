@@ -15,88 +15,24 @@ posted transaction gets a corrected amount and name.
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from functools import lru_cache
 
-_BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+from tokenbridge.domain.bank_records import NO_PLACE, BankTransaction, Merchant, Place
+from tokenbridge.domain.ids import derived_id
 
-# https://plaid.com/docs/api/products/transactions/ (days_requested: 1..730, default 90).
-DEFAULT_DAYS = 90
-MAX_DAYS = 730
 # Transactions this many days old or newer at the Item's creation are still pending.
 PENDING_DAYS = 2
 
 TRANSACTION_TYPES = ("depository", "credit")
 
-
-@dataclass(frozen=True, slots=True)
-class Place:
-    address: str | None
-    city: str | None
-    region: str | None
-    postal_code: str | None
-    lat: float | None
-    lon: float | None
-    store_number: str | None
-    country: str | None = "US"
-
-
-NO_PLACE = Place(None, None, None, None, None, None, None, None)
-
-
-@dataclass(frozen=True, slots=True)
-class Merchant:
-    """What every transaction at one merchant shares: names, categories, channel, place."""
-
-    key: str
-    name: str  # the descriptor the bank shows (Transaction.name)
-    merchant_name: str | None
-    category: tuple[str, ...]  # legacy Plaid category hierarchy
-    category_id: str
-    pfc_primary: str
-    pfc_detailed: str
-    confidence: str
-    payment_channel: str  # "online", "in store" or "other"
-    transaction_code: str | None
-    transaction_type: str  # legacy: "digital", "place", "special", "unresolved"
-    website: str | None = None
-    counterparty_type: str | None = None  # CounterpartyType; None for bank-internal entries
-    place: Place = NO_PLACE
-    low: float = 5.0
-    high: float = 50.0
-
-    @property
-    def entity_id(self) -> str | None:
-        return _entity_id(self.key) if self.merchant_name else None
-
-
-@dataclass(frozen=True, slots=True)
-class SandboxTransaction:
-    """One transaction as the fake bank reports it. Positive amounts leave the account."""
-
-    transaction_id: str
-    account_id: str
-    merchant: Merchant
-    name: str
-    amount: float
-    date: dt.date
-    authorized_date: dt.date | None
-    pending: bool
-    pending_transaction_id: str | None = None
-    check_number: str | None = None
-
-    @property
-    def original_description(self) -> str:
-        return self.name.upper()
-
-
 SF = Place("1 Market St", "San Francisco", "CA", "94105", 37.7941, -122.3951, None)
+
 NYC = Place("350 5th Ave", "New York", "NY", "10118", 40.7484, -73.9857, "1457")
+
 MALAKOFF = Place("2992 Cameron Rd", "Malakoff", "NY", "14236", 40.7484, -73.9967, "204")
 
 _CC = ("Payment", "Credit Card")
@@ -150,37 +86,49 @@ SPENDING: tuple[Merchant, ...] = (
 PAYROLL = _m("gusto", "GUSTO PAY 123456", "Gusto", ("Transfer", "Payroll"), "21009000",
              "INCOME", "WAGES", "other", "transfer", "special", 2000.0, 2000.0,
              website="gusto.com", counterparty="income_source")  # fmt: skip
+
 RENT = _m("rent", "Madison Property Rent", None, ("Payment", "Rent"), "16002000",
           "RENT_AND_UTILITIES", "RENT", "other", "bill payment", "special",
           1450.0, 1450.0)  # fmt: skip
+
 ELECTRIC = _m("coned", "CON ED Electric Bill", "Con Edison", ("Service", "Utilities"),
               "18068000", "RENT_AND_UTILITIES", "GAS_AND_ELECTRICITY", "online",
               "bill payment", "special", 60.0, 110.0, website="coned.com")  # fmt: skip
+
 GYM = _m("touchstone", "Touchstone Climbing", "Touchstone Climbing",
          ("Recreation", "Gyms and Fitness Centers"), "17018000", "PERSONAL_CARE",
          "GYMS_AND_FITNESS_CENTERS", "in store", "purchase", "place", 78.5, 78.5,
          website="touchstoneclimbing.com", place=SF)  # fmt: skip
+
 NETFLIX = _m("netflix", "Netflix.com", "Netflix", ("Service", "Subscription"), "18061000",
              "ENTERTAINMENT", "TV_AND_MOVIES", "online", "purchase", "digital", 15.49, 15.49,
              website="netflix.com")  # fmt: skip
+
 SPOTIFY = _m("spotify", "Spotify USA", "Spotify", ("Service", "Subscription"), "18061000",
              "ENTERTAINMENT", "MUSIC_AND_AUDIO", "online", "purchase", "digital", 10.99, 10.99,
              website="spotify.com")  # fmt: skip
+
 CARD_PAYMENT = _m("cc_payment", "CREDIT CARD 3333 PAYMENT *//", None, _CC, "16001000",
                   "LOAN_PAYMENTS", "CREDIT_CARD_PAYMENT", "other", "payment", "special",
                   150.0, 600.0)  # fmt: skip
+
 CARD_PAYMENT_OUT = replace(CARD_PAYMENT, key="cc_payment_out", name="Credit Card Payment",
                            category=("Transfer", "Debit"), category_id="21006000")  # fmt: skip
+
 INTEREST = _m("interest", "INTRST PYMNT", None, ("Interest", "Interest Earned"), "15001000",
               "INCOME", "INTEREST_EARNED", "other", "interest", "special", 0.5, 12.0)  # fmt: skip
+
 DEPOSIT = _m("deposit", "Online Transfer Deposit", None, ("Transfer", "Deposit"), "21007000",
              "TRANSFER_IN", "DEPOSIT", "other", "transfer", "special", 100.0, 1000.0)  # fmt: skip
+
 TRANSFER_OUT = _m("transfer_out", "Automatic Savings Transfer", None, ("Transfer", "Debit"),
                   "21006000", "TRANSFER_OUT", "ACCOUNT_TRANSFER", "other", "transfer",
                   "special", 25.0, 200.0)  # fmt: skip
+
 ATM = _m("atm", "ATM Withdrawal 4352", None, ("Transfer", "Withdrawal", "ATM"), "21012002",
          "TRANSFER_OUT", "WITHDRAWAL", "in store", "atm", "place", 20.0, 200.0,
          place=MALAKOFF)  # fmt: skip
+
 CHECK = _m("check", "Check Paid", None, ("Transfer", "Debit"), "21006000", "TRANSFER_OUT",
            "ACCOUNT_TRANSFER", "other", "cheque", "special", 40.0, 400.0)  # fmt: skip
 
@@ -213,27 +161,8 @@ def _plan(type_: str, subtype: str | None) -> tuple[tuple[Recurring, ...], float
     return (Recurring(INTEREST, 0, 28, -1),), 0.05
 
 
-# Ids ---------------------------------------------------------------------------------------
-
-
-def _base62_id(*parts: str, length: int = 37) -> str:
-    """A stable id of Plaid's shape (base62) derived from `parts`."""
-    number = int.from_bytes(hashlib.sha256("\x1f".join(parts).encode()).digest(), "big")
-    chars = []
-    for _ in range(length):
-        number, digit = divmod(number, 62)
-        chars.append(_BASE62[digit])
-    return "".join(chars)
-
-
-@lru_cache(maxsize=256)
-def _entity_id(key: str) -> str:
-    return _base62_id("merchant", key, length=20)
-
-
-def stream_id(account_id: str, merchant_key: str, inflow: bool) -> str:
-    """The stable id of a recurring stream of one merchant in one direction."""
-    return _base62_id("stream", account_id, merchant_key, "in" if inflow else "out")
+def _derived_id(*parts: str) -> str:
+    return derived_id(*parts, separator="\x1f")
 
 
 def _rng(*parts: str) -> random.Random:
@@ -247,17 +176,9 @@ def _amount(rng: random.Random, merchant: Merchant) -> float:
     return round(rng.uniform(merchant.low, merchant.high), 2)
 
 
-def creation_date(created_at: float) -> date:
-    """The Item's creation date (UTC): the last day of its initial history."""
-    return datetime.fromtimestamp(created_at, UTC).date()
-
-
-# The initial history ---------------------------------------------------------------------
-
-
 def history(
     item_id: str, account_id: str, type_: str, subtype: str | None, created: date, days: int
-) -> tuple[SandboxTransaction, ...]:
+) -> tuple[BankTransaction, ...]:
     """The account's transactions as linked: `days` days back from `created` (inclusive)."""
     if type_ not in TRANSACTION_TYPES:
         return ()
@@ -267,7 +188,7 @@ def history(
 @lru_cache(maxsize=512)
 def _history(
     item_id: str, account_id: str, type_: str, subtype: str | None, created: date, days: int
-) -> tuple[SandboxTransaction, ...]:
+) -> tuple[BankTransaction, ...]:
     rng = _rng("history", item_id, account_id)
     first = created - timedelta(days=days)
     streams, per_day = _plan(type_, subtype)
@@ -290,14 +211,14 @@ def _history(
         for when in sorted(rng.sample(range(days + 1), min(3, days + 1))):
             found.append((first + timedelta(days=when), CHECK, _amount(rng, CHECK)))
     found.sort(key=lambda f: (f[0], f[1].key, f[2]))
-    out: list[SandboxTransaction] = []
+    out: list[BankTransaction] = []
     pending_from = created - timedelta(days=PENDING_DAYS)
     for seq, (day, merchant, amount) in enumerate(found):
         pending = day > pending_from and merchant.payment_channel != "other"
         lag = 0 if pending else rng.choice((0, 1, 1, 2))
         out.append(
-            SandboxTransaction(
-                transaction_id=_base62_id("txn", item_id, account_id, str(seq)),
+            BankTransaction(
+                transaction_id=_derived_id("txn", item_id, account_id, str(seq)),
                 account_id=account_id,
                 merchant=merchant,
                 name=merchant.name,
@@ -333,9 +254,6 @@ def _stream_dates(stream: Recurring, first: date, last: date) -> list[date]:
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
 
 
-# Refreshes -------------------------------------------------------------------------------
-
-
 def state(
     item_id: str,
     account_id: str,
@@ -344,7 +262,7 @@ def state(
     created: date,
     days: int,
     refreshes: Sequence[date],
-) -> dict[str, SandboxTransaction]:
+) -> dict[str, BankTransaction]:
     """The account's transactions after the refreshes so far (by transaction_id).
 
     `refreshes[r]` is the date of refresh round r + 1; its changes are dated that day.
@@ -361,7 +279,7 @@ def _state(
     created: date,
     days: int,
     refreshes: tuple[date, ...],
-) -> tuple[tuple[str, SandboxTransaction], ...]:
+) -> tuple[tuple[str, BankTransaction], ...]:
     base = history(item_id, account_id, type_, subtype, created, days)
     current = {t.transaction_id: t for t in base}
     if not current:
@@ -373,12 +291,12 @@ def _state(
 
 
 def _refresh(
-    before: dict[str, SandboxTransaction],
+    before: dict[str, BankTransaction],
     item_id: str,
     account_id: str,
     round_: int,
     day: date,
-) -> dict[str, SandboxTransaction]:
+) -> dict[str, BankTransaction]:
     rng = _rng("refresh", item_id, account_id, str(round_))
     after = dict(before)
     r = str(round_)
@@ -392,7 +310,7 @@ def _refresh(
         del after[old.transaction_id]
         posted = replace(
             old,
-            transaction_id=_base62_id("posted", item_id, account_id, r),
+            transaction_id=_derived_id("posted", item_id, account_id, r),
             pending=False,
             pending_transaction_id=old.transaction_id,
             authorized_date=old.date,
@@ -401,8 +319,8 @@ def _refresh(
         after[posted.transaction_id] = posted
     # 2. A new pending transaction.
     merchant = rng.choice(SPENDING)
-    new = SandboxTransaction(
-        transaction_id=_base62_id("new", item_id, account_id, r),
+    new = BankTransaction(
+        transaction_id=_derived_id("new", item_id, account_id, r),
         account_id=account_id,
         merchant=merchant,
         name=merchant.name,

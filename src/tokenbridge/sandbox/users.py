@@ -6,26 +6,8 @@ types and balances that Plaid's Sandbox returns (DOCS-FACTS, "Default user_good 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from tokenbridge.domain.models import Balances
-
-# The credentials a sandbox Item is linked with when the request names none (Plaid's
-# SandboxOverrideUsername / SandboxOverridePassword defaults).
-DEFAULT_USERNAME = "user_good"
-DEFAULT_PASSWORD = "pass_good"
-
-
-@dataclass(frozen=True, slots=True)
-class AccountTemplate:
-    name: str
-    official_name: str | None
-    mask: str
-    type: str
-    subtype: str
-    balances: Balances
-    holder_category: str | None = None
-
+from tokenbridge.domain.link import DEFAULT_PASSWORD, DEFAULT_USERNAME
+from tokenbridge.domain.models import AccountTemplate, Balances
 
 DEFAULT_ACCOUNTS: tuple[AccountTemplate, ...] = (
     AccountTemplate("Plaid Checking", "Plaid Gold Standard 0% Interest Checking", "0000",
@@ -57,7 +39,7 @@ DEFAULT_ACCOUNTS: tuple[AccountTemplate, ...] = (
 # username -> (password, accounts). Other test users (user_custom, user_transactions_dynamic,
 # error_* passwords) are not implemented yet; docs/ENDPOINTS.md says so.
 TEST_USERS: dict[str, tuple[str, tuple[AccountTemplate, ...]]] = {
-    "user_good": ("pass_good", DEFAULT_ACCOUNTS),
+    DEFAULT_USERNAME: (DEFAULT_PASSWORD, DEFAULT_ACCOUNTS),
 }
 
 

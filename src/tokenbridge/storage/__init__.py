@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from urllib.parse import unquote, urlsplit
 
-from tokenbridge.storage.base import Store, StoreUnavailable
+from tokenbridge.domain.ports import Store
 
-__all__ = ["Store", "StoreUnavailable", "open_store"]
+__all__ = ["open_store"]
 
 
 async def open_store(url: str) -> Store:

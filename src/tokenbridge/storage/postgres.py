@@ -27,7 +27,7 @@ from typing import Any
 import psycopg
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
-from tokenbridge.storage.base import StoreUnavailable
+from tokenbridge.domain.ports import StoreUnavailable
 from tokenbridge.storage.sql import Row, SqlStore, migrations, split_statements
 
 # Any fixed number: every tokenbridge server takes this advisory lock to migrate.

@@ -10,20 +10,18 @@ them against the loaded store.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import time
-import uuid
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Protocol
 
-from tokenbridge.domain.randomness import RandomSource
-from tokenbridge.sandbox.users import DEFAULT_ACCOUNTS
-from tokenbridge.storage.base import Store
+from tokenbridge.domain.ids import bulk_ids, bulk_tokens
+from tokenbridge.domain.models import AccountTemplate
+from tokenbridge.domain.ports import Store
+from tokenbridge.domain.randomness import RandomSource, hash_token
 
 Row = tuple[Any, ...]
 
@@ -35,11 +33,6 @@ _ACCOUNT_COLUMNS = ("account_id", "item_id", "position", "name", "official_name"
 _ACCESS_COLUMNS = ("token_hash", "item_id", "client_id", "created_at")
 _PROCESSOR_COLUMNS = ("token_hash", "item_id", "account_id", "client_id", "processor",
                       "products", "webhook", "created_at")  # fmt: skip
-
-# base64 with its two non-alphanumeric characters mapped into base62's alphabet: ids of
-# Plaid's shape (37 characters) at a fraction of the cost of exact base62. Ids are not
-# secrets, so the slight bias this leaves does not matter.
-_TO_BASE62 = bytes.maketrans(b"+/", b"xY")
 
 
 class BulkTransaction(Protocol):
@@ -57,29 +50,14 @@ class SeedReport:
     sampled: int
 
 
-def _ids(raw: bytes, count: int) -> list[str]:
-    """`count` 37-character ids from 30 random bytes each (40 base64 characters)."""
-    text = base64.b64encode(raw).translate(_TO_BASE62).decode("ascii")
-    return [text[i * 40 : i * 40 + 37] for i in range(count)]
-
-
-def _tokens(kind: str, environment: str, raw: bytes, count: int) -> list[str]:
-    return [
-        f"{kind}-{environment}-{uuid.UUID(bytes=raw[i * 16 : i * 16 + 16], version=4)}"
-        for i in range(count)
-    ]
-
-
-def _sha256(token: str) -> str:
-    return hashlib.sha256(token.encode("ascii")).hexdigest()
-
-
 async def seed(
     store: Store,
     client_id: str,
     items: int,
     *,
     random: RandomSource,
+    account: AccountTemplate,
+    institution_id: str,
     tokens_out: IO[str] | None = None,
     sample: int = 1000,
     processor: str | None = None,
@@ -87,7 +65,8 @@ async def seed(
     batch: int = 50_000,
     progress: Callable[[int], None] | None = None,
 ) -> SeedReport:
-    """Load `items` Items with their account and tokens for `client_id`.
+    """Load `items` Items at `institution_id`, each with one `account` and its tokens, for
+    `client_id`.
 
     Raises ValueError if the client does not exist or the store has no bulk path.
     """
@@ -96,7 +75,7 @@ async def seed(
     loader: BulkLoader = store  # type: ignore[assignment]
     if await store.get_client(client_id) is None:
         raise ValueError(f"no client {client_id!r}: create it first (tokenbridge clients create)")
-    checking = DEFAULT_ACCOUNTS[0]
+    checking = account
     b = checking.balances
     products = json.dumps(["auth"])
     started = time.monotonic()
@@ -104,11 +83,11 @@ async def seed(
     while done < items:
         n = min(batch, items - done)
         now = time.time()
-        item_ids = _ids(random.token_bytes(30 * n), n)
-        account_ids = _ids(random.token_bytes(30 * n), n)
-        access = _tokens("access", environment, random.token_bytes(16 * n), n)
-        processor_tokens = _tokens("processor", environment, random.token_bytes(16 * n), n)
-        item_rows = [(i, client_id, "ins_109508", products, None, now, None) for i in item_ids]
+        item_ids = bulk_ids(random, n)
+        account_ids = bulk_ids(random, n)
+        access = bulk_tokens(random, "access", environment, n)
+        processor_tokens = bulk_tokens(random, "processor", environment, n)
+        item_rows = [(i, client_id, institution_id, products, None, now, None) for i in item_ids]
         account_rows = [
             (a, i, 0, checking.name, checking.official_name, checking.mask, checking.type,
              checking.subtype, b.available, b.current, b.limit, b.iso_currency_code,
@@ -116,10 +95,10 @@ async def seed(
             for a, i in zip(account_ids, item_ids, strict=True)
         ]  # fmt: skip
         access_rows = [
-            (_sha256(t), i, client_id, now) for t, i in zip(access, item_ids, strict=True)
+            (hash_token(t), i, client_id, now) for t, i in zip(access, item_ids, strict=True)
         ]
         processor_rows = [
-            (_sha256(t), i, a, client_id, processor, "[]", None, now)
+            (hash_token(t), i, a, client_id, processor, "[]", None, now)
             for t, i, a in zip(processor_tokens, item_ids, account_ids, strict=True)
         ]
         # Parents before children, for the foreign keys; one transaction per batch, so a

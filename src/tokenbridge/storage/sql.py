@@ -26,8 +26,8 @@ from tokenbridge.domain.models import (
     Item,
     NewItem,
     ProcessorToken,
+    TransactionsState,
 )
-from tokenbridge.domain.transactions import TransactionsState
 
 Row = tuple[Any, ...]
 

@@ -26,7 +26,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from tokenbridge.storage.base import StoreUnavailable
+from tokenbridge.domain.ports import StoreUnavailable
 from tokenbridge.storage.sql import Row, SqlStore, migrations, split_statements
 
 

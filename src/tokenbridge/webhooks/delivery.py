@@ -87,7 +87,3 @@ class WebhookSender:
         """Wait (at most `timeout` seconds) for the deliveries in flight, e.g. at shutdown."""
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=timeout)
-
-
-# One sender per service object: an app built by the factory gets its own, and it lives
-# exactly as long as the service does.

@@ -1,25 +1,106 @@
-"""The storage interface. Every backend implements `Store`; nothing else runs SQL.
+"""The ports: every interface the domain needs from outside, owned by the domain.
 
-Each method is one atomic operation: it either happens whole or not at all, so a crash or
-a concurrent request never sees an Item without its accounts or a token without its
-permissions.
+The domain's services are written against these Protocols only. The composition root
+(`tokenbridge.app`) chooses what implements each one: `storage` implements `Store`,
+`sandbox.SandboxBank` implements `Bank`, `clock.SystemClock` implements `Clock` and
+`webhooks.WebhookSender` implements `Outbox`. A test, or a later production mode, hands the
+factory others.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Any, Protocol
 
 from tokenbridge.domain.audit import AuditEntry
+from tokenbridge.domain.bank_records import (
+    AccountNumbers,
+    BankTransaction,
+    Holding,
+    InvestmentTransaction,
+    LiabilitiesObject,
+    Owner,
+    Security,
+    SignalScores,
+)
 from tokenbridge.domain.models import (
     Account,
+    AccountTemplate,
     BankAccountToken,
     Client,
+    Institution,
     Item,
     NewItem,
     ProcessorToken,
+    TransactionsState,
 )
-from tokenbridge.domain.transactions import TransactionsState
+
+
+class Clock(Protocol):
+    """Where every "now" of the domain comes from."""
+
+    def now(self) -> float:
+        """The current time as Unix seconds (UTC)."""
+
+
+class Outbox(Protocol):
+    """Where the domain puts the webhooks it fires."""
+
+    def send(self, url: str, payload: dict[str, Any]) -> None:
+        """Accept `payload` for delivery to `url` after the current call has answered.
+
+        Returns at once and never raises for the receiver's sake: Plaid fires webhooks
+        after the API call that causes them (https://plaid.com/docs/api/webhooks/).
+        """
+
+
+class Bank(Protocol):
+    """Everything the bank behind the Items answers: institutions, the accounts a login
+    links, and each product's data about an Item's accounts.
+
+    The answers are the bank's: whether an account may be read for a product at all is
+    the domain's rule (domain/eligibility.py), checked before the bank is asked.
+    """
+
+    def institution(self, institution_id: str) -> Institution | None:
+        """The institution, or None if the bank has no such institution."""
+
+    def accounts_for_login(
+        self, institution_id: str, username: str, password: str
+    ) -> Sequence[AccountTemplate] | None:
+        """The accounts these credentials link at the institution, in the bank's order,
+        or None when they are not a valid login."""
+
+    def numbers(self, item: Item, account: Account) -> AccountNumbers:
+        """The account's account and routing numbers (Auth)."""
+
+    def owners(self, item: Item) -> list[Owner]:
+        """The owners of the Item's accounts (Identity)."""
+
+    def liabilities(self, item: Item, accounts: Sequence[Account]) -> LiabilitiesObject:
+        """Liability details of those of `accounts` that are liabilities."""
+
+    def holdings(self, item: Item, account: Account) -> tuple[list[Holding], list[Security]]:
+        """An investment account's holdings and the securities they name."""
+
+    def investment_transactions(
+        self, item: Item, account: Account
+    ) -> tuple[list[InvestmentTransaction], list[Security]]:
+        """An investment account's transactions, newest first, and the securities named."""
+
+    def signal_scores(
+        self, item: Item, account: Account, client_transaction_id: str, amount: float,
+        returns: int,
+    ) -> SignalScores:  # fmt: skip
+        """Return-risk scores of a planned debit of `amount`, given `returns` ACH returns
+        already reported for the account."""
+
+    def transactions(
+        self, item: Item, account: Account, days_requested: int, refreshes: Sequence[date]
+    ) -> dict[str, BankTransaction]:
+        """The account's transactions (by transaction_id) with `days_requested` days of
+        history, after refreshes on the days `refreshes` (oldest first)."""
 
 
 class StoreUnavailable(Exception):

@@ -1,0 +1,112 @@
+"""The composition root: the one place that knows every piece and builds the app from them.
+
+`create_app` chooses what implements each of the domain's ports (a store from the database
+URL, the sandbox bank, the system clock, the webhook sender), builds the domain's services
+once over them, and hands them to the HTTP app with the route table. Tests, the benchmark
+and the command line build apps here, and may hand in any port themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from tokenbridge.clock import SystemClock
+from tokenbridge.domain.ports import Bank, Clock, Outbox, Store
+from tokenbridge.domain.randomness import RandomSource
+from tokenbridge.domain.ratelimits import RateLimiter, rate_limiter
+from tokenbridge.domain.services import Services
+from tokenbridge.http import openapi
+from tokenbridge.http.app import TokenBridgeApp
+from tokenbridge.http.router import Endpoint, Mount, Router
+from tokenbridge.http.routes import OPERATIONS
+from tokenbridge.sandbox.bank import SandboxBank
+from tokenbridge.settings import Settings
+from tokenbridge.storage import open_store
+from tokenbridge.webhooks import WebhookSender
+
+_HEALTH = b'{"status":"ok"}'
+
+
+def build_services(
+    settings: Settings,
+    store: Store,
+    *,
+    bank: Bank | None = None,
+    clock: Clock | None = None,
+    outbox: Outbox | None = None,
+    limiter: RateLimiter | None = None,
+) -> Services:
+    """The domain's services over `store` and the ports given (the defaults otherwise), for
+    the command line and tests that need no HTTP."""
+    clock = clock or SystemClock()
+    return Services.build(
+        store=store,
+        bank=bank or SandboxBank(),
+        clock=clock,
+        outbox=outbox or WebhookSender(),
+        random=RandomSource(settings.seed),
+        environment=settings.environment,
+        rate_limiter=limiter
+        or rate_limiter(settings.rate_limits, store, clock, settings.rate_limit_scale),
+    )
+
+
+def create_app(
+    settings: Settings,
+    *,
+    store: Store | None = None,
+    bank: Bank | None = None,
+    clock: Clock | None = None,
+    outbox: Outbox | None = None,
+    limiter: RateLimiter | None = None,
+    mounts: Iterable[Mount] = (),
+) -> TokenBridgeApp:
+    """The ASGI app. Without `store`, the store named by `settings.database_url` is opened
+    at start-up (in each worker process) and closed at shutdown; a store handed in stays
+    the caller's to close. Webhooks go to `outbox`, or to a sender this app drains at
+    shutdown. `mounts` are further surfaces of ours under /_tokenbridge/."""
+    sender = WebhookSender() if outbox is None else None
+
+    async def start() -> Services:
+        opened = store if store is not None else await open_store(settings.database_url)
+        services = build_services(
+            settings, opened, bank=bank, clock=clock, outbox=outbox or sender, limiter=limiter
+        )
+        random = services.ids.random
+        if random.seeded:
+            random.resume(await opened.count_items())
+        if settings.client_id and settings.secret:
+            await services.clients.pin_client(settings.client_id, settings.secret, "sandbox")
+        return services
+
+    async def stop(services: Services) -> None:
+        # Webhooks already accepted are delivered (or given up) before the store closes.
+        if sender is not None:
+            await sender.drain()
+        if store is None:
+            await services.store.close()
+
+    document: list[bytes] = []
+
+    def openapi_document() -> tuple[int, bytes]:
+        # Built on first use: most servers are never asked for it.
+        if not document:
+            document.append(openapi.encode(openapi.build()))
+        return 200, document[0]
+
+    router = Router(
+        OPERATIONS,
+        endpoints=[
+            Endpoint("/health", lambda: (200, _HEALTH)),
+            Endpoint("/openapi.json", openapi_document),
+        ],
+        mounts=mounts,
+    )
+    return TokenBridgeApp(router, start, stop, max_body_bytes=settings.max_body_bytes)
+
+
+def app_from_env() -> TokenBridgeApp:
+    """The factory that `--workers N` worker processes call (settings from TOKENBRIDGE_*)."""
+    from tokenbridge.settings import from_env
+
+    return create_app(from_env())

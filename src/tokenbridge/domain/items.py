@@ -1,0 +1,209 @@
+"""Items: linking a sandbox Item, exchanging its public token, reading and removing it.
+
+Method names are Plaid's operations in snake_case (`/item/public_token/exchange` ->
+`item_public_token_exchange`). Each takes the authenticated `Client` first and raises a
+`PlaidError` subclass for anything Plaid would refuse.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from tokenbridge.domain import audit, errors
+from tokenbridge.domain.catalog import INITIAL_PRODUCTS
+from tokenbridge.domain.ids import Ids
+from tokenbridge.domain.link import DEFAULT_PASSWORD, DEFAULT_USERNAME, LinkOptions
+from tokenbridge.domain.models import (
+    Account,
+    AccountTemplate,
+    Client,
+    Institution,
+    Item,
+    ItemAccounts,
+    NewItem,
+    PublicToken,
+)
+from tokenbridge.domain.ports import Bank, Clock, Store
+from tokenbridge.domain.randomness import hash_token
+from tokenbridge.domain.ratelimits import RateLimiter
+
+# https://plaid.com/docs/api/items/#itempublic_tokenexchange: "expires after 30 minutes".
+PUBLIC_TOKEN_TTL = 30 * 60.0
+
+
+class ItemService:
+    def __init__(
+        self, store: Store, bank: Bank, ids: Ids, clock: Clock, rate_limiter: RateLimiter
+    ) -> None:
+        self.store = store
+        self.bank = bank
+        self.ids = ids
+        self.clock = clock
+        # Called with (operation, client_id, item_id) by every rate-limited operation once
+        # the Item is known; NoRateLimits when limits are off.
+        self.rate_limiter = rate_limiter
+
+    def institution(self, institution_id: str) -> Institution | None:
+        return self.bank.institution(institution_id)
+
+    def new_item(
+        self,
+        client: Client,
+        institution_id: str,
+        products: Sequence[str],
+        username: str,
+        password: str,
+        webhook: str | None = None,
+    ) -> tuple[Item, tuple[Account, ...]]:
+        """A new Item and its accounts as the bank links them (not yet stored)."""
+        if self.bank.institution(institution_id) is None:
+            raise errors.InvalidInstitution()
+        templates = self.bank.accounts_for_login(institution_id, username, password)
+        if templates is None:
+            raise errors.InvalidCredentials()
+        item = Item(
+            item_id=self.ids.new_id(),
+            client_id=client.client_id,
+            institution_id=institution_id,
+            products=tuple(dict.fromkeys(products)),
+            created_at=self.clock.now(),
+            webhook=webhook,
+        )
+        return item, self._accounts(item.item_id, templates)
+
+    def _accounts(self, item_id: str, templates: Sequence[AccountTemplate]) -> tuple[Account, ...]:
+        return tuple(
+            Account(
+                account_id=self.ids.new_id(),
+                item_id=item_id,
+                position=i,
+                name=t.name,
+                official_name=t.official_name,
+                mask=t.mask,
+                type=t.type,
+                subtype=t.subtype,
+                balances=t.balances,
+                holder_category=t.holder_category,
+            )
+            for i, t in enumerate(templates)
+        )
+
+    async def sandbox_public_token_create(
+        self,
+        client: Client,
+        institution_id: str,
+        initial_products: Sequence[str],
+        username: str = DEFAULT_USERNAME,
+        password: str = DEFAULT_PASSWORD,
+        webhook: str | None = None,
+        *,
+        request_id: str | None = None,
+        transactions: LinkOptions | None = None,
+    ) -> str:
+        """A public token for a new sandbox Item (it exchanges once, within 30 minutes).
+        With `transactions`, Transactions starts with the days of history they ask for."""
+        if not initial_products:
+            raise errors.InvalidField("initial_products must contain at least one product")
+        unknown = [p for p in initial_products if p not in INITIAL_PRODUCTS]
+        if unknown:
+            raise errors.InvalidField(
+                "initial_products contains unknown or unsupported products: " + ", ".join(unknown)
+            )
+        item, accounts = self.new_item(
+            client, institution_id, initial_products, username, password, webhook
+        )
+        public_token = self.ids.token("public")
+        record = PublicToken(
+            token_hash=hash_token(public_token),
+            item_id=item.item_id,
+            client_id=client.client_id,
+            expires_at=item.created_at + PUBLIC_TOKEN_TTL,
+        )
+        entry = audit.entry(
+            item.created_at, client.client_id, audit.ITEM_CREATE, request_id,
+            item_id=item.item_id, products=item.products, detail=institution_id,
+        )  # fmt: skip
+        days = transactions.days(item.created_at) if transactions else None
+        await self.store.create_item(
+            NewItem(item, accounts, public_token=record, transactions_days=days), [entry]
+        )
+        return public_token
+
+    async def item_public_token_exchange(
+        self, client: Client, public_token: str, *, request_id: str | None = None
+    ) -> tuple[str, str]:
+        """(access_token, item_id). A public token exchanges once, and only within 30 min."""
+        access_token = self.ids.token("access")
+        now = self.clock.now()
+        access_hash = hash_token(access_token)
+        # The store fills in the item_id, which only the exchange itself finds out.
+        entry = audit.entry(
+            now, client.client_id, audit.ACCESS_TOKEN_CREATE, request_id, token_hash=access_hash
+        )
+        item_id = await self.store.exchange_public_token(
+            hash_token(public_token), client.client_id, now, access_hash, [entry]
+        )
+        if item_id is None:
+            raise errors.InvalidPublicToken()
+        return access_token, item_id
+
+    async def item_for(self, client: Client, access_token: str) -> Item:
+        """The Item of the client's access token; INVALID_ACCESS_TOKEN otherwise."""
+        item = await self.store.get_item_by_access_token(hash_token(access_token))
+        # Another client's token is answered exactly as a token that never existed.
+        if item is None or item.client_id != client.client_id:
+            raise errors.InvalidAccessToken()
+        return item
+
+    async def item_and_account(
+        self, client: Client, access_token: str, account_id: str
+    ) -> tuple[Item, Account | None]:
+        """The access token's Item, as item_for, with its account `account_id` (None if the
+        Item has no such account), read together."""
+        found = await self.store.get_item_and_account(hash_token(access_token), account_id)
+        if found is None or found[0].client_id != client.client_id:
+            raise errors.InvalidAccessToken()
+        return found
+
+    async def item_get(self, client: Client, access_token: str) -> Item:
+        item = await self.item_for(client, access_token)
+        await self.rate_limiter.check("item_get", client.client_id, item.item_id)
+        return item
+
+    async def accounts_get(
+        self,
+        client: Client,
+        access_token: str,
+        account_ids: Sequence[str] | None = None,
+        operation: str = "accounts_get",
+    ) -> ItemAccounts:
+        """The Item and its accounts, narrowed to `account_ids` when given.
+
+        `operation` is the rate limit the read counts toward: /auth/get, /identity/get and
+        the like read accounts through here and are counted under their own name only.
+        """
+        item = await self.item_for(client, access_token)
+        await self.rate_limiter.check(operation, client.client_id, item.item_id)
+        accounts = await self.store.get_accounts(item.item_id)
+        if account_ids is not None:
+            known = {a.account_id for a in accounts}
+            if any(a not in known for a in account_ids):
+                raise errors.InvalidAccountId()
+            wanted = set(account_ids)
+            accounts = [a for a in accounts if a.account_id in wanted]
+        return ItemAccounts(item, accounts)
+
+    async def item_remove(
+        self, client: Client, access_token: str, *, request_id: str | None = None
+    ) -> None:
+        """Remove the Item: its access token and every processor and bank account token of
+        it stop working at once (https://plaid.com/docs/api/items/#itemremove)."""
+        item = await self.item_for(client, access_token)
+        await self.rate_limiter.check("item_remove", client.client_id, item.item_id)
+        now = self.clock.now()
+        entry = audit.entry(
+            now, client.client_id, audit.ITEM_REMOVE, request_id, item_id=item.item_id,
+            token_hash=hash_token(access_token),
+        )  # fmt: skip
+        if not await self.store.remove_item(item.item_id, now, [entry]):
+            raise errors.InvalidAccessToken()

@@ -1,0 +1,69 @@
+"""The domain's services, built once over the ports and handed to every edge.
+
+The composition root (`tokenbridge.app`) chooses the implementations; this only wires the
+services to them and to each other, in one place, so that every service of one app shares
+one store, one bank, one clock, one outbox and one source of ids.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tokenbridge.domain.clients import ClientService
+from tokenbridge.domain.ids import Ids
+from tokenbridge.domain.items import ItemService
+from tokenbridge.domain.partner import PartnerService
+from tokenbridge.domain.ports import Bank, Clock, Outbox, Store
+from tokenbridge.domain.processor_tokens import ProcessorTokenService
+from tokenbridge.domain.randomness import RandomSource
+from tokenbridge.domain.ratelimits import NoRateLimits, RateLimiter
+from tokenbridge.domain.signal import SignalService
+from tokenbridge.domain.transactions import TransactionsService
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    store: Store
+    bank: Bank
+    clock: Clock
+    outbox: Outbox
+    ids: Ids
+    clients: ClientService
+    items: ItemService
+    processor_tokens: ProcessorTokenService
+    partner: PartnerService
+    signal: SignalService
+    transactions: TransactionsService
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        store: Store,
+        bank: Bank,
+        clock: Clock,
+        outbox: Outbox,
+        random: RandomSource,
+        environment: str = "sandbox",
+        rate_limiter: RateLimiter | None = None,
+    ) -> Services:
+        """Every service over these ports. Without `rate_limiter`, nothing is limited."""
+        ids = Ids(random, environment)
+        # The client service draws from `random` first, as it always has: a seeded server
+        # hands out the same ids as before.
+        clients = ClientService(store, ids, clock)
+        items = ItemService(store, bank, ids, clock, rate_limiter or NoRateLimits())
+        processor_tokens = ProcessorTokenService(store, items, ids, clock, outbox)
+        return cls(
+            store=store,
+            bank=bank,
+            clock=clock,
+            outbox=outbox,
+            ids=ids,
+            clients=clients,
+            items=items,
+            processor_tokens=processor_tokens,
+            partner=PartnerService(bank, items, processor_tokens),
+            signal=SignalService(store, bank, clock, processor_tokens),
+            transactions=TransactionsService(store, bank, clock, outbox, items, processor_tokens),
+        )

@@ -1,0 +1,52 @@
+"""The webhooks the domain fires, as Plaid's payloads: pure functions, no delivery.
+
+Delivery is the `Outbox` port's job (domain/ports.py); these only say what is sent.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def processor_webhook_update_acknowledged(
+    account_id: str, new_webhook_url: str, environment: str
+) -> dict[str, Any]:
+    """WEBHOOK_UPDATE_ACKNOWLEDGED for a processor token's new webhook URL.
+
+    Plaid's processor variant (ProcessorTokenWebhookUpdate): webhook_type `PROCESSOR_TOKEN`,
+    and the token's `account_id` where an Item's webhook names the `item_id`
+    (https://plaid.com/docs/api/processor-partners/#processortokenwebhookupdate).
+    """
+    return {
+        "webhook_type": "PROCESSOR_TOKEN",
+        "webhook_code": "WEBHOOK_UPDATE_ACKNOWLEDGED",
+        "account_id": account_id,
+        "new_webhook_url": new_webhook_url,
+        "error": None,
+        "environment": environment,
+    }
+
+
+def transactions_update(
+    sync_user: bool, key: str, value: str, new_transactions: int, environment: str
+) -> dict[str, Any]:
+    """SYNC_UPDATES_AVAILABLE (for those who have called /sync) or DEFAULT_UPDATE, for an
+    Item (`key` item_id) or a processor token's account (`key` account_id)
+    (https://plaid.com/docs/api/products/transactions/#webhooks)."""
+    if sync_user:
+        return {
+            "webhook_type": "TRANSACTIONS",
+            "webhook_code": "SYNC_UPDATES_AVAILABLE",
+            key: value,
+            "initial_update_complete": True,
+            "historical_update_complete": True,
+            "environment": environment,
+        }
+    return {
+        "webhook_type": "TRANSACTIONS",
+        "webhook_code": "DEFAULT_UPDATE",
+        key: value,
+        "error": None,
+        "new_transactions": new_transactions,
+        "environment": environment,
+    }

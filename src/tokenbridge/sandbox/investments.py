@@ -1,0 +1,150 @@
+"""Investments: securities, holdings and investment transactions for sandbox accounts."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from tokenbridge.domain.bank_records import Holding, InvestmentTransaction, Security
+from tokenbridge.domain.models import Account, Item
+from tokenbridge.sandbox.derive import as_of, rng_for, stable_id
+
+# (ticker, name, type, subtype, price, sector, industry, cash equivalent, MIC). The names
+# are made up; the tickers do not belong to real listings.
+_SECURITIES = (
+    ("PLTX", "Platypus Total Market Index Fund", "mutual fund", "mutual fund", 112.46,
+     None, None, False, None),
+    ("GNGB", "Gingham Aggregate Bond ETF", "etf", "etf", 97.31, None, None, False, "XNAS"),
+    ("TRTN", "Tartan Industries Inc.", "equity", "common stock", 41.87,
+     "Producer Manufacturing", "Industrial Machinery", False, "XNYS"),
+    ("HNDS", "Houndstooth Health Corp.", "equity", "common stock", 233.05,
+     "Health Technology", "Pharmaceuticals", False, "XNAS"),
+    ("WNDP", "Windowpane International Equity Fund", "mutual fund", "mutual fund", 18.92,
+     None, None, False, None),
+    ("CUR:USD", "U S Dollar", "cash", "cash", 1.0, None, None, True, None),
+)  # fmt: skip
+
+_CASH = "CUR:USD"
+
+
+def _security(row: tuple[str, str, str, str, float, str | None, str | None, bool, str | None],
+              today: date) -> Security:  # fmt: skip
+    ticker, name, kind, subtype, price, sector, industry, cash, mic = row
+    cusip = None if cash else stable_id("cusip", ticker, length=9).upper()
+    return Security(
+        security_id=stable_id("security", ticker),
+        isin=None if cash or cusip is None else f"US{cusip}0",
+        cusip=cusip,
+        sedol=None,
+        institution_security_id=None,
+        institution_id=None,
+        proxy_security_id=None,
+        name=name,
+        ticker_symbol=ticker,
+        is_cash_equivalent=cash,
+        type=kind,
+        subtype=subtype,
+        close_price=price,
+        close_price_as_of=today,
+        iso_currency_code="USD",
+        unofficial_currency_code=None,
+        market_identifier_code=mic,
+        sector=sector,
+        industry=industry,
+        cfi_code=None,
+        figi=None,
+        option_contract=None,
+        fixed_income=None,
+    )
+
+
+def holdings_for(item: Item, account: Account) -> tuple[list[Holding], list[Security]]:
+    """The account's holdings and their securities. Their values add up to the account's
+    current balance, as an investment account's balance is the value of what it holds."""
+    rng = rng_for("holdings", item.item_id, account.account_id)
+    today = as_of(item)
+    total = account.balances.current or 0.0
+    rows = [*rng.sample(_SECURITIES[:-1], rng.randint(2, 4)), _SECURITIES[-1]]
+    weights = [*(rng.uniform(1, 4) for _ in rows[:-1]), 0.25]
+    scale = sum(weights)
+    holdings: list[Holding] = []
+    securities: list[Security] = []
+    left = round(total, 4)
+    for n, (row, weight) in enumerate(zip(rows, weights, strict=True)):
+        security = _security(row, today)
+        price = row[4]
+        # The cash line takes what is left, so that the values add up exactly.
+        value = left if n == len(rows) - 1 else round(total * weight / scale, 4)
+        left = round(left - value, 4)
+        quantity = round(value / price, 6)
+        holdings.append(
+            Holding(
+                account_id=account.account_id,
+                security_id=security.security_id,
+                institution_price=price,
+                institution_price_as_of=today,
+                institution_value=value,
+                cost_basis=None if row[0] == _CASH else round(value * rng.uniform(0.7, 1.1), 2),
+                quantity=quantity,
+                iso_currency_code="USD",
+                unofficial_currency_code=None,
+            )
+        )
+        securities.append(security)
+    return holdings, securities
+
+
+def investment_transactions_for(
+    item: Item, account: Account, days: int = 120
+) -> tuple[list[InvestmentTransaction], list[Security]]:
+    """The account's investment transactions over the `days` before the Item's day, newest
+    first, with the securities they name. Amounts follow Plaid's sign: positive is cash
+    leaving the account (a buy, a fee), negative is cash coming in (a sale, a dividend)."""
+    rng = rng_for("investment_transactions", item.item_id, account.account_id)
+    today = as_of(item)
+    rows = [r for r in _SECURITIES if r[0] != _CASH]
+    used: dict[str, Security] = {}
+    found: list[InvestmentTransaction] = []
+    for n in range(rng.randint(8, 14)):
+        day = today - timedelta(days=rng.randrange(days))
+        row = rows[rng.randrange(len(rows))]
+        security = _security(row, today)
+        price = round(row[4] * rng.uniform(0.9, 1.1), 2)
+        kind = rng.choice(("buy", "buy", "sell", "cash", "fee"))
+        quantity = round(rng.uniform(0.5, 5), 4)
+        security_id: str | None = security.security_id
+        if kind == "buy":
+            subtype, name = "buy", f"BUY {row[1]}"
+            amount, fees = round(quantity * price, 2), 0.0
+        elif kind == "sell":
+            subtype, name = "sell", f"SELL {row[1]}"
+            amount, fees = -round(quantity * price, 2), 0.0
+            quantity = -quantity
+        elif kind == "cash":
+            subtype, name = "dividend", f"DIVIDEND {row[1]}"
+            amount, fees, quantity, price = -round(rng.uniform(1, 40), 2), 0.0, 0.0, 0.0
+        else:
+            subtype, name = "account fee", "ACCOUNT MAINTENANCE FEE"
+            amount, fees, quantity, price = round(rng.uniform(1, 15), 2), 0.0, 0.0, 0.0
+            security_id = None
+        if security_id is not None:
+            used[security_id] = security
+        found.append(
+            InvestmentTransaction(
+                investment_transaction_id=stable_id("itx", item.item_id, account.account_id,
+                                                    str(n)),
+                account_id=account.account_id,
+                security_id=security_id,
+                date=day,
+                name=name,
+                quantity=quantity,
+                amount=amount,
+                price=price,
+                fees=fees,
+                type=kind,
+                subtype=subtype,
+                iso_currency_code="USD",
+                unofficial_currency_code=None,
+            )
+        )  # fmt: skip
+    found.sort(key=lambda t: (t.date, t.investment_transaction_id), reverse=True)
+    return found, list(used.values())

@@ -1,0 +1,81 @@
+"""Auth: account and routing numbers (ACH, EFT, BACS, international) for sandbox accounts."""
+
+from __future__ import annotations
+
+import random
+from functools import lru_cache
+
+from tokenbridge.domain.bank_records import (
+    AccountNumbers,
+    NumbersACH,
+    NumbersBACS,
+    NumbersEFT,
+    NumbersInternational,
+)
+from tokenbridge.domain.models import Account, Item
+from tokenbridge.sandbox.derive import digits, rng_for
+
+
+def _aba_sum(nine_digits: str) -> int:
+    """The ABA checksum: 3*(d1+d4+d7) + 7*(d2+d5+d8) + (d3+d6+d9), a multiple of 10 for a
+    valid routing number."""
+    d = [int(c) for c in nine_digits]
+    return 3 * (d[0] + d[3] + d[6]) + 7 * (d[1] + d[4] + d[7]) + (d[2] + d[5] + d[8])
+
+
+def aba_check_digit(first_eight: str) -> str:
+    """The ninth digit that makes an ABA routing number pass its checksum."""
+    return str(-_aba_sum(first_eight + "0") % 10)
+
+
+def aba_valid(routing: str) -> bool:
+    return len(routing) == 9 and routing.isdigit() and _aba_sum(routing) % 10 == 0
+
+
+def routing_number(rng: random.Random) -> str:
+    # The first two digits of a real routing number are a Federal Reserve district (01-12).
+    first = f"{rng.randint(1, 12):02d}" + digits(rng, 6)
+    return first + aba_check_digit(first)
+
+
+def _iban(rng: random.Random, bank: str, sort_code: str, account: str) -> str:
+    """A GB IBAN whose ISO 13616 check digits (mod 97) are right."""
+    bban = bank + sort_code + account
+    rearranged = bban + "GB00"
+    numeric = "".join(str(int(c, 36)) for c in rearranged)
+    check = 98 - int(numeric) % 97
+    return f"GB{check:02d}{bban}"
+
+
+def numbers_for(item: Item, account: Account, country: str = "US") -> AccountNumbers:
+    """The account's numbers. The account number ends with the account's mask, as a
+    bank's own does; the routing number passes the ABA checksum."""
+    return _numbers(item.item_id, account.account_id, account.mask, country)
+
+
+# Kept for recently read accounts: drawing the digits one by one is most of the cost of
+# /processor/auth/get, and the same account always gets the same numbers anyway. The key
+# is what the numbers depend on, not the Item and Account: hashing those is slower still.
+@lru_cache(maxsize=4096)
+def _numbers(item_id: str, account_id: str, mask: str | None, country: str) -> AccountNumbers:
+    rng = rng_for("numbers", item_id, account_id)
+    mask = mask or digits(rng, 4)
+    if country == "CA":
+        return AccountNumbers(
+            eft=NumbersEFT(account_id, digits(rng, 8) + mask, digits(rng, 3), digits(rng, 5))
+        )
+    if country == "GB":
+        sort_code = digits(rng, 6)
+        account_number = digits(rng, 4) + mask
+        return AccountNumbers(
+            bacs=NumbersBACS(account_id, account_number, sort_code),
+            international=NumbersInternational(
+                account_id, _iban(rng, "PLAI", sort_code, account_number), "PLAIGB2L"
+            ),
+        )
+    routing = routing_number(rng)
+    # Most banks wire through the same routing number; some through another one.
+    wire = routing if rng.random() < 0.5 else routing_number(rng)
+    return AccountNumbers(
+        ach=NumbersACH(account_id, digits(rng, rng.randint(6, 10)) + mask, routing, wire)
+    )
