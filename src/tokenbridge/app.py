@@ -62,9 +62,9 @@ def create_app(
     mounts: Iterable[Mount] = (),
 ) -> TokenBridgeApp:
     """The ASGI app. Without `store`, the store named by `settings.database_url` is opened
-    at start-up (in each worker process) and closed at shutdown; a store handed in stays
-    the caller's to close. Webhooks go to `outbox`, or to a sender this app drains at
-    shutdown. `mounts` are further surfaces of ours under /_tokenbridge/."""
+    at start-up (in each worker process); either way the app closes it at shutdown.
+    Webhooks go to `outbox`, or to a sender this app drains at shutdown. `mounts` are
+    further surfaces of ours under /_tokenbridge/."""
     sender = WebhookSender() if outbox is None else None
 
     async def start() -> Services:
@@ -83,8 +83,7 @@ def create_app(
         # Webhooks already accepted are delivered (or given up) before the store closes.
         if sender is not None:
             await sender.drain()
-        if store is None:
-            await services.store.close()
+        await services.store.close()
 
     document: list[bytes] = []
 
