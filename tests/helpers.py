@@ -13,12 +13,42 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
+if TYPE_CHECKING:
+    import plaid
+
 CLIENT_ID = "test-client"
 SECRET = "test-secret-0123456789abcdef"
+
+
+def _plaid_error_body(body: dict[str, Any], error_type: str, error_code: str,
+                      message: str | None) -> dict[str, Any]:  # fmt: skip
+    assert (body["error_type"], body["error_code"]) == (error_type, error_code), body
+    assert body["request_id"], body
+    if message is not None:
+        assert body["error_message"] == message, body
+    return body
+
+
+def assert_plaid_error(response: httpx.Response, status: int, error_type: str, error_code: str,
+                       message: str | None = None) -> dict[str, Any]:  # fmt: skip
+    """Assert `response` is a PlaidError: this HTTP status, `error_type` and `error_code`, a
+    request_id, and this `error_message` when `message` is given. Return the body."""
+    assert response.status_code == status, response.text
+    return _plaid_error_body(response.json(), error_type, error_code, message)
+
+
+def assert_plaid_exception(
+    exc: plaid.ApiException, status: int, error_type: str, error_code: str,
+    message: str | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """`assert_plaid_error` for the official client's `plaid.ApiException`: its `status` and
+    its JSON `body`. Return the body."""
+    assert exc.status == status, exc.body
+    return _plaid_error_body(json.loads(exc.body), error_type, error_code, message)
 
 
 def free_port() -> int:

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from tests.api.conftest import Api, link_item
-from tests.api.test_core_flow import assert_error
 from tests.helpers import CLIENT_ID, SECRET
+from tests.helpers import assert_plaid_error as assert_error
 from tokenbridge.app import create_app
 from tokenbridge.domain.audit import AuditEntry
 from tokenbridge.domain.randomness import hash_token

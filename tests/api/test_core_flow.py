@@ -3,25 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
-
-import httpx
 
 from tests.api.conftest import Api, link_item
 from tests.helpers import CLIENT_ID, SECRET
+from tests.helpers import assert_plaid_error as assert_error
 from tokenbridge.app import create_app
 from tokenbridge.settings import Settings
 from tokenbridge.storage import open_store
-
-
-def assert_error(
-    response: httpx.Response, status: int, error_type: str, error_code: str
-) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    body: dict[str, Any] = response.json()
-    assert (body["error_type"], body["error_code"]) == (error_type, error_code)
-    assert body["request_id"]
-    return body
 
 
 def test_link_and_list_accounts(api: Api) -> None:

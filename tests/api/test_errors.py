@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from tests.api.conftest import Api, link_item
-from tests.helpers import CLIENT_ID, SECRET
+from tests.helpers import CLIENT_ID, SECRET, assert_plaid_error
 from tokenbridge.domain.catalog import API_VERSIONS
 
 JSON = {"content-type": "application/json"}
@@ -26,11 +26,11 @@ PLAID_ERROR_FIELDS = {
 
 def assert_error(response: httpx.Response, status: int, error_type: str, error_code: str
                  ) -> dict[str, Any]:  # fmt: skip
-    assert response.status_code == status, response.text
+    """`assert_plaid_error`, plus the whole PlaidError shape: every field, the header's
+    request_id and the documentation_url of the code."""
+    body = assert_plaid_error(response, status, error_type, error_code)
     assert response.headers["content-type"].startswith("application/json")
-    body: dict[str, Any] = response.json()
     assert set(body) == PLAID_ERROR_FIELDS, body
-    assert (body["error_type"], body["error_code"]) == (error_type, error_code), body
     assert body["request_id"] == response.headers["x-request-id"]
     assert len(body["request_id"]) == 15
     assert body["documentation_url"] == (

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from tests.api.conftest import Api, Partner, link_item, rebuild
-from tests.api.test_core_flow import assert_error
 from tests.helpers import WebhookReceiver
+from tests.helpers import assert_plaid_error as assert_error
 from tokenbridge.sandbox.numbers import aba_valid
 from tokenbridge.webhooks import WebhookSender, deliver
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from tests.api.conftest import Api, link_item, rebuild
-from tests.api.test_core_flow import assert_error
 from tests.helpers import CLIENT_ID, SECRET
+from tests.helpers import assert_plaid_error as assert_error
 from tokenbridge.app import create_app
 from tokenbridge.domain.ratelimits import (
     SANDBOX_LIMITS,
@@ -79,8 +79,7 @@ def counter_rows(api: Api) -> int:
 
 
 def limited(response_code: str, response: Any) -> None:
-    body = assert_error(response, 429, "RATE_LIMIT_EXCEEDED", response_code)
-    assert body["error_message"] == MESSAGE
+    body = assert_error(response, 429, "RATE_LIMIT_EXCEEDED", response_code, MESSAGE)
     assert body["documentation_url"].startswith("https://plaid.com/docs/errors/rate-limit")
 
 

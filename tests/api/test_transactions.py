@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from tests.api.conftest import Api, Partner, link_item, rebuild
-from tests.api.test_core_flow import assert_error
 from tests.helpers import CLIENT_ID, SECRET
+from tests.helpers import assert_plaid_error as assert_error
 from tokenbridge.app import create_app
 from tokenbridge.domain.randomness import hash_token
 from tokenbridge.settings import Settings

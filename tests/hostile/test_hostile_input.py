@@ -16,7 +16,7 @@ import msgspec
 import pytest
 
 from tests.api.conftest import Api, link_item, rebuild
-from tests.helpers import CLIENT_ID, SECRET
+from tests.helpers import CLIENT_ID, SECRET, assert_plaid_error
 from tokenbridge.http.routes import OPERATIONS
 
 ROUTES = {op.path: op for op in OPERATIONS}
@@ -28,12 +28,8 @@ ERROR_FIELDS = {"error_type", "error_code", "error_message", "display_message", 
 def expect(response: httpx.Response, status: int, error_type: str, error_code: str) -> str:
     """Assert a PlaidError with this status, type and code; return its message."""
     assert response.headers["content-type"].startswith("application/json"), response.text
-    body: dict[str, Any] = response.json()
+    body = assert_plaid_error(response, status, error_type, error_code)
     assert set(body) >= ERROR_FIELDS, body
-    assert (response.status_code, body["error_type"], body["error_code"]) == (
-        status, error_type, error_code,
-    ), body  # fmt: skip
-    assert body["request_id"]
     message: str = body["error_message"]
     return message
 

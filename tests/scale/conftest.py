@@ -42,12 +42,6 @@ def ok(http: httpx.Client, base: str, path: str, body: dict[str, Any]) -> dict[s
     return data
 
 
-def assert_error(response: httpx.Response, status: int, error_type: str, code: str) -> None:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert (body["error_type"], body["error_code"]) == (error_type, code)
-
-
 # Every way the database could hold half-made state; each query must return no row.
 CONSISTENCY_QUERIES = {
     "item without accounts": "SELECT i.item_id FROM items i WHERE NOT EXISTS"

@@ -11,7 +11,8 @@ import httpx
 import pytest
 
 from tests.helpers import LiveServer
-from tests.scale.conftest import assert_error, ok, post, server
+from tests.helpers import assert_plaid_error as assert_error
+from tests.scale.conftest import ok, post, server
 
 
 @pytest.fixture(scope="module")

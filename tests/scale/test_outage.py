@@ -23,7 +23,8 @@ import psycopg
 import pytest
 
 from tests.conftest import require_postgres, schema_url
-from tests.scale.conftest import assert_error, ok, post, server
+from tests.helpers import assert_plaid_error as assert_error
+from tests.scale.conftest import ok, post, server
 
 RECOVERY_TIMEOUT = 40.0
 

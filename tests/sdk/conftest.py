@@ -23,7 +23,7 @@ from plaid.model.products import Products
 from plaid.model.sandbox_public_token_create_request import SandboxPublicTokenCreateRequest
 
 from tests.conftest import chosen_database
-from tests.helpers import LiveServer
+from tests.helpers import LiveServer, assert_plaid_exception
 
 
 def sdk_client(server: LiveServer, client_id: str | None = None, secret: str | None = None
@@ -64,11 +64,7 @@ def api_error(call: Callable[[], Any], status: int, error_type: str, error_code:
     """Run an SDK call that must fail; check its status and Plaid error, return the body."""
     with pytest.raises(plaid.ApiException) as info:
         call()
-    assert info.value.status == status, info.value.body
-    body: dict[str, Any] = json.loads(info.value.body)
-    assert (body["error_type"], body["error_code"]) == (error_type, error_code), body
-    assert body["request_id"]
-    return body
+    return assert_plaid_exception(info.value, status, error_type, error_code)
 
 
 def create_client(database_url: str, name: str) -> tuple[str, str]:

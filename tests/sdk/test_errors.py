@@ -27,6 +27,7 @@ from plaid.model.sandbox_processor_token_create_request import SandboxProcessorT
 from plaid.model.sandbox_public_token_create_request import SandboxPublicTokenCreateRequest
 
 from tests.helpers import LiveServer
+from tests.helpers import assert_plaid_error as assert_http_error
 from tests.sdk.conftest import api_error, create_client, link, sdk_client
 
 UNKNOWN_ACCESS = "access-sandbox-00000000-0000-4000-8000-000000000000"
@@ -53,15 +54,6 @@ def post_bytes(server: LiveServer, path: str, content: bytes,
         "PLAID-SECRET": server.secret,
     }
     return httpx.post(server.url + path, content=content, headers=headers, timeout=10)
-
-
-def assert_http_error(response: httpx.Response, status: int, error_type: str, error_code: str
-                      ) -> dict[str, Any]:  # fmt: skip
-    assert response.status_code == status, response.text
-    body: dict[str, Any] = response.json()
-    assert (body["error_type"], body["error_code"]) == (error_type, error_code)
-    assert body["request_id"]
-    return body
 
 
 def processor_token(client: plaid_api.PlaidApi, processor: str = "dwolla") -> str:
