@@ -17,7 +17,6 @@ from tokenbridge.domain.models import (
     Account,
     AccountTemplate,
     Client,
-    Institution,
     Item,
     ItemAccounts,
     NewItem,
@@ -42,9 +41,6 @@ class ItemService:
         # Called with (operation, client_id, item_id) by every rate-limited operation once
         # the Item is known; NoRateLimits when limits are off.
         self.rate_limiter = rate_limiter
-
-    def institution(self, institution_id: str) -> Institution | None:
-        return self.bank.institution(institution_id)
 
     def new_item(
         self,

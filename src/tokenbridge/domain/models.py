@@ -8,6 +8,7 @@ much (it sets each field through object.__setattr__), which was a tenth of a par
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(slots=True)
@@ -163,3 +164,8 @@ class TransactionsState:
     generation: int  # the number of refreshes so far
     refreshed_at: tuple[float, ...]  # when each refresh happened, oldest first
     sync_users: frozenset[str]  # "" = the Item's developer, else processor token hashes
+
+
+# A Signal call as the store keeps it: (account_id, kind, client_transaction_id, data,
+# created_at), kind being evaluate, decision, return or prepare.
+SignalRecord = tuple[str, str, str | None, dict[str, Any], float]

@@ -33,6 +33,7 @@ from tokenbridge.domain.models import (
     Item,
     NewItem,
     ProcessorToken,
+    SignalRecord,
     TransactionsState,
 )
 
@@ -241,7 +242,7 @@ class Store(Protocol):
 
     async def list_signal_records(
         self, item_id: str, kind: str | None = None
-    ) -> list[tuple[str, str, str | None, dict[str, Any], float]]:
+    ) -> list[SignalRecord]:
         """The Item's Signal records, oldest first, as (account_id, kind,
         client_transaction_id, data, created_at); only those of `kind` if it is given."""
 

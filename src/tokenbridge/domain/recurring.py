@@ -8,7 +8,6 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import lru_cache
 
 from tokenbridge.domain.bank_records import BankTransaction, Merchant
 from tokenbridge.domain.ids import derived_id
@@ -49,7 +48,6 @@ _FREQUENCIES = (
 MIN_OCCURRENCES = 3
 
 
-@lru_cache(maxsize=4096)
 def stream_id(account_id: str, merchant_key: str, inflow: bool) -> str:
     """The stable id of a recurring stream of one merchant in one direction."""
     return derived_id(

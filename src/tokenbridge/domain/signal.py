@@ -14,7 +14,7 @@ from typing import Any
 
 from tokenbridge.domain import errors
 from tokenbridge.domain.bank_records import SignalScores
-from tokenbridge.domain.models import Account, Client, PartnerGrant
+from tokenbridge.domain.models import Account, Client, PartnerGrant, SignalRecord
 from tokenbridge.domain.ports import Bank, Clock, Store
 from tokenbridge.domain.processor_tokens import ProcessorTokenService
 
@@ -22,10 +22,6 @@ SIGNAL = "signal"
 
 # ACH return reason codes are "R" and two digits (R01 insufficient funds, R10, ...).
 _RETURN_CODE = re.compile(r"^R\d{2}$")
-
-# A Signal record as the store keeps it: (account_id, kind, client_transaction_id, data,
-# created_at).
-SignalRecord = tuple[str, str, str | None, dict[str, Any], float]
 
 
 @dataclass(frozen=True, slots=True)

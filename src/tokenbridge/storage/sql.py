@@ -26,6 +26,7 @@ from tokenbridge.domain.models import (
     Item,
     NewItem,
     ProcessorToken,
+    SignalRecord,
     TransactionsState,
 )
 
@@ -450,7 +451,7 @@ class SqlStore(ABC):
 
     async def list_signal_records(
         self, item_id: str, kind: str | None = None
-    ) -> list[tuple[str, str, str | None, dict[str, Any], float]]:
+    ) -> list[SignalRecord]:
         sql = (
             "SELECT account_id, kind, client_transaction_id, data, created_at"
             " FROM signal_records WHERE item_id = ?"
