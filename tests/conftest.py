@@ -80,6 +80,15 @@ def chosen_backend() -> str:
     return backend
 
 
+def chosen_target() -> str:
+    """Where the API suite sends its requests: TOKENBRIDGE_TEST_TARGET, `inprocess` (the ASGI
+    app called directly, the default) or `live` (a real `tokenbridge serve` per test)."""
+    target = os.environ.get("TOKENBRIDGE_TEST_TARGET") or "inprocess"
+    if target not in ("inprocess", "live"):
+        raise ValueError(f"TOKENBRIDGE_TEST_TARGET must be inprocess or live, not {target!r}")
+    return target
+
+
 @contextmanager
 def chosen_database(directory: Path) -> Iterator[str]:
     """A fresh database URL on the chosen backend: a SQLite file in `directory`, or a new

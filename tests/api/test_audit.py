@@ -19,14 +19,12 @@ from tokenbridge.storage.sql import SqlStore
 
 
 def entries(api: Api, item_id: str | None = None) -> list[AuditEntry]:
-    assert api.app.services is not None
-    return api.loop.run_until_complete(api.app.services.store.list_audit(item_id))
+    return api.loop.run_until_complete(api.services.store.list_audit(item_id))
 
 
 def raw_log(api: Api) -> str:
     """Every stored audit row as text, to search for secrets."""
-    assert api.app.services is not None
-    store = api.app.services.store
+    store = api.services.store
     assert isinstance(store, SqlStore)
     rows = api.loop.run_until_complete(store.fetchall("SELECT * FROM audit_log"))
     return "\n".join(repr(r) for r in rows)
@@ -101,8 +99,7 @@ def test_sandbox_processor_token_logs_the_item_and_the_token(api: Api) -> None:
 
 
 def test_client_and_partner_creation_are_logged(api: Api) -> None:
-    assert api.app.services is not None
-    service = api.app.services
+    service = api.services
     client, secret = api.loop.run_until_complete(service.clients.create_client("acme"))
     partner, partner_secret = api.loop.run_until_complete(
         service.clients.create_client("dwolla", processor="dwolla")
@@ -143,8 +140,7 @@ def test_refused_requests_change_nothing_and_log_nothing(api: Api) -> None:
 def test_an_entry_that_cannot_be_written_undoes_its_change(api: Api) -> None:
     # The entry is written in the transaction of the change: without the log table the
     # whole change fails, and no Item is left behind without its entry.
-    assert api.app.services is not None
-    store = api.app.services.store
+    store = api.services.store
     assert isinstance(store, SqlStore)
 
     async def drop() -> None:

@@ -356,8 +356,7 @@ def test_another_clients_tokens_answer_as_unknown(api: Api) -> None:
     account_id = item["accounts"][0]["account_id"]
     token = api.ok("/processor/token/create", {"access_token": item["access_token"],
                    "account_id": account_id, "processor": "unit"})["processor_token"]  # fmt: skip
-    assert api.app.services is not None
-    other, secret = api.loop.run_until_complete(api.app.services.clients.create_client("other"))
+    other, secret = api.loop.run_until_complete(api.services.clients.create_client("other"))
     api.headers = {"PLAID-CLIENT-ID": other.client_id, "PLAID-SECRET": secret}
 
     def without_request_id(response: httpx.Response, code: str) -> dict[str, Any]:

@@ -275,8 +275,7 @@ def test_refused_signal_calls_change_nothing(api: Api, dwolla: Partner) -> None:
     api.ok("/processor/token/permissions/set", {"processor_token": token, "products": ["auth"]})
     for path in ("/processor/signal/evaluate", "/processor/signal/prepare"):
         assert_error(dwolla.post(path, call(path, token)), 400, "INVALID_INPUT", "INVALID_PRODUCT")
-    service = api.app.services
-    assert service is not None
+    service = api.services
     records = api.loop.run_until_complete(service.store.list_signal_records(item["item_id"]))
     assert records == []
     # The refused evaluation left nothing to report against.
@@ -439,13 +438,11 @@ def test_webhook_update_stores_and_acknowledges(api: Api, dwolla: Partner,
         "account_id": checking["account_id"],
         "new_webhook_url": receiver.url, "error": None, "environment": "sandbox",
     }]  # fmt: skip
-    service = api.app.services
-    assert service is not None
+    service = api.services
 
     def stored() -> str | None:
         from tokenbridge.domain.randomness import hash_token
 
-        assert service is not None
         found = api.loop.run_until_complete(service.store.get_processor_token(hash_token(token)))
         assert found is not None
         return found.webhook

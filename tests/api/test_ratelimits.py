@@ -63,15 +63,13 @@ def build(tmp_path: Path) -> Iterator[Build]:
 def with_clock(api: Api, limits: Mapping[str, Limit]) -> Clock:
     """Point `api` at an app over the same store whose limiter counts by `limits`, on a
     clock the test moves (the limiter is one of the factory's parameters)."""
-    assert api.app.services is not None
     clock = Clock()
-    rebuild(api, limiter=StoreRateLimiter(api.app.services.store, clock, limits))
+    rebuild(api, limiter=StoreRateLimiter(api.services.store, clock, limits))
     return clock
 
 
 def counter_rows(api: Api) -> int:
-    assert api.app.services is not None
-    store = api.app.services.store
+    store = api.services.store
     assert isinstance(store, SqlStore)
     row = api.loop.run_until_complete(store.fetchone("SELECT COUNT(*) FROM rate_limit_counters"))
     assert row is not None
@@ -116,7 +114,7 @@ def test_per_item_limit_trips_at_the_scaled_count(build: Build, path: str, opera
 
 def test_scale_setting_reaches_the_served_app(build: Build) -> None:
     api = build(rate_limit_scale=0.01)
-    limiter = api.app.services.items.rate_limiter if api.app.services else None
+    limiter = api.services.items.rate_limiter
     assert isinstance(limiter, StoreRateLimiter)
     assert limiter.limits["processor_token_create"].per_client == 5
     item = link_item(api)
@@ -151,8 +149,7 @@ def test_per_item_and_per_client_limits_are_separate(build: Build) -> None:
     limited("RATE_LIMIT", api.post("/item/get", {"access_token": b["access_token"]}))
 
     # Another client is counted on its own.
-    assert api.app.services is not None
-    other, secret = api.loop.run_until_complete(api.app.services.clients.create_client("other"))
+    other, secret = api.loop.run_until_complete(api.services.clients.create_client("other"))
     api.headers = {"PLAID-CLIENT-ID": other.client_id, "PLAID-SECRET": secret}
     c = link_item(api)
     api.ok("/item/get", {"access_token": c["access_token"]})
@@ -172,8 +169,7 @@ def test_a_request_refused_for_another_reason_is_not_counted(build: Build) -> No
 
 def test_off_writes_no_counter_rows(build: Build) -> None:
     api = build(rate_limits=False)
-    assert api.app.services is not None
-    assert isinstance(api.app.services.items.rate_limiter, NoRateLimits)
+    assert isinstance(api.services.items.rate_limiter, NoRateLimits)
     item = link_item(api)
     for _ in range(45):  # past the default per-Item limit of /item/get
         api.ok("/item/get", {"access_token": item["access_token"]})

@@ -382,9 +382,8 @@ def test_refresh_sends_webhooks(api: Api, dwolla: Partner,
     accounts = api.ok("/accounts/get", {"access_token": access["access_token"]})["accounts"]
     item = {**access, "accounts": accounts}
     token = token_for(api, item)
-    assert api.app.services is not None
     loop = api.loop
-    loop.run_until_complete(api.app.services.store.set_processor_token_webhook(
+    loop.run_until_complete(api.services.store.set_processor_token_webhook(
         hash_token(token), "http://127.0.0.1:9/partner"))  # fmt: skip
     dwolla.ok("/processor/transactions/refresh", {"processor_token": token})
     codes = {url: p["webhook_code"] for url, p in sent}

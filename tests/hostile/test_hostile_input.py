@@ -436,10 +436,7 @@ def test_forged_public_tokens(api: Api) -> None:
 
 def test_another_tenants_tokens(api: Api) -> None:
     tokens = _tokens(api)
-    assert api.app.services is not None
-    other, other_secret = api.loop.run_until_complete(
-        api.app.services.clients.create_client("other")
-    )
+    other, other_secret = api.loop.run_until_complete(api.services.clients.create_client("other"))
     headers = {"PLAID-CLIENT-ID": other.client_id, "PLAID-SECRET": other_secret}
     public = api.ok(
         "/sandbox/public_token/create",

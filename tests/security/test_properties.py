@@ -179,10 +179,7 @@ def test_unknown_and_foreign_tokens_take_one_path(recorded: tuple[Api, Recording
     processor = api.ok("/processor/token/create", {"access_token": access, "account_id": account,
                        "processor": "dwolla"})["processor_token"]  # fmt: skip
     public = api.ok("/sandbox/public_token/create", NEW_ITEM)["public_token"]
-    assert api.app.services is not None
-    other, other_secret = api.loop.run_until_complete(
-        api.app.services.clients.create_client("other")
-    )
+    other, other_secret = api.loop.run_until_complete(api.services.clients.create_client("other"))
     headers = {"PLAID-CLIENT-ID": other.client_id, "PLAID-SECRET": other_secret}
     fake = "-sandbox-00000000-0000-4000-8000-000000000000"
     api.post("/item/get", {"access_token": "warm"}, headers=headers)  # the client is cached now
