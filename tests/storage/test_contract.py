@@ -14,6 +14,7 @@ import psycopg
 import pytest
 
 from tests.storage import factories as f
+from tokenbridge.domain import audit
 from tokenbridge.domain.models import NewItem
 from tokenbridge.domain.ports import Store
 from tokenbridge.domain.randomness import hash_token
@@ -407,3 +408,138 @@ async def _applied_versions(store: Store) -> list[int]:
     assert isinstance(store, SqlStore)
     rows = await store.fetchall("SELECT version FROM schema_migrations ORDER BY version")
     return [row[0] for row in rows]
+
+
+# Audit log ---------------------------------------------------------------------------
+
+
+async def test_audit_entries_are_written_with_the_change_and_listed_oldest_first(
+    store: Store,
+) -> None:
+    new = await _linked(store)
+    item_id = new.item.item_id
+    first = audit.entry(f.NOW, new.item.client_id, audit.ITEM_REMOVE, "req1", item_id=item_id)
+    assert await store.remove_item(item_id, f.NOW + 1, [first])
+    # A change that is not made writes no entry.
+    second = audit.entry(f.NOW + 2, new.item.client_id, audit.ITEM_REMOVE, "req2", item_id=item_id)
+    assert not await store.remove_item(item_id, f.NOW + 2, [second])
+    other = await _linked(store)
+    put = audit.entry(f.NOW + 3, "someone", audit.CLIENT_PUT, None, detail="x")
+    await store.put_client(f.client(), [put])
+    assert [e.request_id for e in await store.list_audit(item_id)] == ["req1"]
+    assert await store.list_audit(other.item.item_id) == []
+    everything = await store.list_audit()
+    assert [e.action for e in everything] == [audit.ITEM_REMOVE, audit.CLIENT_PUT]
+    assert everything[0] == first
+
+
+# Rate-limit counters -----------------------------------------------------------------
+
+
+async def test_rate_counters_count_per_scope_and_window_and_prune(store: Store) -> None:
+    assert await store.increment_rate_counters(["a", "b"], 60) == [1, 1]
+    assert await store.increment_rate_counters(["a"], 60) == [2]
+    assert await store.increment_rate_counters(["a", "b"], 120) == [1, 1]
+    assert await store.increment_rate_counters(["a"], 60) == [3]
+    # Pruning deletes the windows before the one named, in the same transaction.
+    assert await store.increment_rate_counters(["a"], 180, prune_before=120) == [1]
+    assert await store.increment_rate_counters(["a"], 60) == [1]
+    assert await store.increment_rate_counters(["b"], 120) == [2]
+
+
+async def test_concurrent_rate_counter_increments_are_all_counted(store: Store) -> None:
+    counts = await asyncio.gather(*(store.increment_rate_counters(["x"], 60) for _ in range(20)))
+    assert sorted(c[0] for c in counts) == list(range(1, 21))
+
+
+# Processor token webhooks and listing -------------------------------------------------
+
+
+async def test_set_processor_token_webhook_and_list_tokens(store: Store) -> None:
+    new = await _linked(store, processor_token="processor-sandbox-p1")
+    token = new.processor_token
+    assert token is not None
+    second = f.processor_token_of(new.item, new.accounts[1], "processor-sandbox-p2", "moov")
+    await store.create_processor_token(second)
+    assert await store.set_processor_token_webhook(token.token_hash, "https://example.com/a")
+    stored = await store.get_processor_token(token.token_hash)
+    assert stored is not None and stored.webhook == "https://example.com/a"
+    assert await store.set_processor_token_webhook(token.token_hash, None)
+    stored = await store.get_processor_token(token.token_hash)
+    assert stored is not None and stored.webhook is None
+    listed = await store.list_processor_tokens(new.item.item_id)
+    assert [t.token_hash for t in listed] == [token.token_hash, second.token_hash]
+    assert await store.list_processor_tokens("no-such-item") == []
+    assert not await store.set_processor_token_webhook(hash_token("unknown"), "https://x.y/")
+    # Gone with its Item: neither its webhook nor its permissions change any more.
+    assert await store.remove_item(new.item.item_id, f.NOW + 1)
+    assert not await store.set_processor_token_webhook(token.token_hash, "https://x.y/")
+    assert not await store.set_processor_token_products(token.token_hash, ["auth"])
+
+
+# Signal records ----------------------------------------------------------------------
+
+
+async def test_signal_records_are_listed_oldest_first_and_by_kind(store: Store) -> None:
+    new = await _linked(store)
+    item_id, account_id = new.item.item_id, new.accounts[0].account_id
+    await store.add_signal_record(item_id, account_id, "evaluate", "t1", {"amount": 1.5}, 10.0)
+    await store.add_signal_record(item_id, account_id, "return", "t1", {"code": "R01"}, 11.0)
+    await store.add_signal_record(item_id, account_id, "prepare", None, {}, 12.0)
+    assert await store.list_signal_records(item_id) == [
+        (account_id, "evaluate", "t1", {"amount": 1.5}, 10.0),
+        (account_id, "return", "t1", {"code": "R01"}, 11.0),
+        (account_id, "prepare", None, {}, 12.0),
+    ]
+    assert await store.list_signal_records(item_id, "return") == [
+        (account_id, "return", "t1", {"code": "R01"}, 11.0)
+    ]
+    other = await _linked(store)
+    assert await store.list_signal_records(other.item.item_id) == []
+
+
+# Transactions state ------------------------------------------------------------------
+
+
+async def test_transactions_init_refresh_and_sync_users(store: Store) -> None:
+    new = await _linked(store)
+    item_id = new.item.item_id
+    assert await store.get_transactions_state(item_id) is None
+    state = await store.init_transactions(item_id, 120, 100.0)
+    assert (state.days_requested, state.generation, state.refreshed_at) == (120, 0, ())
+    assert state.sync_users == frozenset()
+    # A second initialization keeps the first one's days.
+    again = await store.init_transactions(item_id, 300, 101.0)
+    assert again.days_requested == 120
+    after = await store.refresh_transactions(item_id, 200.0)
+    assert (after.generation, after.refreshed_at) == (1, (200.0,))
+    after = await store.refresh_transactions(item_id, 300.0)
+    assert (after.generation, after.refreshed_at) == (2, (200.0, 300.0))
+    await store.add_transactions_sync_user(item_id, "", 301.0)
+    await store.add_transactions_sync_user(item_id, "hash-of-a-token", 302.0)
+    await store.add_transactions_sync_user(item_id, "", 303.0)
+    got = await store.get_transactions_state(item_id)
+    assert got is not None
+    assert got.sync_users == frozenset({"", "hash-of-a-token"})
+    assert (got.generation, got.days_requested) == (2, 120)
+
+
+async def test_concurrent_transactions_refreshes_each_count(store: Store) -> None:
+    new = await _linked(store)
+    await store.init_transactions(new.item.item_id, 90, 1.0)
+    states = await asyncio.gather(
+        *(store.refresh_transactions(new.item.item_id, 10.0 + i) for i in range(5))
+    )
+    # Each gets the state as of its own refresh.
+    assert sorted(s.generation for s in states) == [1, 2, 3, 4, 5]
+    assert all(len(s.refreshed_at) == s.generation for s in states)
+    final = await store.get_transactions_state(new.item.item_id)
+    assert final is not None and final.generation == 5
+
+
+async def test_concurrent_transactions_inits_agree(store: Store) -> None:
+    new = await _linked(store)
+    states = await asyncio.gather(
+        *(store.init_transactions(new.item.item_id, 90 + i, 1.0) for i in range(5))
+    )
+    assert len({s.days_requested for s in states}) == 1

@@ -32,6 +32,13 @@ from tokenbridge.domain.models import (
 
 Row = tuple[Any, ...]
 
+# A processor token of a removed Item is gone: no update may reach it, even one that raced
+# with the removal past the service's own check.
+_ITEM_NOT_REMOVED = (
+    " AND EXISTS (SELECT 1 FROM items WHERE items.item_id = processor_tokens.item_id"
+    " AND items.removed_at IS NULL)"
+)
+
 
 class Transaction(Protocol):
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
@@ -366,7 +373,7 @@ class SqlStore(ABC):
         self, token_hash: str, products: Sequence[str], audit: Sequence[AuditEntry] = ()
     ) -> bool:
         return await self._update_audited(
-            "UPDATE processor_tokens SET products = ? WHERE token_hash = ?",
+            "UPDATE processor_tokens SET products = ? WHERE token_hash = ?" + _ITEM_NOT_REMOVED,
             [_names(products), token_hash],
             audit,
         )
@@ -427,7 +434,7 @@ class SqlStore(ABC):
         self, token_hash: str, webhook: str | None, audit: Sequence[AuditEntry] = ()
     ) -> bool:
         return await self._update_audited(
-            "UPDATE processor_tokens SET webhook = ? WHERE token_hash = ?",
+            "UPDATE processor_tokens SET webhook = ? WHERE token_hash = ?" + _ITEM_NOT_REMOVED,
             [webhook, token_hash],
             audit,
         )
@@ -515,7 +522,11 @@ class SqlStore(ABC):
             )
         state = await self.get_transactions_state(item_id)
         assert state is not None
-        return state
+        # As of this refresh: a concurrent one may have committed after it.
+        generation = int(row[0])
+        return dataclasses.replace(
+            state, generation=generation, refreshed_at=state.refreshed_at[:generation]
+        )
 
     async def add_transactions_sync_user(self, item_id: str, subject: str, now: float) -> None:
         async with self.transaction() as tx:
