@@ -68,6 +68,8 @@ class LiveServer:
     secret: str = SECRET
     extra_args: tuple[str, ...] = ()
     log_path: Path | None = None
+    # Further environment variables for the process (TOKENBRIDGE_WEBHOOK_HOSTS, ...).
+    env: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -80,6 +82,7 @@ class LiveServer:
             "TOKENBRIDGE_CLIENT_ID": self.client_id,
             "TOKENBRIDGE_SECRET": self.secret,
             "TOKENBRIDGE_DATABASE_URL": self.database_url,
+            **self.env,
         }
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         self.process = subprocess.Popen(

@@ -368,3 +368,52 @@ def test_seed_with_several_workers_is_refused(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "--seed" in done.stderr and "one worker" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def seeded_session(server: LiveServer, access: str | None) -> tuple[str, list[str]]:
+    """An Item linked when `access` is None, then processor tokens and a Stripe token on
+    the Item: every token and id handed out for the first time, request ids included."""
+    handed: list[str] = []
+    linked = access is None
+    if access is None:
+        access, _ = link(server)
+    accounts = ok(server, "/accounts/get", {"access_token": access})
+    handed.append(accounts["request_id"])
+    if linked:
+        handed += [access, *(a["account_id"] for a in accounts["accounts"])]
+    account_id = accounts["accounts"][0]["account_id"]
+    for processor in ("dwolla", "moov"):
+        body = {"access_token": access, "account_id": account_id, "processor": processor}
+        made = ok(server, "/processor/token/create", body)
+        handed += [made["processor_token"], made["request_id"]]
+    btok = ok(server, "/processor/stripe/bank_account_token/create",
+              {"access_token": access, "account_id": account_id})  # fmt: skip
+    handed += [btok["stripe_bank_account_token"], btok["request_id"]]
+    return access, handed
+
+
+def seeded_restarts(url: str) -> list[str]:
+    """Four starts of a server seeded alike on one database: an Item and tokens in the
+    first, only tokens on that Item in the second and third (no new Item), a new Item and
+    its tokens in the fourth."""
+    handed: list[str] = []
+    access: str | None = None
+    for start in range(4):
+        server = LiveServer(url, extra_args=("--seed", "restarts")).start()
+        try:
+            access, more = seeded_session(server, access if start in (1, 2) else None)
+            handed += more
+        finally:
+            server.stop()
+    return handed
+
+
+def test_a_seeded_server_restarted_twice_never_repeats_an_id_or_token(tmp_path: Path) -> None:
+    # Resuming from the number of Items alone began the third start where the second had
+    # (no Item was made in between): the same processor token again, a UNIQUE failure and
+    # a 500, and the same request ids.
+    handed = seeded_restarts(f"sqlite:///{tmp_path / 'a.db'}")
+    assert len(handed) == len(set(handed)), [h for h in handed if handed.count(h) > 1]
+    # Deterministic all the same: the same starts and requests on a fresh database hand out
+    # the same ids and tokens.
+    assert seeded_restarts(f"sqlite:///{tmp_path / 'b.db'}") == handed

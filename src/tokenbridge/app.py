@@ -15,6 +15,7 @@ from tokenbridge.domain.ports import Bank, Clock, Outbox, Store
 from tokenbridge.domain.randomness import RandomSource
 from tokenbridge.domain.ratelimits import RateLimiter, rate_limiter
 from tokenbridge.domain.services import Services
+from tokenbridge.domain.webhook_destinations import WebhookDestinations
 from tokenbridge.http import openapi
 from tokenbridge.http.app import TokenBridgeApp
 from tokenbridge.http.router import Endpoint, Mount, Router
@@ -39,15 +40,17 @@ def build_services(
     """The domain's services over `store` and the ports given (the defaults otherwise), for
     the command line and tests that need no HTTP."""
     clock = clock or SystemClock()
+    destinations = WebhookDestinations.parse(settings.webhook_hosts)
     return Services.build(
         store=store,
         bank=bank or SandboxBank(),
         clock=clock,
-        outbox=outbox or WebhookSender(),
+        outbox=outbox or WebhookSender(destinations=destinations),
         random=RandomSource(settings.seed),
         environment=settings.environment,
         rate_limiter=limiter
         or rate_limiter(settings.rate_limits, store, clock, settings.rate_limit_scale),
+        webhook_destinations=destinations,
     )
 
 
@@ -65,7 +68,9 @@ def create_app(
     at start-up (in each worker process); either way the app closes it at shutdown.
     Webhooks go to `outbox`, or to a sender this app drains at shutdown. `mounts` are
     further surfaces of ours under /_tokenbridge/."""
-    sender = WebhookSender() if outbox is None else None
+    # The sender judges each destination after DNS; the services judge each URL when set.
+    destinations = WebhookDestinations.parse(settings.webhook_hosts)
+    sender = WebhookSender(destinations=destinations) if outbox is None else None
 
     async def start() -> Services:
         opened = store if store is not None else await open_store(settings.database_url)
@@ -74,7 +79,7 @@ def create_app(
         )
         random = services.ids.random
         if random.seeded:
-            random.resume(await opened.count_items())
+            random.resume(await opened.claim_seeded_start())
         if settings.client_id and settings.secret:
             await services.clients.pin_client(settings.client_id, settings.secret, "sandbox")
         return services

@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 
 from tokenbridge import __version__
 from tokenbridge.app import build_services
@@ -20,7 +21,9 @@ from tokenbridge.domain.clients import ClientService
 from tokenbridge.domain.link import DEFAULT_PASSWORD, DEFAULT_USERNAME
 from tokenbridge.domain.ports import Store, StoreUnavailable
 from tokenbridge.domain.randomness import RandomSource
-from tokenbridge.settings import Settings, from_env
+from tokenbridge.domain.redaction import redact_url
+from tokenbridge.http.protocol import HttpLimits
+from tokenbridge.settings import Settings, from_env, parse_webhook_hosts
 from tokenbridge.storage import open_store
 
 # The institution `db seed` links its Items at (First Platypus Bank).
@@ -59,6 +62,28 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1, help="worker processes (1)")
     serve.add_argument("--seed", help="make ids and tokens deterministic (for tests)")
     serve.add_argument("--access-log", action="store_true", help="log every request line")
+    limits = HttpLimits()
+    serve.add_argument(
+        "--max-connections",
+        type=_positive(int),
+        metavar="N",
+        default=limits.max_connections,
+        help=f"open connections per process ({limits.max_connections})",
+    )
+    for flag, name, what in (
+        ("--idle-timeout", "idle_timeout", "close a connection with no request begun"),
+        ("--head-timeout", "head_timeout", "a request's head must arrive within this"),
+        ("--body-timeout", "body_timeout", "and its body within this of its head"),
+    ):
+        default = getattr(limits, name)
+        serve.add_argument(flag, type=_positive(float), metavar="SECONDS", default=default,
+                           help=f"{what} ({default:g} s)")  # fmt: skip
+    serve.add_argument(
+        "--webhook-hosts", metavar="LIST",
+        help="where webhooks may go: 'any' (default), or a comma-separated list of 'public',"
+        " IP addresses, networks (10.0.0.0/8) and host names; a shared deployment sets"
+        " 'public' (TOKENBRIDGE_WEBHOOK_HOSTS)",
+    )  # fmt: skip
     serve.add_argument(
         "--rate-limits",
         choices=("on", "off"),
@@ -103,6 +128,19 @@ def _parser() -> argparse.ArgumentParser:
     seed.add_argument("--seed", help="make ids and tokens deterministic")
     seed.set_defaults(run=_db_seed)
     return parser
+
+
+def _positive(kind: type[int] | type[float]) -> Any:
+    def parse(text: str) -> int | float:
+        try:
+            value = kind(text)
+        except ValueError:
+            value = 0
+        if not 0 < value < float("inf"):
+            raise argparse.ArgumentTypeError(f"must be a positive number, not {text!r}")
+        return value
+
+    return parse
 
 
 def _database_option(parser: argparse.ArgumentParser) -> None:
@@ -170,7 +208,7 @@ def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
         await store.close()
 
     asyncio.run(run())
-    print(f"database is up to date: {_redacted(settings.database_url)}")
+    print(f"database is up to date: {redact_url(settings.database_url)}")
     return 0
 
 
@@ -249,19 +287,8 @@ def _db_seed(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _redacted(url: str) -> str:
-    """The URL without a password, fit to print."""
-    scheme, sep, rest = url.partition("://")
-    if "@" in rest:
-        userinfo, _, host = rest.rpartition("@")
-        rest = userinfo.split(":", 1)[0] + "@" + host
-    return scheme + sep + rest
-
-
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
-    import uvicorn
-
-    from tokenbridge.http.protocol import PlaidHttpToolsProtocol
+    from tokenbridge.http import server
 
     settings = settings.with_overrides(
         host=args.host, port=args.port, seed=args.seed, workers=args.workers
@@ -269,6 +296,9 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     settings = settings.with_overrides(access_log=args.access_log or None)
     if args.rate_limits is not None:
         settings = settings.with_overrides(rate_limits=args.rate_limits == "on")
+    if args.webhook_hosts is not None:
+        hosts = parse_webhook_hosts(args.webhook_hosts, "--webhook-hosts")
+        settings = settings.with_overrides(webhook_hosts=hosts)
     if settings.seed and settings.workers > 1:
         # Every worker would start the same sequence and hand out the same ids.
         raise ValueError("--seed makes ids deterministic and needs one worker, not --workers N")
@@ -293,9 +323,9 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
             await store.close()
 
     asyncio.run(prepare())
-    print(f"tokenbridge {__version__} serving {_redacted(settings.database_url)}"
+    print(f"tokenbridge {__version__} serving {redact_url(settings.database_url)}"
           f" on http://{settings.host}:{settings.port}", flush=True)  # fmt: skip
-    common = {
+    common: dict[str, Any] = {
         "host": settings.host,
         "port": settings.port,
         "access_log": settings.access_log,
@@ -306,25 +336,30 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         "proxy_headers": settings.access_log,
         "server_header": False,
         "log_level": "info",
-        # uvicorn's httptools protocol, with its answer to unparsable HTTP in Plaid's format.
-        "http": PlaidHttpToolsProtocol,
         "loop": "uvloop",
         "lifespan": "on",
     }
+    limits = replace(
+        HttpLimits(max_body_bytes=settings.max_body_bytes),
+        max_connections=args.max_connections,
+        idle_timeout=args.idle_timeout,
+        head_timeout=args.head_timeout,
+        body_timeout=args.body_timeout,
+    )
     if settings.workers > 1:
         # Worker processes build their own app from the environment.
         os.environ["TOKENBRIDGE_DATABASE_URL"] = settings.database_url
         if settings.seed:
             os.environ["TOKENBRIDGE_SEED"] = settings.seed
         os.environ["TOKENBRIDGE_RATE_LIMITS"] = "on" if settings.rate_limits else "off"
-        uvicorn.run(
+        os.environ["TOKENBRIDGE_WEBHOOK_HOSTS"] = settings.webhook_hosts
+        return server.run(
             "tokenbridge.app:app_from_env",
+            limits=limits,
             factory=True,
             workers=settings.workers,
-            **common,  # type: ignore[arg-type]
+            **common,
         )
-    else:
-        from tokenbridge.app import create_app
+    from tokenbridge.app import create_app
 
-        uvicorn.run(create_app(settings), **common)  # type: ignore[arg-type]
-    return 0
+    return server.run(create_app(settings), limits=limits, **common)

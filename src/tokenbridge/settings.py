@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
 DEFAULT_DATABASE_URL = "sqlite:///tokenbridge.db"
+
+# A DNS name in ASCII whose last label starts with a letter (as in WebhookDestinations).
+_HOST_NAME = re.compile(
+    r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +35,9 @@ class Settings:
     # costs nothing per request. The scale multiplies every limit (0.01 for fast tests).
     rate_limits: bool = True
     rate_limit_scale: float = 1.0
+    # Where webhooks may go: `any` for a sandbox on a laptop; a shared deployment sets
+    # `public` (domain/webhook_destinations.py says what each entry allows).
+    webhook_hosts: str = "any"
 
     def with_overrides(self, **overrides: Any) -> Settings:
         """A copy with every override that is not None applied."""
@@ -53,11 +63,35 @@ def parse_scale(value: str, name: str) -> float:
     return scale
 
 
+def parse_webhook_hosts(value: str, name: str) -> str:
+    """`any`, or a comma-separated list of `public`, IP addresses, networks and host names,
+    normalised; ValueError for anything else. This checks the form only, so that a bad value
+    stops the command before it starts; WebhookDestinations.parse (which settings may not
+    import) checks it again and gives it its meaning."""
+    entries = [entry.strip().lower() for entry in value.split(",")]
+    if entries == ["any"]:
+        return "any"
+    for entry in entries:
+        if entry == "any":
+            raise ValueError(f"{name}: 'any' allows every destination and must stand alone")
+        if entry == "public" or _HOST_NAME.fullmatch(entry.removesuffix(".")):
+            continue
+        try:
+            ipaddress.ip_network(entry)
+        except ValueError as exc:
+            raise ValueError(
+                f"{name} entries are 'any', 'public', IP addresses, networks and host names,"
+                f" not {entry!r} ({exc})"
+            ) from None
+    return ",".join(dict.fromkeys(entries))
+
+
 def from_env(environ: Mapping[str, str] | None = None) -> Settings:
     """Settings from TOKENBRIDGE_*; ValueError for a value that cannot be understood."""
     env = os.environ if environ is None else environ
     rate_limits = env.get("TOKENBRIDGE_RATE_LIMITS")
     scale = env.get("TOKENBRIDGE_RATE_LIMIT_SCALE")
+    webhook_hosts = env.get("TOKENBRIDGE_WEBHOOK_HOSTS")
     return Settings(
         database_url=env.get("TOKENBRIDGE_DATABASE_URL") or DEFAULT_DATABASE_URL,
         client_id=env.get("TOKENBRIDGE_CLIENT_ID") or None,
@@ -65,4 +99,9 @@ def from_env(environ: Mapping[str, str] | None = None) -> Settings:
         seed=env.get("TOKENBRIDGE_SEED") or None,
         rate_limits=parse_on_off(rate_limits, "TOKENBRIDGE_RATE_LIMITS") if rate_limits else True,
         rate_limit_scale=(parse_scale(scale, "TOKENBRIDGE_RATE_LIMIT_SCALE") if scale else 1.0),
+        webhook_hosts=(
+            parse_webhook_hosts(webhook_hosts, "TOKENBRIDGE_WEBHOOK_HOSTS")
+            if webhook_hosts
+            else "any"
+        ),
     )

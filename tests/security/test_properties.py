@@ -167,7 +167,10 @@ def _same_answer(api: Api, store: RecordingStore, path: str, field: str, theirs:
         response = api.post(path, {field: token}, headers=headers)
         body = response.json()
         body.pop("request_id")
-        answers.append((response.status_code, body, store.names()))
+        # Without get_client: the credentials' row is read again when their trust expires
+        # (every 2 s), whichever token the request carries.
+        names = [name for name in store.names() if name != "get_client"]
+        answers.append((response.status_code, body, names))
     assert answers[0] == answers[1]
     assert answers[0][0] == 400
 

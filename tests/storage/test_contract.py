@@ -17,7 +17,7 @@ from tests.storage import factories as f
 from tokenbridge.domain import audit
 from tokenbridge.domain.models import NewItem
 from tokenbridge.domain.ports import Store
-from tokenbridge.domain.randomness import hash_token
+from tokenbridge.domain.randomness import hash_token, stretch_secret
 from tokenbridge.storage import open_store
 from tokenbridge.storage.sql import migrations
 
@@ -67,6 +67,13 @@ async def test_put_client_inserts_then_replaces(store: Store) -> None:
     assert got is not None
     assert (got.name, got.secret_hash) == ("renamed", hash_token("new"))
     assert got.created_at == client.created_at
+
+
+async def test_put_client_keeps_a_stretched_secret_as_it_is(store: Store) -> None:
+    # A pinned secret's stored form (scheme, parameters, salt, hash) comes back unchanged.
+    client = dataclasses.replace(f.client(), secret_hash=stretch_secret("operator-chosen"))
+    await store.put_client(client)
+    assert await store.get_client(client.client_id) == client
 
 
 async def test_concurrent_put_client_of_one_id_all_succeed(store: Store) -> None:
@@ -168,6 +175,50 @@ async def test_count_items_counts_removed_ones_too(store: Store) -> None:
     await _linked(store)
     assert await store.remove_item(first.item.item_id, f.NOW + 1)
     assert await store.count_items() == 2
+
+
+async def test_claim_seeded_start_counts_from_zero_on_a_fresh_database(store: Store) -> None:
+    assert [await store.claim_seeded_start() for _ in range(3)] == [0, 1, 2]
+    # Items do not move it: only starts do.
+    await _linked(store)
+    assert await store.claim_seeded_start() == 3
+
+
+async def test_claim_seeded_start_gives_servers_starting_together_a_number_each(
+    store: Store, store_url: str
+) -> None:
+    # Two stores (two servers) over one database, claiming at the same time.
+    other = await open_store(store_url)
+    try:
+        claims = await asyncio.gather(
+            *(s.claim_seeded_start() for _ in range(10) for s in (store, other))
+        )
+    finally:
+        await other.close()
+    assert sorted(claims) == list(range(20))
+    # And what was claimed is kept: a store opened afterwards goes on from there.
+    again = await open_store(store_url)
+    try:
+        assert await again.claim_seeded_start() == 20
+    finally:
+        await again.close()
+
+
+async def test_a_database_with_items_from_before_seeded_starts_begins_at_one(
+    store: Store,
+) -> None:
+    # Servers before the migration drew the seed's own sequence (start 0) on a database
+    # without Items; a database they wrote to must not be given start 0 again.
+    from tokenbridge.storage.sql import SqlStore
+
+    assert isinstance(store, SqlStore)
+    (version,) = [v for v, script in migrations() if "CREATE TABLE seeded_starts" in script]
+    await _linked(store)
+    async with store.transaction() as tx:  # the database as it was before the migration
+        await tx.execute("DROP TABLE seeded_starts")
+        await tx.execute("DELETE FROM schema_migrations WHERE version = ?", [version])
+    await store.migrate()
+    assert await store.claim_seeded_start() == 1
 
 
 async def test_remove_item(store: Store) -> None:
@@ -282,6 +333,29 @@ async def test_get_item_by_unknown_access_token_is_none(store: Store) -> None:
     assert await store.get_item_by_access_token(hash_token("access-unknown")) is None
 
 
+async def test_access_token_lookups_naming_a_client_find_only_its_own(store: Store) -> None:
+    new = await _linked(store, access_token="access-1")
+    owner, account = new.item.client_id, new.accounts[0]
+    other = f.client()
+    assert await store.create_client(other)
+    token = hash_token("access-1")
+    assert await store.get_item_by_access_token(token, client_id=owner) == new.item
+    assert await store.get_item_and_account(token, account.account_id, client_id=owner) == (
+        new.item, account,
+    )  # fmt: skip
+    # Another client's token is no row at all, as a token that never existed.
+    assert await store.get_item_by_access_token(token, client_id=other.client_id) is None
+    assert await store.get_item_and_account(
+        token, account.account_id, client_id=other.client_id
+    ) is None  # fmt: skip
+    unknown = hash_token("access-unknown")
+    assert await store.get_item_by_access_token(unknown, client_id=owner) is None
+    assert await store.get_item_and_account(unknown, account.account_id, client_id=owner) is None
+    assert await store.remove_item(new.item.item_id, f.NOW + 1)
+    assert await store.get_item_by_access_token(token, client_id=owner) is None
+    assert await store.get_item_and_account(token, account.account_id, client_id=owner) is None
+
+
 # Processor tokens -----------------------------------------------------------------------
 
 
@@ -317,6 +391,52 @@ async def test_processor_token_without_processor(store: Store) -> None:
 
 async def test_unknown_processor_token_is_none(store: Store) -> None:
     assert await store.get_processor_token(hash_token("processor-unknown")) is None
+
+
+async def test_processor_token_lookup_naming_a_client_finds_only_its_own(store: Store) -> None:
+    new = await _linked(store)
+    token = f.processor_token_of(new.item, new.accounts[0], "processor-1")
+    await store.create_processor_token(token)
+    other = f.client()
+    assert await store.create_client(other)
+    assert await store.get_processor_token(token.token_hash, client_id=new.item.client_id) == (
+        token
+    )
+    assert await store.get_processor_token(token.token_hash, client_id=other.client_id) is None
+    unknown = hash_token("processor-unknown")
+    assert await store.get_processor_token(unknown, client_id=new.item.client_id) is None
+
+
+async def test_processor_token_grant_usable_by(store: Store) -> None:
+    # A token made for a processor: that processor's partners only. One that names no
+    # processor: the client that made it only.
+    new = await _linked(store)
+    developer = await store.get_client(new.item.client_id)
+    assert developer is not None
+    for_dwolla = f.processor_token_of(new.item, new.accounts[0], "processor-1", "dwolla")
+    for_nobody = f.processor_token_of(new.item, new.accounts[1], "processor-2", None)
+    await store.create_processor_token(for_dwolla)
+    await store.create_processor_token(for_nobody)
+    dwolla, other_dwolla, moov, stranger = (
+        f.client("dwolla"), f.client("dwolla"), f.client("moov"), f.client(),
+    )  # fmt: skip
+    for c in (dwolla, other_dwolla, moov, stranger):
+        assert await store.create_client(c)
+    expected = {
+        for_dwolla.token_hash: [dwolla, other_dwolla],
+        for_nobody.token_hash: [developer],
+    }
+    for token_hash, allowed in expected.items():
+        for c in (developer, dwolla, other_dwolla, moov, stranger):
+            found = await store.get_processor_token_grant(token_hash, usable_by=c)
+            if c in allowed:
+                assert found == await store.get_processor_token_grant(token_hash), c
+                assert found is not None
+            else:
+                assert found is None, c
+    assert await store.get_processor_token_grant(hash_token("unknown"), usable_by=dwolla) is None
+    assert await store.remove_item(new.item.item_id, f.NOW + 1)
+    assert await store.get_processor_token_grant(for_dwolla.token_hash, usable_by=dwolla) is None
 
 
 async def test_duplicate_processor_token_is_refused(store: Store) -> None:

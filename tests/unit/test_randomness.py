@@ -82,7 +82,45 @@ def test_seeded_text_does_not_shift_the_token_sequence() -> None:
     assert RandomSource("s").base62_text(15) == RandomSource("s").base62_text(15)
 
 
+def draws(source: RandomSource) -> list[str]:
+    return [source.uuid4(), source.base62(37), source.base62_text(15), source.base62_text(15)]
+
+
 def test_resume_moves_request_ids_on_too() -> None:
     fresh, restarted = RandomSource("s"), RandomSource("s")
     restarted.resume(5)
     assert fresh.base62_text(15) != restarted.base62_text(15)
+
+
+def test_start_0_draws_the_seeds_own_sequence() -> None:
+    resumed = RandomSource("s")
+    resumed.resume(0)
+    assert draws(resumed) == draws(RandomSource("s"))
+
+
+def test_every_start_draws_a_sequence_of_its_own_and_the_same_each_time() -> None:
+    def start(seed: str, number: int) -> list[str]:
+        source = RandomSource(seed)
+        source.resume(number)
+        return draws(source)
+
+    runs = {(seed, n): start(seed, n) for seed in ("s", "t", "s:1") for n in range(4)}
+    values = [value for run in runs.values() for value in run]
+    assert len(values) == len(set(values))  # no start repeats a value of another
+    assert start("s", 3) == runs["s", 3]
+
+
+def test_resume_after_draws_moves_the_text_pool_on_too() -> None:
+    # A server draws (the dummy secret hash) before it knows its start: what it pooled
+    # for request ids from the seed's own sequence is not handed out after a resume.
+    source, fresh = RandomSource("s"), RandomSource("s")
+    source.base62_text(15)
+    source.resume(1)
+    assert source.base62_text(15) not in {fresh.base62_text(15) for _ in range(300)}
+
+
+def test_resume_leaves_an_unseeded_source_alone() -> None:
+    source = RandomSource()
+    source.resume(3)
+    assert not source.seeded
+    assert len({source.uuid4() for _ in range(50)}) == 50

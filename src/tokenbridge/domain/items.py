@@ -25,6 +25,7 @@ from tokenbridge.domain.models import (
 from tokenbridge.domain.ports import Bank, Clock, Store
 from tokenbridge.domain.randomness import hash_token
 from tokenbridge.domain.ratelimits import RateLimiter
+from tokenbridge.domain.webhook_destinations import ANYWHERE, WebhookDestinations
 
 # https://plaid.com/docs/api/items/#itempublic_tokenexchange: "expires after 30 minutes".
 PUBLIC_TOKEN_TTL = 30 * 60.0
@@ -32,7 +33,13 @@ PUBLIC_TOKEN_TTL = 30 * 60.0
 
 class ItemService:
     def __init__(
-        self, store: Store, bank: Bank, ids: Ids, clock: Clock, rate_limiter: RateLimiter
+        self,
+        store: Store,
+        bank: Bank,
+        ids: Ids,
+        clock: Clock,
+        rate_limiter: RateLimiter,
+        webhook_destinations: WebhookDestinations = ANYWHERE,
     ) -> None:
         self.store = store
         self.bank = bank
@@ -41,6 +48,8 @@ class ItemService:
         # Called with (operation, client_id, item_id) by every rate-limited operation once
         # the Item is known; NoRateLimits when limits are off.
         self.rate_limiter = rate_limiter
+        # Checks every webhook URL set on an Item or a processor token.
+        self.webhook_destinations = webhook_destinations
 
     def new_item(
         self,
@@ -105,6 +114,8 @@ class ItemService:
             raise errors.InvalidField(
                 "initial_products contains unknown or unsupported products: " + ", ".join(unknown)
             )
+        if webhook is not None:
+            self.webhook_destinations.validate(webhook, "options.webhook")
         item, accounts = self.new_item(
             client, institution_id, initial_products, username, password, webhook
         )
@@ -145,8 +156,11 @@ class ItemService:
 
     async def item_for(self, client: Client, access_token: str) -> Item:
         """The Item of the client's access token; INVALID_ACCESS_TOKEN otherwise."""
-        item = await self.store.get_item_by_access_token(hash_token(access_token))
-        # Another client's token is answered exactly as a token that never existed.
+        # Another client's token is answered exactly as a token that never existed, and
+        # takes its path: the lookup names the client, so it finds no row either.
+        item = await self.store.get_item_by_access_token(
+            hash_token(access_token), client_id=client.client_id
+        )
         if item is None or item.client_id != client.client_id:
             raise errors.InvalidAccessToken()
         return item
@@ -156,7 +170,9 @@ class ItemService:
     ) -> tuple[Item, Account | None]:
         """The access token's Item, as item_for, with its account `account_id` (None if the
         Item has no such account), read together."""
-        found = await self.store.get_item_and_account(hash_token(access_token), account_id)
+        found = await self.store.get_item_and_account(
+            hash_token(access_token), account_id, client_id=client.client_id
+        )
         if found is None or found[0].client_id != client.client_id:
             raise errors.InvalidAccessToken()
         return found

@@ -138,6 +138,11 @@ class Store(Protocol):
     async def count_items(self) -> int:
         """How many Items were ever created, removed ones included."""
 
+    async def claim_seeded_start(self) -> int:
+        """Count one more start of a seeded server on this database; returns how many
+        started before it (0 on a fresh database). Atomic: servers starting together on one
+        database each get a number of their own."""
+
     async def get_item(self, item_id: str) -> Item | None:
         """The Item, removed or not, or None if it never existed."""
 
@@ -171,11 +176,19 @@ class Store(Protocol):
         audit entries get the item_id filled in, as it is known only here.
         """
 
-    async def get_item_by_access_token(self, token_hash: str) -> Item | None:
-        """The Item of this access token, or None if the token is unknown or the Item removed."""
+    async def get_item_by_access_token(
+        self, token_hash: str, *, client_id: str | None = None
+    ) -> Item | None:
+        """The Item of this access token, or None if the token is unknown or the Item removed.
+
+        With `client_id`, None also if the token is another client's. Every token lookup of
+        a request names the client: another client's token is then a lookup that finds no
+        row, the very path of a token that never existed, so that neither the answer nor
+        its timing tells them apart.
+        """
 
     async def get_item_and_account(
-        self, token_hash: str, account_id: str
+        self, token_hash: str, account_id: str, *, client_id: str | None = None
     ) -> tuple[Item, Account | None] | None:
         """The Item of this access token with its account `account_id` (None if the Item has
         no such account), or None as for get_item_by_access_token (one round trip: the
@@ -186,14 +199,24 @@ class Store(Protocol):
     ) -> None:
         """Insert a processor token with its permissions."""
 
-    async def get_processor_token(self, token_hash: str) -> ProcessorToken | None:
-        """The processor token, or None if unknown or its Item is removed."""
+    async def get_processor_token(
+        self, token_hash: str, *, client_id: str | None = None
+    ) -> ProcessorToken | None:
+        """The processor token, or None if unknown or its Item is removed; with
+        `client_id`, None also if another client made it (as get_item_by_access_token)."""
 
     async def get_processor_token_grant(
-        self, token_hash: str
+        self, token_hash: str, *, usable_by: Client | None = None
     ) -> tuple[ProcessorToken, Item, Account] | None:
         """The processor token with its Item and account, or None if the token is unknown
-        or its Item removed (one round trip: every partner read starts here)."""
+        or its Item removed (one round trip: every partner read starts here).
+
+        With `usable_by`, None also if that client may not use the token: a token made for
+        a processor is usable by that processor's partners only, one that names no
+        processor by the client that made it only (the rule of
+        `ProcessorTokenService.processor_token_for_partner`, applied in the lookup so that
+        another's token takes the path of an unknown one).
+        """
 
     async def set_processor_token_products(
         self, token_hash: str, products: Sequence[str], audit: Sequence[AuditEntry] = ()

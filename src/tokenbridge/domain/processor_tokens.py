@@ -8,7 +8,6 @@ Method names are Plaid's operations in snake_case (`/processor/token/create` ->
 from __future__ import annotations
 
 from collections.abc import Sequence
-from urllib.parse import urlsplit
 
 from tokenbridge.domain import audit, errors, webhook_events
 from tokenbridge.domain.catalog import PROCESSOR_SET, PRODUCT_SET
@@ -24,17 +23,12 @@ from tokenbridge.domain.models import (
 )
 from tokenbridge.domain.ports import Clock, Outbox, Store
 from tokenbridge.domain.randomness import hash_token
+from tokenbridge.domain.redaction import redact_url
 
 # Products of an Item made by /sandbox/processor_token/create. Plaid does not document
 # them; a processor token is mostly used for Auth, and partner reads obey the token's
 # permission list, not this list.
 SANDBOX_PROCESSOR_ITEM_PRODUCTS = ("auth",)
-
-
-def _validate_webhook(url: str) -> None:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise errors.InvalidField("webhook must be an http or https URL")
 
 
 class ProcessorTokenService:
@@ -84,7 +78,10 @@ class ProcessorTokenService:
         return token
 
     async def _processor_token_of(self, client: Client, processor_token: str) -> ProcessorToken:
-        token = await self.store.get_processor_token(hash_token(processor_token))
+        # The lookup names the client: another client's token finds no row, as an unknown one.
+        token = await self.store.get_processor_token(
+            hash_token(processor_token), client_id=client.client_id
+        )
         if token is None or token.client_id != client.client_id:
             raise errors.InvalidProcessorToken()
         return token
@@ -101,7 +98,12 @@ class ProcessorTokenService:
         as for a token that never existed. `product` is the product the endpoint needs
         (None for none); the token's permissions must include it, or be empty (= all).
         """
-        found = await self.store.get_processor_token_grant(hash_token(processor_token))
+        # The store applies the rule below in the lookup itself, so that a token that this
+        # client may not use finds no row, the path of a token that never existed; the
+        # check below stays the rule's statement (and a guard should the two ever differ).
+        found = await self.store.get_processor_token_grant(
+            hash_token(processor_token), usable_by=client
+        )
         if found is None:
             raise errors.InvalidProcessorToken()
         token, item, account = found
@@ -154,13 +156,15 @@ class ProcessorTokenService:
         """Store the token's webhook URL (None removes it) and send WEBHOOK_UPDATE_ACKNOWLEDGED
         to the new URL in the background."""
         if webhook is not None:
-            _validate_webhook(webhook)
+            self.items.webhook_destinations.validate(webhook)
         grant = await self.processor_token_for_partner(client, processor_token, None)
         token = grant.token
         entry = audit.entry(
             self.clock.now(), client.client_id, audit.PROCESSOR_TOKEN_WEBHOOK_UPDATE,
             request_id, item_id=token.item_id, account_id=token.account_id,
-            token_hash=token.token_hash, processor=token.processor, detail=webhook,
+            token_hash=token.token_hash, processor=token.processor,
+            # The audit log is read by operators and printed: never a password in it.
+            detail=None if webhook is None else redact_url(webhook),
         )  # fmt: skip
         if not await self.store.set_processor_token_webhook(token.token_hash, webhook, [entry]):
             raise errors.InvalidProcessorToken()

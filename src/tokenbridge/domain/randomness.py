@@ -9,8 +9,10 @@ security boundary: its tokens are predictable by design.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
 import random
+import re
 import uuid
 
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -50,18 +52,28 @@ class RandomSource:
         self._text = ""
         self._text_generation = _fork_generation
 
-    def resume(self, position: int) -> None:
-        """Continue a seeded sequence over a database that already holds `position` Items.
+    def resume(self, start: int) -> None:
+        """Draw as the `start`-th seeded start on a database (`Store.claim_seeded_start`).
 
         A seeded server restarted on its own database would otherwise hand out its first
-        ids and tokens again, which the database already holds. On a fresh database
-        (position 0) the sequence is the seed's own.
+        ids and tokens again, which the database already holds. Start 0, on a fresh
+        database, draws the seed's own sequences; every later start draws sequences of its
+        own, so the same starts and requests on a fresh database give the same output.
         """
-        if self._rng is not None and position:
-            self._rng.seed(f"{self._seed}:{position}")
-        if self._text_rng is not None and position:
-            self._text_rng.seed(f"{self._seed}:text:{position}")
-            self._text = ""
+        # Every value is derived from (seed, start, its place in that start's sequence): the
+        # start's number is persisted once when it starts, so no request writes anything and
+        # no restart can begin inside an earlier start's sequence. Resuming from a count of
+        # what the database holds (the Items) repeated a start that made no Item. The
+        # sequences of a later start are seeded with a 32-byte number: a str seed (start 0)
+        # always seeds with 64 bytes or more, so no later start meets the seed's own
+        # sequence, and the length prefix keeps two seeds from naming one sequence.
+        if self._seed is None or not start:
+            return
+        for stream, rng in (("tokens", self._rng), ("text", self._text_rng)):
+            name = f"{len(self._seed)}:{self._seed}:{stream}:{start}".encode()
+            assert rng is not None
+            rng.seed(int.from_bytes(hashlib.sha256(name).digest(), "big"))
+        self._text = ""
 
     def token_bytes(self, n: int) -> bytes:
         if self._rng is not None:
@@ -111,9 +123,78 @@ class RandomSource:
 
 
 def hash_token(token: str) -> str:
-    """The stored form of a token or secret: SHA-256, hex.
+    """The stored form of a token or a generated secret: SHA-256, hex.
 
-    Tokens and secrets carry at least 122 random bits, so a plain hash (no salt, no
-    stretching) is enough to keep a copy of the database from revealing a usable token.
+    Tokens and the secrets we generate carry at least 122 random bits, so a plain hash (no
+    salt, no stretching) is enough to keep a copy of the database from revealing a usable
+    token: a salt or a KDF makes guessing harder only for values that can be guessed. A
+    secret that an operator chooses can be, and is stored by `stretch_secret` instead.
     """
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+# Secrets that an operator chooses (TOKENBRIDGE_SECRET) may be guessable, so they are stored
+# salted and stretched by scrypt: memory-hard, and in the standard library through OpenSSL.
+# N=2^15, r=8, p=1 is the Go x/crypto/scrypt recommendation for interactive logins (32 MiB,
+# about 0.1 s of one core). The stored form names its scheme and parameters,
+# "scrypt$N$r$p$salt$hash" (hex), so generated secrets (SHA-256, 64 hex digits) keep working
+# beside it and the parameters can be raised later without making a stored record unusable.
+SCRYPT_N = 2**15
+SCRYPT_R = 8
+SCRYPT_P = 1
+_SCRYPT = "scrypt"
+_SALT_BYTES = 16
+# A stored record asking for more memory than this is refused, not run (OpenSSL checks it).
+_SCRYPT_MAXMEM = 256 * 1024 * 1024
+# N, r and p are bounded by their digit counts (no overflow reaches OpenSSL), the salt is 1
+# to 64 bytes, the hash 32.
+_STRETCHED_FORM = re.compile(
+    r"scrypt\$([1-9][0-9]{0,7})\$([1-9][0-9]?)\$([1-9][0-9]?)\$((?:[0-9a-f]{2}){1,64})"
+    r"\$((?:[0-9a-f]{2}){32})"
+)
+
+
+def _scrypt(secret: str, salt: bytes, n: int, r: int, p: int) -> bytes:
+    password = secret.encode("utf-8", "surrogatepass")
+    return hashlib.scrypt(password, salt=salt, n=n, r=r, p=p, maxmem=_SCRYPT_MAXMEM, dklen=32)
+
+
+def stretch_secret(secret: str) -> str:
+    """The stored form of an operator-chosen secret: scrypt with a new random salt. Costs
+    one KDF run (about 0.1 s): call it once per pinning, never per request."""
+    # The salt comes from the OS even on a seeded server: it needs no reproducing, and a
+    # draw from the seeded stream would shift every id handed out after it.
+    salt = os.urandom(_SALT_BYTES)
+    digest = _scrypt(secret, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)
+    return f"{_SCRYPT}${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${salt.hex()}${digest.hex()}"
+
+
+def is_stretched(stored: str) -> bool:
+    """True if `stored` is a `stretch_secret` form (checking it costs a KDF run)."""
+    return stored.startswith(_SCRYPT + "$")
+
+
+def is_current_stretch(stored: str) -> bool:
+    """True if `stored` is a `stretch_secret` form with today's parameters."""
+    return stored.startswith(f"{_SCRYPT}${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}$")
+
+
+def verify_secret(secret: str, stored: str) -> bool:
+    """True if `secret` is the one `stored` (either form) was made from.
+
+    A stretched form runs the KDF (about 0.1 s, releasing the GIL): the caller decides when
+    that may happen. A malformed or oversized stored form verifies nothing (False).
+    """
+    if not is_stretched(stored):
+        return hmac.compare_digest(hash_token(secret), stored)
+    form = _STRETCHED_FORM.fullmatch(stored)
+    if form is None:
+        return False
+    n, r, p = int(form[1]), int(form[2]), int(form[3])
+    try:
+        # OpenSSL refuses an N that is no power of two, and parameters past maxmem,
+        # before it allocates anything.
+        digest = _scrypt(secret, bytes.fromhex(form[4]), n, r, p)
+    except ValueError:
+        return False
+    return hmac.compare_digest(digest, bytes.fromhex(form[5]))

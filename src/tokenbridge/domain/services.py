@@ -19,6 +19,7 @@ from tokenbridge.domain.randomness import RandomSource
 from tokenbridge.domain.ratelimits import NoRateLimits, RateLimiter
 from tokenbridge.domain.signal import SignalService
 from tokenbridge.domain.transactions import TransactionsService
+from tokenbridge.domain.webhook_destinations import ANYWHERE, WebhookDestinations
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,13 +47,17 @@ class Services:
         random: RandomSource,
         environment: str = "sandbox",
         rate_limiter: RateLimiter | None = None,
+        webhook_destinations: WebhookDestinations = ANYWHERE,
     ) -> Services:
-        """Every service over these ports. Without `rate_limiter`, nothing is limited."""
+        """Every service over these ports. Without `rate_limiter`, nothing is limited;
+        `webhook_destinations` is what a webhook URL may point to when it is set."""
         ids = Ids(random, environment)
         # The client service draws from `random` first, as it always has: a seeded server
         # hands out the same ids as before.
         clients = ClientService(store, ids, clock)
-        items = ItemService(store, bank, ids, clock, rate_limiter or NoRateLimits())
+        items = ItemService(
+            store, bank, ids, clock, rate_limiter or NoRateLimits(), webhook_destinations
+        )
         processor_tokens = ProcessorTokenService(store, items, ids, clock, outbox)
         return cls(
             store=store,

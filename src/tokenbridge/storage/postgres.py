@@ -28,6 +28,7 @@ import psycopg
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from tokenbridge.domain.ports import StoreUnavailable
+from tokenbridge.domain.redaction import redact_password
 from tokenbridge.storage.sql import Row, SqlStore, migrations, split_statements
 
 # Any fixed number: every tokenbridge server takes this advisory lock to migrate.
@@ -95,7 +96,10 @@ class PostgresStore(SqlStore):
             await probe.close()
             await self._pool.open(wait=True, timeout=10.0)
         except Exception as exc:
-            raise StoreUnavailable(f"cannot connect to PostgreSQL: {exc}") from exc
+            # libpq quotes the piece of the URL it could not parse, which may be the password;
+            # `from None`, so that no traceback prints the original message either.
+            reason = redact_password(str(exc), self._url)
+            raise StoreUnavailable(f"cannot connect to PostgreSQL: {reason}") from None
 
     async def _recover(self) -> None:
         """Test every idle connection and replace the dead ones; one check at a time."""

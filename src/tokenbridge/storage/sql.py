@@ -101,6 +101,24 @@ _GRANT_SELECT = (
     " WHERE p.token_hash = ? AND i.removed_at IS NULL"
 )
 
+_ITEM_BY_ACCESS_TOKEN = (
+    "SELECT i.item_id, i.client_id, i.institution_id, i.products, i.created_at,"
+    " i.webhook, i.removed_at FROM access_tokens t JOIN items i"
+    " ON i.item_id = t.item_id WHERE t.token_hash = ? AND i.removed_at IS NULL"
+)
+
+# Each token lookup that names a client has the owner's condition in its WHERE: another
+# client's token finds no row, exactly as a token that never existed
+# (Store.get_item_by_access_token). Whole constants, so that no request builds a string.
+_ITEM_BY_ACCESS_TOKEN_OF = _ITEM_BY_ACCESS_TOKEN + " AND t.client_id = ?"
+_ITEM_AND_ACCOUNT_OF = _ITEM_AND_ACCOUNT_SELECT + " AND t.client_id = ?"
+_PROCESSOR_TOKEN_OF = _PROCESSOR_TOKEN_SELECT + " AND p.client_id = ?"
+# Store.get_processor_token_grant's `usable_by`: the processor's partners for a token made
+# for a processor, the client that made it for one that names none.
+_GRANT_USABLE_BY = (
+    _GRANT_SELECT + " AND (p.processor = ? OR (p.processor IS NULL AND p.client_id = ?))"
+)
+
 _decode_strings = msgspec.json.Decoder(tuple[str, ...]).decode
 _encode = msgspec.json.Encoder().encode
 
@@ -266,6 +284,14 @@ class SqlStore(ABC):
         row = await self.fetchone("SELECT COUNT(*) FROM items")
         return int(row[0]) if row else 0
 
+    async def claim_seeded_start(self) -> int:
+        # One statement, atomic by itself: of servers starting at once, each gets a number.
+        rows = await self._write_returning(
+            "UPDATE seeded_starts SET starts = starts + 1 WHERE singleton = 1 RETURNING starts",
+            [],
+        )
+        return int(rows[0][0]) - 1  # the migration wrote the one row
+
     async def get_item(self, item_id: str) -> Item | None:
         row = await self.fetchone(_ITEM + " WHERE item_id = ?", [item_id])
         return _item(row) if row else None
@@ -318,19 +344,22 @@ class SqlStore(ABC):
             )
         return item_id
 
-    async def get_item_by_access_token(self, token_hash: str) -> Item | None:
-        row = await self.fetchone(
-            "SELECT i.item_id, i.client_id, i.institution_id, i.products, i.created_at,"
-            " i.webhook, i.removed_at FROM access_tokens a JOIN items i"
-            " ON i.item_id = a.item_id WHERE a.token_hash = ? AND i.removed_at IS NULL",
-            [token_hash],
-        )
+    async def get_item_by_access_token(
+        self, token_hash: str, *, client_id: str | None = None
+    ) -> Item | None:
+        if client_id is None:
+            row = await self.fetchone(_ITEM_BY_ACCESS_TOKEN, [token_hash])
+        else:
+            row = await self.fetchone(_ITEM_BY_ACCESS_TOKEN_OF, [token_hash, client_id])
         return _item(row) if row else None
 
     async def get_item_and_account(
-        self, token_hash: str, account_id: str
+        self, token_hash: str, account_id: str, *, client_id: str | None = None
     ) -> tuple[Item, Account | None] | None:
-        row = await self.fetchone(_ITEM_AND_ACCOUNT_SELECT, [account_id, token_hash])
+        if client_id is None:
+            row = await self.fetchone(_ITEM_AND_ACCOUNT_SELECT, [account_id, token_hash])
+        else:
+            row = await self.fetchone(_ITEM_AND_ACCOUNT_OF, [account_id, token_hash, client_id])
         if row is None:
             return None
         return _item(row[:7]), (_account(row[7:]) if row[7] is not None else None)
@@ -350,14 +379,24 @@ class SqlStore(ABC):
              token.processor, _names(token.products), token.webhook, token.created_at],
         )  # fmt: skip
 
-    async def get_processor_token(self, token_hash: str) -> ProcessorToken | None:
-        row = await self.fetchone(_PROCESSOR_TOKEN_SELECT, [token_hash])
+    async def get_processor_token(
+        self, token_hash: str, *, client_id: str | None = None
+    ) -> ProcessorToken | None:
+        if client_id is None:
+            row = await self.fetchone(_PROCESSOR_TOKEN_SELECT, [token_hash])
+        else:
+            row = await self.fetchone(_PROCESSOR_TOKEN_OF, [token_hash, client_id])
         return _processor_token(row) if row else None
 
     async def get_processor_token_grant(
-        self, token_hash: str
+        self, token_hash: str, *, usable_by: Client | None = None
     ) -> tuple[ProcessorToken, Item, Account] | None:
-        row = await self.fetchone(_GRANT_SELECT, [token_hash])
+        if usable_by is None:
+            row = await self.fetchone(_GRANT_SELECT, [token_hash])
+        else:
+            row = await self.fetchone(
+                _GRANT_USABLE_BY, [token_hash, usable_by.processor, usable_by.client_id]
+            )
         if row is None:
             return None
         # Every column once: the ids that the three rows share are read from one of them.

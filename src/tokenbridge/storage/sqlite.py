@@ -17,7 +17,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import os
 import sqlite3
+import stat
 import threading
 import time
 from collections.abc import Sequence
@@ -109,14 +112,15 @@ class _SqliteTransaction(AbstractAsyncContextManager["_SqliteTransaction"]):
 BUSY_TIMEOUT = 10.0
 # How often the checkpoint thread copies the WAL back into the database file.
 CHECKPOINT_INTERVAL = 0.2
-# A passive checkpoint never catches up with a writer that never pauses, and the WAL is
-# reused from its start only once it has been copied whole: past this many pages (256 MB)
-# a RESTART checkpoint holds writers back for the few frames left, so the WAL stays
-# bounded. It blocks the event loop while it runs, so it should be rare: at 16 MB it ran
-# several times a second under a steady /processor/token/create load, p99 up by half.
-WAL_RESTART_PAGES = 65536
-# After a restart the WAL file is cut back to this size.
-WAL_SIZE_LIMIT = 64 * 1024 * 1024
+# The WAL file stays under this size under steady writes (docs/DEPLOYMENT.md): the
+# checkpoint thread restarts the WAL before it would hold a quarter of this by the next
+# round, at the pace of the last one; the rest is room for a round that comes late on a
+# busy machine. Writing 8,000-20,000 processor tokens a second in process (more than a
+# server answers), the WAL reached 30-41 MiB at most; before, 270-385 MiB. With half of
+# this as the mark instead, it reached 41-69 MiB.
+WAL_BOUND = 64 * 1024 * 1024
+# How long new write groups wait for a restart of the WAL before going ahead regardless.
+RESTART_WAIT = 0.25
 
 
 class _Checkpointer(threading.Thread):
@@ -126,22 +130,52 @@ class _Checkpointer(threading.Thread):
     1000 WAL pages, so 1 write in a few hundred took 1-11 ms and that was the whole p99
     (PERFORMANCE-NOTES.md). sqlite3 releases the GIL while SQLite works, so the loop runs
     on meanwhile. A PASSIVE checkpoint never blocks readers or the writer.
+
+    A PASSIVE checkpoint never catches up with a writer that never pauses, though, and
+    SQLite writes the WAL from its start again only when a write begins with the whole WAL
+    copied: under steady writes the WAL grew until a RESTART checkpoint, which needs the
+    write lock, happened to get it between two groups (it was tried past 256 MB; up to
+    385 MB in process). So near a quarter of `wal_bound` the thread asks for the lock:
+    `restarting` is set, the store begins no new write group until it is cleared (awaiting,
+    so reads go on and the loop never blocks), and the RESTART checkpoint gets the lock as
+    soon as the group in flight commits. Writes wait while it copies what the last PASSIVE
+    checkpoint left and syncs the files: 5-50 ms on the test machine, mostly two fsyncs, a
+    few times a second under the heaviest load. The writes of other processes on the file
+    do not wait; the RESTART then gets the lock as before, between their transactions.
     """
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, wal_bound: int) -> None:
         super().__init__(name="tokenbridge-sqlite-checkpoint", daemon=True)
         self._path = path
+        self._wal_bound = wal_bound
         self._stopping = threading.Event()
+        # Set by this thread, read on the event loop's: a plain attribute is enough.
+        self.restarting = False
 
     def run(self) -> None:
         conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA busy_timeout = 1000")
+        # A WAL frame is a page and its 24-byte header.
+        frame_bytes = conn.execute("PRAGMA page_size").fetchone()[0] + 24
+        restart_frames = self._wal_bound // 4 // frame_bytes
+        last = 0  # the WAL's frames at the last round
         try:
             while not self._stopping.wait(CHECKPOINT_INTERVAL):
                 try:
-                    _, wal_pages, _ = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-                    if wal_pages > WAL_RESTART_PAGES:
-                        conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchall()
+                    _, frames, _ = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                    # Fewer frames than last round: SQLite restarted the WAL meanwhile.
+                    grown = frames - last if frames >= last else frames
+                    last = frames
+                    if frames + grown > restart_frames:
+                        # One more PASSIVE copies, with writers running, most of what came
+                        # in during the last; the RESTART then has little left to copy.
+                        conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                        last = 0
+                        self.restarting = True
+                        try:
+                            conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchall()
+                        finally:
+                            self.restarting = False
                 except sqlite3.Error:
                     continue  # busy or locked: the next round catches up
         finally:
@@ -194,10 +228,57 @@ class _Group:
         self.waiters: list[asyncio.Future[None]] = []
 
 
+log = logging.getLogger("tokenbridge.storage")
+
+# The files whose loose permissions were reported already: each is reported once a process.
+_reported: set[str] = set()
+
+
+def _create_private(path: str) -> None:
+    """Create the database file readable and writable by its owner only (0600), with any
+    missing folder as 0700; a file that exists is left as it is, and reported if others
+    may read it.
+
+    SQLite would create the file 0644. It gives its -wal and -shm files the database
+    file's own mode, so those are 0600 too. The file is made here with os.open, which
+    takes the mode for this one file: the process's umask, shared with every thread, is
+    never changed.
+    """
+    folder = Path(path).parent
+    missing = []
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for each in reversed(missing):
+        with contextlib.suppress(FileExistsError):  # another server made it meanwhile
+            each.mkdir(mode=0o700)
+    if not os.path.exists(path):
+        # No O_EXCL: a server starting at the same moment may create it first, and a
+        # symlink with no file behind it yet gets its file made 0600 too.
+        os.close(os.open(path, os.O_RDONLY | os.O_CREAT, 0o600))
+    for name in (path, f"{path}-wal", f"{path}-shm"):
+        try:
+            found = os.stat(name)
+        except OSError:
+            continue
+        mode, real = stat.S_IMODE(found.st_mode), os.path.realpath(name)
+        if stat.S_ISREG(found.st_mode) and mode & 0o077 and real not in _reported:
+            _reported.add(real)
+            log.warning(
+                "tokenbridge: the database file %s has mode %s: other users may read it"
+                " (tokens' hashes and every Item); `chmod 600` it. New database files are"
+                " made 0600.",
+                name,
+                oct(mode),
+            )
+
+
 class SqliteStore(SqlStore):
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, *, wal_bound: int = WAL_BOUND) -> None:
+        """The store over the SQLite file at `path` (or `:memory:`). Under steady writes
+        its WAL stays under `wal_bound` bytes (see _Checkpointer)."""
         if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            _create_private(path)
         self._conn = _connect(path)
         # The writer never waits inside SQLite: _begin waits without blocking the loop.
         self._conn.execute("PRAGMA busy_timeout = 0")
@@ -213,8 +294,11 @@ class SqliteStore(SqlStore):
         self._checkpointer: _Checkpointer | None = None
         if path != ":memory:":
             self._conn.execute("PRAGMA wal_autocheckpoint = 0")
-            self._conn.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")
-            self._checkpointer = _Checkpointer(path)
+            # The first COMMIT after a restart of the WAL cuts the file back to this size
+            # (the writer does it, so it is set on the writer's connection): a burst of
+            # writes leaves no large file behind.
+            self._conn.execute(f"PRAGMA journal_size_limit = {wal_bound // 4}")
+            self._checkpointer = _Checkpointer(path, wal_bound)
             self._checkpointer.start()
 
     def transaction(self) -> _SqliteTransaction:
@@ -225,6 +309,12 @@ class SqliteStore(SqlStore):
         or worker on the file) holds the write lock. The wait is asynchronous, so that this
         loop commits its own group meanwhile; SQLite's busy handler would block it."""
         loop = asyncio.get_running_loop()
+        checkpointer = self._checkpointer
+        if checkpointer is not None and checkpointer.restarting:
+            # The checkpoint thread is restarting the WAL and needs the write lock.
+            until = loop.time() + RESTART_WAIT
+            while checkpointer.restarting and loop.time() < until:
+                await asyncio.sleep(0.001)
         deadline = loop.time() + BUSY_TIMEOUT
         delay = 0.001
         while self._group is None:
