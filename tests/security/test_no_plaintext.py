@@ -185,7 +185,7 @@ def test_a_copy_of_the_database_reveals_no_token_or_secret(run: Run) -> None:
         assert value.encode() not in run.database, f"the {name} is in the database file"
         assert value[-20:] not in run.dump, f"part of the {name} is in the database dump"
     # They are there, hashed: the search above looked in the right place. The pinned
-    # secret (an operator chose it) is stored salted by scrypt, not as its SHA-256.
+    # secret (an operator chose it) is stored salted and stretched, not as its SHA-256.
     assert hash_token(run.secrets["access_token"]) in run.dump
     assert hash_token(run.secrets["secret"]) not in run.dump
-    assert "'scrypt$32768$8$1$" in run.dump
+    assert "'pbkdf2_sha256$600000$" in run.dump

@@ -25,7 +25,7 @@ from tokenbridge.domain.services import Services
 
 S1 = "operator-chosen-secret-1"
 S2 = "operator-chosen-secret-2"
-STRETCHED = re.compile(r"scrypt\$32768\$8\$1\$[0-9a-f]{32}\$[0-9a-f]{64}")
+STRETCHED = re.compile(r"pbkdf2_sha256\$600000\$[0-9a-f]{32}\$[0-9a-f]{64}")
 
 
 class CountingStore:
@@ -47,17 +47,17 @@ class CountingStore:
 
 @pytest.fixture
 def kdf_runs(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
-    """The salt of every scrypt run, in the order they started (from a process that has
+    """The salt of every PBKDF2 run, in the order they started (from a process that has
     stretched nothing yet)."""
     clients._KNOWN_FORMS.clear()
     runs: list[bytes] = []
-    real: Callable[..., bytes] = hashlib.scrypt
+    real: Callable[..., bytes] = hashlib.pbkdf2_hmac
 
-    def spy(password: bytes, **kwargs: Any) -> bytes:
-        runs.append(kwargs["salt"])
-        return real(password, **kwargs)
+    def spy(name: str, password: bytes, salt: bytes, *args: Any, **kwargs: Any) -> bytes:
+        runs.append(salt)
+        return real(name, password, salt, *args, **kwargs)
 
-    monkeypatch.setattr(hashlib, "scrypt", spy)
+    monkeypatch.setattr(hashlib, "pbkdf2_hmac", spy)
     return runs
 
 
@@ -83,7 +83,7 @@ def accepted(domain: Domain, services: Services, client_id: str, secret: str) ->
 # How secrets are stored -----------------------------------------------------------------
 
 
-def test_a_pinned_secret_is_stored_salted_by_scrypt(domain: Domain) -> None:
+def test_a_pinned_secret_is_stored_salted_and_stretched(domain: Domain) -> None:
     domain.run(domain.services.clients.pin_client("pinned", S1, "sandbox"))
     stored = domain.run(domain.store.get_client("pinned"))
     assert stored is not None
@@ -116,7 +116,7 @@ def test_repinning_the_same_secret_keeps_the_record(domain: Domain) -> None:
     assert len(puts) == 1
 
 
-def test_a_sha256_pinned_record_still_works_and_is_restored_by_scrypt_when_repinned(
+def test_a_sha256_pinned_record_still_works_and_is_restretched_when_repinned(
     domain: Domain, kdf_runs: list[bytes]
 ) -> None:
     # What earlier versions stored for TOKENBRIDGE_SECRET.
@@ -137,13 +137,13 @@ H = "00" * 32
 
 @pytest.mark.parametrize(
     "stored",
-    ["scrypt$", f"scrypt$32768$8$1$zz${H}", f"scrypt$1000$8$1$00${H}",
-     f"scrypt$4194304$8$1$00${H}", f"scrypt$32768$8$1${H}",
-     f"scrypt$99999999999999999999999$8$1$00${H}"],
+    ["pbkdf2_sha256$", f"pbkdf2_sha256$600000$zz${H}", f"pbkdf2_sha256$0$00${H}",
+     f"pbkdf2_sha256$99999999$00${H}", f"pbkdf2_sha256$600000${H}",
+     f"pbkdf2_sha256$99999999999999999999999$00${H}"],
 )  # fmt: skip
 def test_a_malformed_stored_secret_verifies_nothing(domain: Domain, stored: str) -> None:
-    # Not a power of two, a bad hex, more memory than allowed, a missing part, an overflow:
-    # each is refused as a wrong secret, never an exception (nor a 4 GiB allocation).
+    # Empty, a bad hex, no iterations, more work than allowed, a missing part, an overflow:
+    # each is refused as a wrong secret, never an exception (nor minutes of KDF).
     domain.run(domain.store.put_client(Client("broken", "sandbox", stored, domain.clock.now())))
     assert not verify_secret(S1, stored)
     refused(domain, other_process(domain), "broken", S1)

@@ -6,7 +6,7 @@ How a request's credentials are checked, and what each check costs:
   one constant-time comparison of the two strings: no read, no hash. That is the hot path.
 - Anything else reads the client's row (one primary-key read) and compares the SHA-256 of
   the presented secret with a hash: the stored one (generated secrets), the SHA-256 of the
-  secret this process has verified for that row (pinned secrets, stored by scrypt), or a
+  secret this process has verified for that row (pinned secrets, stored by PBKDF2), or a
   dummy (an unknown client_id). An unknown client_id, a wrong secret and a secret whose
   trust expired thus take the same path, and a changed secret is seen by a server within
   VERIFIED_TTL, or at once by a request whose comparison fails (it reads the row first).
@@ -41,14 +41,14 @@ from tokenbridge.domain.randomness import (
 VERIFIED_TTL = 2.0
 # The KDF runs per client and second of the clock beyond which a secret that this process
 # cannot check without the KDF is refused (INVALID_API_KEYS) unchecked. A flood of wrong
-# secrets then costs at most this many runs (0.1 s of CPU each, in a worker thread) a
+# secrets then costs at most this many runs (0.2 s of CPU each, in a worker thread) a
 # second per pinned client, rather than one per request.
 KDF_RUNS_PER_SECOND = 2
 # Wrong secrets remembered per pinned row, so that a client still sending the secret
 # that was replaced costs one KDF run, not one per request.
 REFUTED_KEPT = 16
 
-# Stored scrypt forms whose secret this process knows: stored form -> SHA-256 of the
+# Stored PBKDF2 forms whose secret this process knows: stored form -> SHA-256 of the
 # secret. Shared by every ClientService of the process, so that the KDF's cost is paid once
 # per secret and process, not per service: the command line pins the client before the app
 # it serves pins it again, and a test run builds hundreds of apps. A fresh database pinned
@@ -75,7 +75,7 @@ class _Verified:
 
 @dataclass(slots=True)
 class _Stretched:
-    """What this service knows about one version of a client's scrypt-stored secret
+    """What this service knows about one version of a client's PBKDF2-stored secret
     (`stored`, its stored form). A new version of the row starts from _KNOWN_FORMS."""
 
     stored: str
@@ -133,7 +133,7 @@ class ClientService:
     async def pin_client(self, client_id: str, secret: str, name: str) -> Client:
         """Make sure a client with exactly these credentials exists (TOKENBRIDGE_CLIENT_ID).
 
-        The secret is stored by scrypt (an operator chose it). A stored record that this
+        The secret is stored by PBKDF2 (an operator chose it). A stored record that this
         secret verifies, with today's parameters, is kept as it is; any other (another
         secret, or an older form such as the SHA-256 that earlier versions stored) is
         replaced. One KDF run (two when the record holds another secret, none when this
@@ -165,7 +165,7 @@ class ClientService:
         known = _KNOWN_FORMS.get(stored)
         if known is not None:
             return hmac.compare_digest(known, digest)
-        # In a worker thread (scrypt releases the GIL): the 0.1 s would otherwise stall
+        # In a worker thread (OpenSSL's PBKDF2 releases the GIL): the 0.2 s would otherwise stall
         # every request this process is serving.
         if not await asyncio.to_thread(verify_secret, secret, stored):
             return False
@@ -217,7 +217,7 @@ class ClientService:
     async def _check_stretched(
         self, client_id: str, stored: str, secret: str, digest: str, now: float
     ) -> bool:
-        """True if `secret` (whose SHA-256 is `digest`) matches the scrypt form `stored`."""
+        """True if `secret` (whose SHA-256 is `digest`) matches the PBKDF2 form `stored`."""
         record = self._stretched.get(client_id)
         if record is None or record.stored != stored:
             record = _Stretched(stored, known=_KNOWN_FORMS.get(stored))
