@@ -15,19 +15,39 @@ LOCK_FLAGS = --generate-hashes --python-version 3.11 --python-platform x86_64-un
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' -v port='$(PORT)' \
-		'{gsub(/\$$\(PORT\)/, port, $$2); printf "  %-10s %s\n", $$1, $$2}'
+		'{ t = $$2; out = ""; \
+		   while ((i = index(t, "$$(PORT)")) > 0) { out = out substr(t, 1, i - 1) port; t = substr(t, i + 7) } \
+		   printf "  %-10s %s\n", $$1, out t }'
 
-$(BIN)/tokenbridge: pyproject.toml $(LOCK)
-	$(PYTHON) -m venv $(VENV)
+# Two stamps, so `make serve` installs only what serving needs and `make test` adds the test
+# tools on top. The test lock pins the runtime packages at the same versions (`make lock`
+# compiles runtime.lock with test.lock as its constraint), so installing the runtime lock
+# into a venv that has the test tools changes nothing, and the test install marks the
+# runtime as installed too.
+RUNTIME_STAMP := $(VENV)/.runtime-installed
+TEST_STAMP := $(VENV)/.test-installed
+
+# $(call install_from,LOCK,WHAT): a venv, then tokenbridge and the packages LOCK pins.
+define install_from
+	@echo "installing tokenbridge and $(2) ($(1)) into $(VENV) ..."
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/pip install --quiet --require-hashes -r $(1)
 	$(BIN)/pip install --quiet --no-deps -e .
 	$(BIN)/pip check
+endef
+
+$(RUNTIME_STAMP): pyproject.toml $(RUNTIME_LOCK)
+	$(call install_from,$(RUNTIME_LOCK),its runtime packages)
 	touch $@
 
-install: $(BIN)/tokenbridge  ## create .venv and install tokenbridge with its test tools from the lock
+$(TEST_STAMP): pyproject.toml $(LOCK)
+	$(call install_from,$(LOCK),its test tools)
+	touch $@ $(RUNTIME_STAMP)
 
-serve: install  ## install, then serve on http://127.0.0.1:$(PORT) over sqlite:///tokenbridge.db
+install: $(TEST_STAMP)  ## create .venv and install tokenbridge with its test tools from the lock
+
+serve: $(RUNTIME_STAMP)  ## install the runtime only, then serve on http://127.0.0.1:$(PORT) over the per-user default database
 	$(BIN)/tokenbridge serve --port $(PORT)
 
 # PostgreSQL tests skip with a message when nothing answers here (and fail when CI=true).

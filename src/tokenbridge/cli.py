@@ -7,6 +7,7 @@ import asyncio
 import dataclasses
 import json
 import os
+import socket
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
@@ -23,8 +24,15 @@ from tokenbridge.domain.ports import Store, StoreUnavailable
 from tokenbridge.domain.randomness import RandomSource
 from tokenbridge.domain.redaction import redact_url
 from tokenbridge.http.protocol import HttpLimits
-from tokenbridge.settings import Settings, from_env, parse_webhook_hosts
-from tokenbridge.storage import open_store
+from tokenbridge.settings import (
+    Settings,
+    default_database_path,
+    default_database_url,
+    from_env,
+    parse_webhook_hosts,
+    sqlite_url,
+)
+from tokenbridge.storage import DatabaseMissing, open_store, sqlite_path
 
 # The institution `db seed` links its Items at (First Platypus Bank).
 SEED_INSTITUTION = "ins_109508"
@@ -38,10 +46,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         settings = from_env().with_overrides(database_url=getattr(args, "database_url", None))
-        code: int = args.run(args, settings)
+        code: int = args.run(args, _locate_database(settings))
     except ValueError as exc:
         print(f"tokenbridge: {exc}", file=sys.stderr)
         return 2
+    except DatabaseMissing as exc:
+        print(f"tokenbridge: no database at {exc.path} (start tokenbridge serve,"
+              " or pass --database-url)", file=sys.stderr)  # fmt: skip
+        return 1
     except StoreUnavailable as exc:
         print(f"tokenbridge: database unavailable: {exc}", file=sys.stderr)
         return 1
@@ -60,7 +72,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
     serve.add_argument("--port", type=int, default=8787, help="port to bind (8787)")
     serve.add_argument("--workers", type=int, default=1, help="worker processes (1)")
-    serve.add_argument("--seed", help="make ids and tokens deterministic (for tests)")
+    serve.add_argument("--seed", help="make ids, tokens and the sandbox client's credentials"
+                       " deterministic (for tests only: its secrets are predictable)")  # fmt: skip
     serve.add_argument("--access-log", action="store_true", help="log every request line")
     limits = HttpLimits()
     serve.add_argument(
@@ -147,13 +160,31 @@ def _database_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--database-url",
         help="sqlite:///PATH or postgresql://USER@HOST:PORT/DB"
-        " (TOKENBRIDGE_DATABASE_URL; default sqlite:///tokenbridge.db)",
+        f" (TOKENBRIDGE_DATABASE_URL; default {default_database_path()})",
     )
 
 
+def _locate_database(settings: Settings) -> Settings:
+    """The settings with a SQLite database's path made absolute, so that every message
+    names the file itself. ValueError when an explicit path's folder does not exist:
+    only the default location's folder is made (by the store, 0700), since a mistyped
+    folder would otherwise become a new, empty database."""
+    path = sqlite_path(settings.database_url)
+    if path is None or path == ":memory:":
+        return settings
+    url = sqlite_url(os.path.abspath(path))
+    folder = os.path.dirname(os.path.abspath(path))
+    if url != default_database_url() and not os.path.isdir(folder):
+        raise ValueError(
+            f"the folder {folder} does not exist (for the database {redact_url(url)}):"
+            " create it first, or pass another --database-url"
+        )
+    return replace(settings, database_url=url)
+
+
 async def _with_service(settings: Settings) -> tuple[Store, ClientService]:
-    """The store and the client service over it. Unseeded: an operator's command never
-    draws from a server's seeded sequence."""
+    """The store (created if missing) and the client service over it. Unseeded: an
+    operator's command never draws from a server's seeded sequence."""
     store = await open_store(settings.database_url)
     services = build_services(replace(settings, seed=None), store)
     return store, services.clients
@@ -218,7 +249,8 @@ _AUDIT_COLUMNS = ("time", "actor", "action", "item_id", "account_id", "token_id"
 
 def _audit(args: argparse.Namespace, settings: Settings) -> int:
     async def run() -> list[AuditEntry]:
-        store = await open_store(settings.database_url)
+        # A command that only reads never makes a database (DatabaseMissing instead).
+        store = await open_store(settings.database_url, create=False)
         try:
             return await store.list_audit(args.item)
         finally:
@@ -287,6 +319,23 @@ def _db_seed(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _cannot_listen(host: str, port: int) -> str | None:
+    """Why `host:port` cannot be bound (the reason's text), or None if it can.
+
+    The socket is made as uvicorn makes its own (an IPv6 family for a host with a colon,
+    SO_REUSEADDR) and closed again. Another process may still take the port between this
+    check and uvicorn's bind; uvicorn's own error then ends the process, non-zero too.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((host, port))
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return None
+
+
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from tokenbridge.http import server
 
@@ -302,6 +351,11 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     if settings.seed and settings.workers > 1:
         # Every worker would start the same sequence and hand out the same ids.
         raise ValueError("--seed makes ids deterministic and needs one worker, not --workers N")
+    refusal = _cannot_listen(settings.host, settings.port)
+    if refusal is not None:
+        print(f"tokenbridge: cannot listen on {settings.host}:{settings.port}: {refusal}",
+              file=sys.stderr)  # fmt: skip
+        return 1
 
     async def prepare() -> None:
         store, service = await _with_service(settings)
@@ -315,6 +369,11 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
                 ids = ", ".join(c.client_id for c in existing if c.processor is None)
                 print(f"existing clients: {ids} (their secrets were printed when created)")
                 return
+            if settings.seed:
+                # A seeded server's sandbox client is seeded too (`--seed`), from a sequence
+                # of its own: the server's own seeded sequence (create_app's) is untouched.
+                seeded = replace(settings, seed=f"{settings.seed}/sandbox-client")
+                service = build_services(seeded, store).clients
             client, secret = await service.create_client("sandbox")
             print("created the sandbox client (its secret is shown only this once):")
             print(f"  client_id: {client.client_id}")

@@ -6,10 +6,11 @@ import ipaddress
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
-DEFAULT_DATABASE_URL = "sqlite:///tokenbridge.db"
+import platformdirs
 
 # A DNS name in ASCII whose last label starts with a letter (as in WebhookDestinations).
 _HOST_NAME = re.compile(
@@ -17,9 +18,30 @@ _HOST_NAME = re.compile(
 )
 
 
+def default_database_path() -> Path:
+    """Where the database lives when no URL is given: `tokenbridge.db` in the user's data
+    folder ($XDG_DATA_HOME/tokenbridge, else ~/.local/share/tokenbridge on Linux), absolute.
+
+    Not the current folder: `serve` and every command run from anywhere else then act on
+    one database, so credentials printed by `partners create` are the server's.
+    """
+    # appauthor=False: no "tokenbridge\tokenbridge" on Windows.
+    return platformdirs.user_data_path("tokenbridge", appauthor=False).absolute() / "tokenbridge.db"
+
+
+def sqlite_url(path: Path | str) -> str:
+    """The sqlite:/// URL of `path`. A `%` is escaped, as storage.open_store unquotes."""
+    return "sqlite:///" + str(path).replace("%", "%25")
+
+
+def default_database_url() -> str:
+    return sqlite_url(default_database_path())
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
-    database_url: str = DEFAULT_DATABASE_URL
+    # Read when a Settings is made, not at import, so a changed HOME is seen.
+    database_url: str = field(default_factory=default_database_url)
     host: str = "127.0.0.1"
     port: int = 8787
     # Pinned credentials of the sandbox client, so that CI knows them in advance.
@@ -92,10 +114,21 @@ def from_env(environ: Mapping[str, str] | None = None) -> Settings:
     rate_limits = env.get("TOKENBRIDGE_RATE_LIMITS")
     scale = env.get("TOKENBRIDGE_RATE_LIMIT_SCALE")
     webhook_hosts = env.get("TOKENBRIDGE_WEBHOOK_HOSTS")
+    client_id = env.get("TOKENBRIDGE_CLIENT_ID") or None
+    secret = env.get("TOKENBRIDGE_SECRET") or None
+    # One without the other used to be dropped, and a random client made instead: the
+    # caller then held credentials the server did not know.
+    if (client_id is None) != (secret is None):
+        given, missing = (
+            ("TOKENBRIDGE_CLIENT_ID", "TOKENBRIDGE_SECRET")
+            if secret is None
+            else ("TOKENBRIDGE_SECRET", "TOKENBRIDGE_CLIENT_ID")
+        )
+        raise ValueError(f"{given} is set but {missing} is not: set both, or neither")
     return Settings(
-        database_url=env.get("TOKENBRIDGE_DATABASE_URL") or DEFAULT_DATABASE_URL,
-        client_id=env.get("TOKENBRIDGE_CLIENT_ID") or None,
-        secret=env.get("TOKENBRIDGE_SECRET") or None,
+        database_url=env.get("TOKENBRIDGE_DATABASE_URL") or default_database_url(),
+        client_id=client_id,
+        secret=secret,
         seed=env.get("TOKENBRIDGE_SEED") or None,
         rate_limits=parse_on_off(rate_limits, "TOKENBRIDGE_RATE_LIMITS") if rate_limits else True,
         rate_limit_scale=(parse_scale(scale, "TOKENBRIDGE_RATE_LIMIT_SCALE") if scale else 1.0),

@@ -296,15 +296,19 @@ def test_unknown_plaid_version(api: Api, version: str | bytes) -> None:
 
 
 @pytest.mark.parametrize(
-    ("method", "path"),
-    [("POST", "/no/such/path"), ("POST", "/item/get/"), ("POST", "/Item/Get"),
-     ("GET", "/item/get"), ("PUT", "/processor/token/create"), ("DELETE", "/item/remove"),
-     ("POST", "/health"), ("GET", "/")],
+    ("method", "path", "message"),
+    [("POST", "/no/such/path", "unknown path '/no/such/path'"),
+     ("POST", "/Item/Get", "unknown path '/Item/Get'; did you mean /item/get?"),
+     ("GET", "/item/get", "/item/get takes POST, not GET"),
+     ("PUT", "/processor/token/create", "/processor/token/create takes POST, not PUT"),
+     ("DELETE", "/item/remove", "/item/remove takes POST, not DELETE"),
+     ("POST", "/health", "/health takes GET, not POST"),
+     ("GET", "/", "unknown path '/'")],
 )  # fmt: skip
-def test_not_found(api: Api, method: str, path: str) -> None:
+def test_not_found(api: Api, method: str, path: str, message: str) -> None:
     response = api.request(method, path, headers={**api.headers, **JSON}, content=b"{}")
     body = assert_error(response, 404, "INVALID_REQUEST", "NOT_FOUND")
-    assert body["error_message"] == "not found"
+    assert body["error_message"] == message
 
 
 def test_health(api: Api) -> None:

@@ -32,9 +32,13 @@ def write_some(server: LiveServer) -> None:
 
 
 def test_a_served_database_its_wal_and_shm_and_new_folders_are_private(tmp_path: Path) -> None:
-    folder = tmp_path / "state" / "tokenbridge"  # neither exists: the server makes both
-    db = folder / "tb.db"
-    server = LiveServer(f"sqlite:///{db}", log_path=tmp_path / "serve.log").start()
+    # The default location (an explicit URL's folder must exist): neither folder exists,
+    # and the server makes both.
+    folder = tmp_path / "state" / "tokenbridge"
+    db = folder / "tokenbridge.db"
+    server = LiveServer(
+        "", env={"XDG_DATA_HOME": str(tmp_path / "state")}, log_path=tmp_path / "serve.log"
+    ).start()
     try:
         write_some(server)
         files = [db, Path(f"{db}-wal"), Path(f"{db}-shm")]

@@ -25,7 +25,7 @@ from tokenbridge.http.parsing import (
     inspect_body,
     read_credentials,
 )
-from tokenbridge.http.router import Operation, Receive, Router, Scope, Send
+from tokenbridge.http.router import Operation, Receive, Router, Scope, Send, normalised
 from tokenbridge.http.views import Context
 
 log = logging.getLogger("tokenbridge.http")
@@ -85,9 +85,13 @@ class TokenBridgeApp:
                 else:
                     mount = router.mount_for(path) if router.mounts else None
                     if mount is None:
-                        raise errors.NotFound()
-                    await mount.app(scope, receive, send)
-                    return
+                        answer = await self._unmatched(scope, receive, send, request_id)
+                        if answer is None:
+                            return
+                        status, body = answer
+                    else:
+                        await mount.app(scope, receive, send)
+                        return
         except errors.PlaidError as exc:
             status, body = render(exc, request_id)
         except Exception as exc:
@@ -124,6 +128,30 @@ class TokenBridgeApp:
                 await self.shutdown()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+    async def _unmatched(
+        self, scope: Scope, receive: Receive, send: Send, request_id: str
+    ) -> tuple[int, bytes] | None:
+        """A request whose path is not in the table as sent: served as the path it means
+        (`//item/get`, `/item/get/`: router.normalised), or a 404 naming it. The answer, or
+        None once a mount has answered."""
+        router = self.router
+        path: str = scope["path"]
+        method: str = scope["method"]
+        meant = normalised(path)
+        if meant != path:
+            route = router.operations.get(meant)
+            if route is not None and method == "POST":
+                return await self._operation(route, scope, receive, request_id)
+            endpoint = router.endpoints.get(meant)
+            if endpoint is not None and method == "GET":
+                return endpoint.respond()
+        found = router.mount_for_sent(path) if router.mounts else None
+        if found is None:
+            raise router.not_found(path, method)
+        mount, mount_path = found
+        await mount.app({**scope, "path": mount_path}, receive, send)
+        return None
 
     async def _operation(
         self, route: Operation, scope: Scope, receive: Receive, request_id: str

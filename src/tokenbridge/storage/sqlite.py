@@ -23,6 +23,7 @@ import sqlite3
 import stat
 import threading
 import time
+import urllib.parse
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
@@ -203,9 +204,18 @@ def _enable_wal(conn: sqlite3.Connection, deadline_seconds: float = 10.0) -> Non
             time.sleep(0.02)
 
 
-def _connect(path: str) -> sqlite3.Connection:
+def _connect(path: str, *, create: bool = True) -> sqlite3.Connection:
     # isolation_level=None: no implicit transactions; writes say BEGIN IMMEDIATE.
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    if create:
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    else:
+        # mode=rw: SQLite opens the file only if it exists (it makes -wal and -shm still),
+        # so a file removed since open_store looked is not made again.
+        uri = f"file:{urllib.parse.quote(os.path.abspath(path))}?mode=rw"
+        try:
+            conn = sqlite3.connect(uri, isolation_level=None, check_same_thread=False, uri=True)
+        except sqlite3.OperationalError as exc:
+            raise StoreUnavailable(f"cannot open {path}: {exc}") from None
     conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
     _enable_wal(conn)
     # In WAL mode NORMAL keeps every commit across a process crash (kill -9); only a
@@ -274,12 +284,13 @@ def _create_private(path: str) -> None:
 
 
 class SqliteStore(SqlStore):
-    def __init__(self, path: str, *, wal_bound: int = WAL_BOUND) -> None:
-        """The store over the SQLite file at `path` (or `:memory:`). Under steady writes
-        its WAL stays under `wal_bound` bytes (see _Checkpointer)."""
-        if path != ":memory:":
+    def __init__(self, path: str, *, wal_bound: int = WAL_BOUND, create: bool = True) -> None:
+        """The store over the SQLite file at `path` (or `:memory:`), created if missing
+        unless `create` is False (StoreUnavailable then). Under steady writes its WAL
+        stays under `wal_bound` bytes (see _Checkpointer)."""
+        if path != ":memory:" and create:
             _create_private(path)
-        self._conn = _connect(path)
+        self._conn = _connect(path, create=create)
         # The writer never waits inside SQLite: _begin waits without blocking the loop.
         self._conn.execute("PRAGMA busy_timeout = 0")
         # A database in memory exists on one connection only, which then reads as well

@@ -1,0 +1,244 @@
+"""The `tokenbridge` command as a new user meets it: where its data lives, and how it
+refuses settings it cannot use. Each test runs the real command in a temporary folder
+with a temporary home."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import stat
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.helpers import free_port
+
+SERVING = re.compile(r"^tokenbridge \S+ serving (\S+) on (http://\S+)$", re.MULTILINE)
+
+
+@dataclass
+class Home:
+    """A temporary user: HOME and XDG_DATA_HOME in `tmp_path`, no TOKENBRIDGE_* set."""
+
+    root: Path
+
+    @property
+    def data(self) -> Path:
+        return self.root / "xdg-data"
+
+    @property
+    def default_db(self) -> Path:
+        return self.data / "tokenbridge" / "tokenbridge.db"
+
+    def env(self, **extra: str) -> dict[str, str]:
+        base = {k: v for k, v in os.environ.items() if not k.startswith("TOKENBRIDGE_")}
+        return {**base, "HOME": str(self.root / "home"), "XDG_DATA_HOME": str(self.data),
+                **extra}  # fmt: skip
+
+    def folder(self, name: str) -> Path:
+        path = self.root / name
+        path.mkdir(exist_ok=True)
+        return path
+
+    def run(self, *args: str, cwd: Path, **extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "tokenbridge", *args],
+            cwd=cwd, env=self.env(**extra), capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Home:
+    (tmp_path / "home").mkdir()
+    return Home(tmp_path)
+
+
+def test_every_command_uses_one_default_database_whatever_the_folder(home: Home) -> None:
+    created = home.run("partners", "create", "--processor", "dwolla", cwd=home.folder("one"))
+    assert created.returncode == 0, created.stderr
+    client_id = re.search(r"client_id: (\S+)", created.stdout)
+    assert client_id is not None, created.stdout
+
+    # Made on first write: the folder private, the file too.
+    assert stat.S_IMODE(home.default_db.parent.stat().st_mode) == 0o700
+    assert stat.S_IMODE(home.default_db.stat().st_mode) == 0o600
+    audit = home.run("audit", cwd=home.folder("two"))
+    assert audit.returncode == 0, audit.stderr
+    assert "partner.create" in audit.stdout
+    assert client_id.group(1) in audit.stdout
+    # Nothing was made in the folders the commands ran from.
+    assert list(home.folder("one").iterdir()) == list(home.folder("two").iterdir()) == []
+
+    upgrade = home.run("db", "upgrade", cwd=home.folder("three"))
+    assert upgrade.stdout == f"database is up to date: sqlite:///{home.default_db}\n"
+
+
+def test_the_database_url_still_overrides_the_default(home: Home) -> None:
+    here = home.folder("here")
+    made = home.run("clients", "create", "--name", "x", "--database-url", "sqlite:///mine.db",
+                    cwd=here)  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    assert (here / "mine.db").exists()
+    assert not home.default_db.exists()
+    # The environment's URL, and the banner-style absolute path in `db upgrade`.
+    upgrade = home.run("db", "upgrade", cwd=home.folder("elsewhere"),
+                       TOKENBRIDGE_DATABASE_URL=f"sqlite:///{here / 'mine.db'}")  # fmt: skip
+    assert upgrade.stdout == f"database is up to date: sqlite:///{here / 'mine.db'}\n"
+    assert not home.default_db.exists()
+
+
+def test_audit_never_creates_a_database(home: Home) -> None:
+    done = home.run("audit", cwd=home.folder("cwd"))
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert done.stderr == (
+        f"tokenbridge: no database at {home.default_db}"
+        " (start tokenbridge serve, or pass --database-url)\n"
+    )
+    assert not home.data.exists()
+
+    explicit = home.run("audit", "--database-url", "sqlite:///none.db", cwd=home.folder("cwd"))
+    assert explicit.returncode == 1
+    assert f"no database at {home.folder('cwd') / 'none.db'} " in explicit.stderr
+    assert list(home.folder("cwd").iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "command",
+    [("audit",), ("clients", "create", "--name", "x"), ("db", "upgrade"),
+     ("serve", "--port", "0")],
+)  # fmt: skip
+def test_an_explicit_path_in_a_missing_folder_is_refused(
+    home: Home, command: tuple[str, ...]
+) -> None:
+    cwd = home.folder("cwd")
+    done = home.run(*command, "--database-url", "sqlite:///missing/x.db", cwd=cwd)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith(f"tokenbridge: the folder {cwd / 'missing'} does not exist")
+    assert done.stderr.count("\n") == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (cwd / "missing").exists()
+    assert not home.data.exists()
+
+
+@pytest.mark.parametrize(
+    ("given", "missing"),
+    [("TOKENBRIDGE_CLIENT_ID", "TOKENBRIDGE_SECRET"),
+     ("TOKENBRIDGE_SECRET", "TOKENBRIDGE_CLIENT_ID")],
+)  # fmt: skip
+def test_one_credential_without_the_other_is_refused(home: Home, given: str, missing: str) -> None:
+    done = home.run("serve", "--port", "0", cwd=home.folder("cwd"), **{given: "value-1234"})
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr == (
+        f"tokenbridge: {given} is set but {missing} is not: set both, or neither\n"
+    )
+    assert not home.data.exists()
+
+
+def test_a_port_in_use_is_one_line_before_anything_else(home: Home) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = home.run("serve", "--port", str(port), cwd=home.folder("cwd"))
+    assert done.returncode == 1
+    assert done.stdout == ""  # no "serving" line, no sandbox client printed
+    assert re.fullmatch(
+        rf"tokenbridge: cannot listen on 127\.0\.0\.1:{port}: [^\n]+\n", done.stderr
+    ), done.stderr
+    assert not home.data.exists()
+
+
+@dataclass
+class Started:
+    banner: str
+    url: str
+    database: str
+
+
+@pytest.fixture
+def serve(home: Home) -> Iterator[list[subprocess.Popen[str]]]:
+    """Started servers, stopped at the end."""
+    started: list[subprocess.Popen[str]] = []
+    yield started
+    for process in started:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
+        assert process.stdout is not None
+        process.stdout.close()
+
+
+def start(home: Home, started: list[subprocess.Popen[str]], *args: str) -> Started:
+    """`tokenbridge serve ARGS` on a free port; its output up to the "serving" line."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tokenbridge", "serve", "--port", str(free_port()), *args],
+        cwd=home.folder("cwd"), env=home.env(), stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    started.append(process)
+    assert process.stdout is not None
+    lines = []
+    for line in process.stdout:
+        lines.append(line)
+        if (serving := SERVING.search(line)) is not None:
+            break
+    banner = "".join(lines)
+    assert serving is not None, banner
+    # uvicorn listens just after the banner.
+    for _ in range(200):
+        try:
+            if httpx.get(serving.group(2) + "/health", timeout=0.5).status_code == 200:
+                return Started(banner, serving.group(2), serving.group(1))
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    raise AssertionError(f"no answer on {serving.group(2)}/health:\n{banner}")
+
+
+def credentials(banner: str) -> tuple[str, str]:
+    found = re.search(r"client_id: (\S+)\n\s+secret:\s+(\S+)", banner)
+    assert found is not None, banner
+    return found.group(1), found.group(2)
+
+
+def test_a_seeded_server_makes_the_same_sandbox_client(
+    home: Home, serve: list[subprocess.Popen[str]], tmp_path: Path
+) -> None:
+    first = start(home, serve, "--seed", "s", "--database-url", f"sqlite:///{tmp_path}/1.db")
+    second = start(home, serve, "--seed", "s", "--database-url", f"sqlite:///{tmp_path}/2.db")
+    other = start(home, serve, "--seed", "t", "--database-url", f"sqlite:///{tmp_path}/3.db")
+    assert first.database == f"sqlite:///{tmp_path}/1.db"
+    client_id, secret = credentials(first.banner)
+    assert credentials(second.banner) == (client_id, secret)
+    other_id, other_secret = credentials(other.banner)
+    assert other_id != client_id and other_secret != secret
+
+    linked = httpx.post(first.url + "/sandbox/public_token/create", json={
+        "client_id": client_id, "secret": secret, "institution_id": "ins_109508",
+        "initial_products": ["auth"],
+    }, timeout=10)  # fmt: skip
+    assert linked.status_code == 200, linked.text
+    assert linked.json()["public_token"].startswith("public-sandbox-")
+
+
+def test_serve_uses_the_default_database_and_prints_its_absolute_url(
+    home: Home, serve: list[subprocess.Popen[str]]
+) -> None:
+    started = start(home, serve)
+    assert started.database == f"sqlite:///{home.default_db}"
+    assert stat.S_IMODE(home.default_db.parent.stat().st_mode) == 0o700
+    client_id, _ = credentials(started.banner)
+    audit = home.run("audit", "--json", cwd=home.folder("elsewhere"))
+    assert audit.returncode == 0, audit.stderr
+    assert client_id in audit.stdout
