@@ -4,6 +4,7 @@ with a temporary home."""
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
 import socket
@@ -19,6 +20,7 @@ import httpx
 import pytest
 
 from tests.helpers import free_port
+from tokenbridge import cli, settings
 
 SERVING = re.compile(r"^tokenbridge \S+ serving (\S+) on (http://\S+)$", re.MULTILINE)
 
@@ -242,3 +244,31 @@ def test_serve_uses_the_default_database_and_prints_its_absolute_url(
     audit = home.run("audit", "--json", cwd=home.folder("elsewhere"))
     assert audit.returncode == 0, audit.stderr
     assert client_id in audit.stdout
+
+
+def _subcommands(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser]:
+    yield parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                yield from _subcommands(child)
+
+
+def test_every_option_of_every_command_says_what_it_does() -> None:
+    missing = [
+        f"{command.prog} {action.option_strings[0]}"
+        for command in _subcommands(cli._parser())
+        for action in command._actions
+        if action.option_strings and not action.help
+    ]
+    assert missing == []
+
+
+def test_serve_help_lists_every_variable_the_settings_read() -> None:
+    read = set(re.findall(r'"(TOKENBRIDGE_[A-Z_]+)"', Path(settings.__file__).read_text()))
+    assert len(read) >= 7, read
+    shown = subprocess.run(
+        [sys.executable, "-m", "tokenbridge", "serve", "--help"],
+        capture_output=True, text=True, timeout=30, check=True,
+    ).stdout  # fmt: skip
+    assert {name for name in read if name not in shown} == set()

@@ -60,6 +60,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code
 
 
+# What `serve --help` lists after its options: every variable settings.from_env reads.
+_ENVIRONMENT = """environment:
+  TOKENBRIDGE_DATABASE_URL      the database (as --database-url)
+  TOKENBRIDGE_CLIENT_ID         pin the sandbox client's client_id (with TOKENBRIDGE_SECRET)
+  TOKENBRIDGE_SECRET            pin its secret (with TOKENBRIDGE_CLIENT_ID)
+  TOKENBRIDGE_SEED              as --seed
+  TOKENBRIDGE_RATE_LIMITS       on or off (as --rate-limits)
+  TOKENBRIDGE_RATE_LIMIT_SCALE  multiply every rate limit (0.01 for fast tests)
+  TOKENBRIDGE_WEBHOOK_HOSTS     as --webhook-hosts"""
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tokenbridge", description="A Plaid-compatible processor token service."
@@ -67,7 +78,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"tokenbridge {__version__}")
     commands = parser.add_subparsers(title="commands")
 
-    serve = commands.add_parser("serve", help="serve the API")
+    serve = commands.add_parser(
+        "serve",
+        help="serve the API",
+        epilog=_ENVIRONMENT,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     _database_option(serve)
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
     serve.add_argument("--port", type=int, default=8787, help="port to bind (8787)")
@@ -107,14 +123,16 @@ def _parser() -> argparse.ArgumentParser:
     clients = commands.add_parser("clients", help="manage API clients").add_subparsers()
     create = clients.add_parser("create", help="create an API client and print its secret")
     _database_option(create)
-    create.add_argument("--name", required=True)
+    create.add_argument("--name", required=True, help="a label for the client (shown in audit)")
     create.add_argument("--json", action="store_true", help="print a JSON object")
     create.set_defaults(run=_clients_create)
 
     partners = commands.add_parser("partners", help="manage processor partners").add_subparsers()
     pcreate = partners.add_parser("create", help="create a processor partner's credentials")
     _database_option(pcreate)
-    pcreate.add_argument("--processor", required=True, choices=PROCESSORS, metavar="NAME")
+    pcreate.add_argument("--processor", required=True, choices=PROCESSORS, metavar="NAME",
+                         help="the processor, as /processor/token/create names it"
+                         " (dwolla, moov, unit, ...)")  # fmt: skip
     pcreate.add_argument("--name", help="a label (defaults to the processor)")
     pcreate.add_argument("--json", action="store_true", help="print a JSON object")
     pcreate.set_defaults(run=_partners_create)
