@@ -5,6 +5,8 @@ with a temporary home."""
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import os
 import re
 import socket
@@ -15,6 +17,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -272,3 +275,71 @@ def test_serve_help_lists_every_variable_the_settings_read() -> None:
         capture_output=True, text=True, timeout=30, check=True,
     ).stdout  # fmt: skip
     assert {name for name in read if name not in shown} == set()
+
+
+def test_listing_commands_show_what_exists_by_id_and_never_a_token(home: Home) -> None:
+    db = f"sqlite:///{home.root / 'tb.db'}"
+    port = free_port()
+    env = home.env(TOKENBRIDGE_DATABASE_URL=db, TOKENBRIDGE_CLIENT_ID="cli-sandbox",
+                   TOKENBRIDGE_SECRET="cli-sandbox-secret-0123456789")  # fmt: skip
+    partner = home.run("partners", "create", "--processor", "dwolla", "--json",
+                       cwd=home.root, TOKENBRIDGE_DATABASE_URL=db)  # fmt: skip
+    made = json.loads(partner.stdout)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tokenbridge", "serve", "--port", str(port)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(base + "/health", timeout=0.5).status_code == 200:
+                    break
+            time.sleep(0.05)
+        developer = {"PLAID-CLIENT-ID": "cli-sandbox", "PLAID-SECRET": env["TOKENBRIDGE_SECRET"]}
+        public = httpx.post(
+            base + "/sandbox/public_token/create",
+            headers=developer,
+            json={"institution_id": "ins_109508", "initial_products": ["auth"]},
+        ).json()["public_token"]
+        access = httpx.post(base + "/item/public_token/exchange", headers=developer,
+                            json={"public_token": public}).json()  # fmt: skip
+        account = httpx.post(
+            base + "/accounts/get", headers=developer, json={"access_token": access["access_token"]}
+        ).json()["accounts"][0]["account_id"]
+        token = httpx.post(base + "/processor/token/create", headers=developer, json={
+            "access_token": access["access_token"], "account_id": account,
+            "processor": "dwolla"}).json()["processor_token"]  # fmt: skip
+    finally:
+        server.terminate()
+        server.wait(10)
+
+    def listed(*args: str) -> list[dict[str, Any]]:
+        done = home.run(*args, "--json", cwd=home.root, TOKENBRIDGE_DATABASE_URL=db)
+        assert done.returncode == 0, done.stderr
+        return [json.loads(line) for line in done.stdout.splitlines()]
+
+    assert [c["client_id"] for c in listed("clients", "list")] == ["cli-sandbox"]
+    assert [(p["client_id"], p["processor"]) for p in listed("partners", "list")] == [
+        (made["client_id"], "dwolla")]  # fmt: skip
+    items = listed("items", "list")
+    assert [(i["item_id"], i["client_id"], i["removed"]) for i in items] == [
+        (access["item_id"], "cli-sandbox", None)]  # fmt: skip
+    assert listed("items", "list", "--client-id", made["client_id"]) == []
+    tokens = listed("tokens", "list", "--item", access["item_id"])
+    assert [(t["account_id"], t["processor"], t["permissions"]) for t in tokens] == [
+        (account, "dwolla", "all")]  # fmt: skip
+    assert len(tokens[0]["token_id"]) == 12
+    # The text forms: a header, one row each, cut to the terminal's width; no token anywhere.
+    for args in (("clients", "list"), ("partners", "list"), ("items", "list"),
+                 ("tokens", "list", "--item", access["item_id"]), ("audit",)):  # fmt: skip
+        done = home.run(*args, cwd=home.root, TOKENBRIDGE_DATABASE_URL=db, COLUMNS="80")
+        assert done.returncode == 0, done.stderr
+        lines = done.stdout.splitlines()
+        assert len(lines) >= 2 and all(len(line) <= 80 for line in lines), lines
+        assert token not in done.stdout and access["access_token"] not in done.stdout
+    # Reading never makes a database.
+    missing = home.run("items", "list", cwd=home.root,
+                       TOKENBRIDGE_DATABASE_URL=f"sqlite:///{home.root / 'none.db'}")  # fmt: skip
+    assert missing.returncode == 1 and "no database at" in missing.stderr
+    assert not (home.root / "none.db").exists()

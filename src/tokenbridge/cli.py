@@ -7,6 +7,7 @@ import asyncio
 import dataclasses
 import json
 import os
+import shutil
 import socket
 import sys
 from collections.abc import Sequence
@@ -16,7 +17,7 @@ from typing import Any
 
 from tokenbridge import __version__
 from tokenbridge.app import build_services
-from tokenbridge.domain.audit import AuditEntry
+from tokenbridge.domain.audit import AuditEntry, token_id
 from tokenbridge.domain.catalog import PROCESSORS
 from tokenbridge.domain.clients import ClientService
 from tokenbridge.domain.link import DEFAULT_PASSWORD, DEFAULT_USERNAME
@@ -143,6 +144,27 @@ def _parser() -> argparse.ArgumentParser:
     audit.add_argument("--json", action="store_true", help="one JSON object per line")
     audit.set_defaults(run=_audit)
 
+    for name, what in (("clients", "API clients"), ("partners", "processor partners")):
+        group = next(a for a in commands.choices[name]._actions
+                     if isinstance(a, argparse._SubParsersAction))  # fmt: skip
+        listing = group.add_parser("list", help=f"list the {what}, oldest first")
+        _database_option(listing)
+        listing.add_argument("--json", action="store_true", help="one JSON object per line")
+        listing.set_defaults(run=_list_clients, partners=name == "partners")
+    items = commands.add_parser("items", help="see the Items").add_subparsers()
+    ilist = items.add_parser("list", help="list the Items, newest first (removed ones too)")
+    _database_option(ilist)
+    ilist.add_argument("--client-id", metavar="ID", help="only this client's Items")
+    ilist.add_argument("--limit", type=_positive(int), default=100, help="at most this many (100)")
+    ilist.add_argument("--json", action="store_true", help="one JSON object per line")
+    ilist.set_defaults(run=_list_items)
+    tokens = commands.add_parser("tokens", help="see the processor tokens").add_subparsers()
+    tlist = tokens.add_parser("list", help="list an Item's processor tokens, by token id")
+    _database_option(tlist)
+    tlist.add_argument("--item", metavar="ITEM_ID", required=True, help="the Item")
+    tlist.add_argument("--json", action="store_true", help="one JSON object per line")
+    tlist.set_defaults(run=_list_tokens)
+
     db = commands.add_parser("db", help="manage the database").add_subparsers()
     upgrade = db.add_parser("upgrade", help="apply pending migrations")
     _database_option(upgrade)
@@ -261,8 +283,9 @@ def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-_AUDIT_COLUMNS = ("time", "actor", "action", "item_id", "account_id", "token_id", "processor",
-                  "products", "request_id", "detail")  # fmt: skip
+# The table keeps what tells entries apart; --json has every field (account_id, products,
+# request_id too).
+_AUDIT_COLUMNS = ("time", "actor", "action", "item_id", "token_id", "processor", "detail")
 
 
 def _audit(args: argparse.Namespace, settings: Settings) -> int:
@@ -275,19 +298,94 @@ def _audit(args: argparse.Namespace, settings: Settings) -> int:
             await store.close()
 
     entries = asyncio.run(run())
-    rows = []
+    records = []
     for e in entries:
         record = {"time": _iso_time(e.at), **dataclasses.asdict(e)}
         del record["at"]
         record["products"] = list(e.products)
-        if args.json:
+        records.append(record)
+    table = [{**r, "time": r["time"][:19] + "Z"} for r in records]  # to the second
+    _print_records(records, args.json, _AUDIT_COLUMNS, table)
+    return 0
+
+
+def _print_records(
+    records: list[dict[str, Any]],
+    as_json: bool,
+    columns: Sequence[str],
+    table: list[dict[str, Any]] | None = None,
+) -> None:
+    """One JSON object per line, or a table of `columns` (of `table`, or of the records)
+    under a header, each line cut to the terminal's width when printing to one (or when
+    COLUMNS says a width), so that a row never wraps."""
+    if as_json:
+        for record in records:
             print(json.dumps(record))
-        else:
-            rows.append([_cell(record[c]) for c in _AUDIT_COLUMNS])
-    if not args.json:
-        widths = [max([len(c)] + [len(r[i]) for r in rows]) for i, c in enumerate(_AUDIT_COLUMNS)]
-        for row in [list(_AUDIT_COLUMNS), *rows]:
-            print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+        return
+    rows = [[_cell(r[c]) for c in columns] for r in (records if table is None else table)]
+    widths = [max([len(c)] + [len(r[i]) for r in rows]) for i, c in enumerate(columns)]
+    given = os.environ.get("COLUMNS", "")
+    limit = int(given) if given.isdigit() else 0
+    if not limit and sys.stdout.isatty():
+        limit = shutil.get_terminal_size().columns
+    for row in [list(columns), *rows]:
+        line = "  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip()
+        print(line if not limit or len(line) <= limit else line[: limit - 1] + "\u2026")
+
+
+def _read_only(settings: Settings, read: Any) -> Any:
+    """What `read(store)` returns, from a database that must exist (never created)."""
+
+    async def run() -> Any:
+        store = await open_store(settings.database_url, create=False)
+        try:
+            return await read(store)
+        finally:
+            await store.close()
+
+    return asyncio.run(run())
+
+
+def _list_clients(args: argparse.Namespace, settings: Settings) -> int:
+    clients = _read_only(settings, lambda store: store.list_clients())
+    records = [
+        {"client_id": c.client_id, "name": c.name, "processor": c.processor,
+         "created": _iso_time(c.created_at)}
+        for c in clients if (c.processor is not None) == args.partners
+    ]  # fmt: skip
+    columns = ("client_id", "processor", "name", "created") if args.partners else (
+        "client_id", "name", "created")  # fmt: skip
+    if not args.partners:
+        for r in records:
+            del r["processor"]
+    _print_records(records, args.json, columns)
+    return 0
+
+
+def _list_items(args: argparse.Namespace, settings: Settings) -> int:
+    items = _read_only(settings, lambda store: store.list_items(args.client_id, args.limit))
+    records = [
+        {"item_id": i.item_id, "client_id": i.client_id, "institution_id": i.institution_id,
+         "products": list(i.products), "created": _iso_time(i.created_at),
+         "removed": _iso_time(i.removed_at) if i.removed_at is not None else None}
+        for i in items
+    ]  # fmt: skip
+    _print_records(records, args.json, ("item_id", "client_id", "institution_id", "products",
+                                         "created", "removed"))  # fmt: skip
+    return 0
+
+
+def _list_tokens(args: argparse.Namespace, settings: Settings) -> int:
+    tokens = _read_only(settings, lambda store: store.list_processor_tokens(args.item))
+    # Token ids only (a prefix of the stored hash, as in the audit log): never a token.
+    records = [
+        {"token_id": token_id(t.token_hash), "item_id": t.item_id, "account_id": t.account_id,
+         "client_id": t.client_id, "processor": t.processor,
+         "permissions": list(t.products) or "all", "created": _iso_time(t.created_at)}
+        for t in tokens
+    ]  # fmt: skip
+    _print_records(records, args.json, ("token_id", "account_id", "processor", "permissions",
+                                        "created"))  # fmt: skip
     return 0
 
 
@@ -384,8 +482,10 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
                 return
             existing = await store.list_clients()
             if existing:
-                ids = ", ".join(c.client_id for c in existing if c.processor is None)
-                print(f"existing clients: {ids} (their secrets were printed when created)")
+                ids = ", ".join(f"{c.client_id} ({c.name})" for c in existing
+                                if c.processor is None)  # fmt: skip
+                print(f"existing clients: {ids} (their secrets were printed when created;"
+                      " the sandbox client is named sandbox)")  # fmt: skip
                 return
             if settings.seed:
                 # A seeded server's sandbox client is seeded too (`--seed`), from a sequence

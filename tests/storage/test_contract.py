@@ -177,6 +177,27 @@ async def test_count_items_counts_removed_ones_too(store: Store) -> None:
     assert await store.count_items() == 2
 
 
+async def test_list_items_newest_first_of_one_client_or_all(store: Store) -> None:
+    assert await store.list_items() == []
+    owners = [f.client(), f.client()]
+    for owner in owners:
+        assert await store.create_client(owner)
+    made = []
+    for i, owner in enumerate([owners[0], owners[1], owners[0]]):
+        new = f.new_item(owner.client_id)
+        new = dataclasses.replace(new, item=dataclasses.replace(new.item, created_at=f.NOW + i))
+        await store.create_item(new)
+        made.append(new.item)
+    assert await store.remove_item(made[0].item_id, f.NOW + 10)
+    listed = await store.list_items()
+    assert [i.item_id for i in listed] == [m.item_id for m in reversed(made)]
+    assert listed[-1].removed_at == f.NOW + 10  # removed ones are listed, as removed
+    mine = await store.list_items(owners[0].client_id)
+    assert [i.item_id for i in mine] == [made[2].item_id, made[0].item_id]
+    assert [i.item_id for i in await store.list_items(limit=1)] == [made[2].item_id]
+    assert await store.list_items("no-such-client") == []
+
+
 async def test_claim_seeded_start_counts_from_zero_on_a_fresh_database(store: Store) -> None:
     assert [await store.claim_seeded_start() for _ in range(3)] == [0, 1, 2]
     # Items do not move it: only starts do.

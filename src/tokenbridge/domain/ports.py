@@ -138,6 +138,10 @@ class Store(Protocol):
     async def count_items(self) -> int:
         """How many Items were ever created, removed ones included."""
 
+    async def list_items(self, client_id: str | None = None, limit: int = 100) -> list[Item]:
+        """At most `limit` Items, newest first, removed ones included: of the client with
+        this id, or of every client."""
+
     async def claim_seeded_start(self) -> int:
         """Count one more start of a seeded server on this database; returns how many
         started before it (0 on a fresh database). Atomic: servers starting together on one

@@ -284,6 +284,13 @@ class SqlStore(ABC):
         row = await self.fetchone("SELECT COUNT(*) FROM items")
         return int(row[0]) if row else 0
 
+    async def list_items(self, client_id: str | None = None, limit: int = 100) -> list[Item]:
+        where, args = (" WHERE client_id = ?", [client_id]) if client_id is not None else ("", [])
+        rows = await self.fetchall(
+            _ITEM + where + " ORDER BY created_at DESC, item_id LIMIT ?", [*args, limit]
+        )
+        return [_item(row) for row in rows]
+
     async def claim_seeded_start(self) -> int:
         # One statement, atomic by itself: of servers starting at once, each gets a number.
         rows = await self._write_returning(
