@@ -15,8 +15,10 @@ from tokenbridge.domain.ids import Ids
 from tokenbridge.domain.items import ItemService
 from tokenbridge.domain.link import DEFAULT_PASSWORD, DEFAULT_USERNAME
 from tokenbridge.domain.models import (
+    Account,
     BankAccountToken,
     Client,
+    Item,
     NewItem,
     PartnerGrant,
     ProcessorToken,
@@ -60,6 +62,22 @@ class ProcessorTokenService:
         await self.rate_limiter.check("processor_token_create", client.client_id, item.item_id)
         if account is None:
             raise errors.InvalidAccountId()
+        token, record, entry = self._new_token(
+            client, item, account, processor, self.clock.now(), request_id
+        )
+        await self.store.create_processor_token(record, [entry])
+        return token
+
+    def _new_token(
+        self,
+        client: Client,
+        item: Item,
+        account: Account,
+        processor: str | None,
+        created_at: float,
+        request_id: str | None,
+    ) -> tuple[str, ProcessorToken, audit.AuditEntry]:
+        """A new processor token for `account`, its stored record and its audit entry."""
         token = self.ids.token("processor")
         record = ProcessorToken(
             token_hash=hash_token(token),
@@ -67,15 +85,19 @@ class ProcessorTokenService:
             account_id=account.account_id,
             client_id=client.client_id,
             processor=processor,
-            created_at=self.clock.now(),
+            created_at=created_at,
         )
         entry = audit.entry(
-            record.created_at, client.client_id, audit.PROCESSOR_TOKEN_CREATE, request_id,
-            item_id=item.item_id, account_id=account.account_id, token_hash=record.token_hash,
+            created_at,
+            client.client_id,
+            audit.PROCESSOR_TOKEN_CREATE,
+            request_id,
+            item_id=item.item_id,
+            account_id=account.account_id,
+            token_hash=record.token_hash,
             processor=processor,
-        )  # fmt: skip
-        await self.store.create_processor_token(record, [entry])
-        return token
+        )
+        return token, record, entry
 
     async def _processor_token_of(self, client: Client, processor_token: str) -> ProcessorToken:
         # The lookup names the client: another client's token finds no row, as an unknown one.
@@ -221,25 +243,15 @@ class ProcessorTokenService:
         )
         if account is None:
             raise errors.NoAuthAccounts()
-        token = self.ids.token("processor")
-        record = ProcessorToken(
-            token_hash=hash_token(token),
-            item_id=item.item_id,
-            account_id=account.account_id,
-            client_id=client.client_id,
-            processor=client.processor,
-            created_at=item.created_at,
+        token, record, created = self._new_token(
+            client, item, account, client.processor, item.created_at, request_id
         )
         entries = [
             audit.entry(
                 item.created_at, client.client_id, audit.ITEM_CREATE, request_id,
                 item_id=item.item_id, products=item.products, detail=institution_id,
             ),
-            audit.entry(
-                item.created_at, client.client_id, audit.PROCESSOR_TOKEN_CREATE, request_id,
-                item_id=item.item_id, account_id=account.account_id,
-                token_hash=record.token_hash, processor=record.processor,
-            ),
+            created,
         ]  # fmt: skip
         await self.store.create_item(NewItem(item, accounts, processor_token=record), entries)
         return token
