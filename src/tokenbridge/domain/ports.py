@@ -71,7 +71,8 @@ class Bank(Protocol):
         self, institution_id: str, username: str, password: str
     ) -> Sequence[AccountTemplate] | None:
         """The accounts these credentials link at the institution, in the bank's order,
-        or None when they are not a valid login."""
+        or None when they are not a valid login. Raises the `PlaidError` of a login the
+        bank refuses otherwise (a locked account, an institution that is down, ...)."""
 
     def numbers(self, item: Item, account: Account) -> AccountNumbers:
         """The account's account and routing numbers (Auth)."""

@@ -6,6 +6,9 @@ types and balances that Plaid's Sandbox returns (DOCS-FACTS, "Default user_good 
 
 from __future__ import annotations
 
+import re
+
+from tokenbridge.domain.errors import item_creation_error
 from tokenbridge.domain.link import DEFAULT_PASSWORD, DEFAULT_USERNAME
 from tokenbridge.domain.models import AccountTemplate, Balances
 
@@ -36,15 +39,34 @@ DEFAULT_ACCOUNTS: tuple[AccountTemplate, ...] = (
                     holder_category="business"),
 )  # fmt: skip
 
-# username -> (password, accounts). Other test users (user_custom, user_transactions_dynamic,
-# error_* passwords) are not implemented yet; docs/ENDPOINTS.md says so.
+# username -> (password, accounts). user_custom, user_transactions_dynamic and
+# microdeposits_good are further test users (docs/ENDPOINTS.md lists which exist).
 TEST_USERS: dict[str, tuple[str, tuple[AccountTemplate, ...]]] = {
     DEFAULT_USERNAME: (DEFAULT_PASSWORD, DEFAULT_ACCOUNTS),
 }
 
+# https://plaid.com/docs/sandbox/test-credentials/: `user_good` with one of these passwords
+# asks Link for multi-factor answers; without Link (/sandbox/public_token/create) the Item
+# is created as with pass_good.
+_MFA_PASSWORDS = re.compile(
+    r"mfa_device|mfa_questions_[1-9]_[1-9]|mfa_selections(_[1-9]_[1-9]_[2-9])?"
+)
+ERROR_PREFIX = "error_"
+
 
 def accounts_for(username: str, password: str) -> tuple[AccountTemplate, ...] | None:
-    """The accounts a test user links, or None when the credentials are not a test user's."""
+    """The accounts a test user links, or None when the credentials are not a test user's.
+
+    Raises the forced error of an `error_<CODE>` password (`user_good` / `error_ITEM_LOCKED`
+    fails as Plaid's ITEM_LOCKED); an unknown code is a wrong password.
+    """
+    if username == DEFAULT_USERNAME and password.startswith(ERROR_PREFIX):
+        error = item_creation_error(password[len(ERROR_PREFIX) :])
+        if error is not None:
+            raise error
+        return None
+    if username == DEFAULT_USERNAME and _MFA_PASSWORDS.fullmatch(password):
+        return DEFAULT_ACCOUNTS
     entry = TEST_USERS.get(username)
     if entry is None or entry[0] != password:
         return None
