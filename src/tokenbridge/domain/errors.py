@@ -114,6 +114,13 @@ class InvalidLinkToken(InvalidInput):
     default_message = "invalid link_token provided"
 
 
+class UserPermissionRevoked(InvalidInput):
+    error_code = "USER_PERMISSION_REVOKED"
+    default_message = (
+        "the holder of this account has revoked their permission for your application to access it"
+    )
+
+
 class InvalidProduct(InvalidInput):
     error_code = "INVALID_PRODUCT"
 
@@ -295,6 +302,16 @@ class SandboxProductNotEnabled(PlaidError):
 
     def __init__(self, product: str) -> None:
         super().__init__(f"The {product} product is not enabled on this item")
+
+
+class SandboxWebhookInvalid(PlaidError):
+    error_type = "SANDBOX_ERROR"
+    error_code = "SANDBOX_WEBHOOK_INVALID"
+    default_message = (
+        "Webhook for this item is either not set up, or invalid. Please update the item's "
+        "webhook and try again."
+    )
+    docs_page = "sandbox"
 
 
 # API_ERROR: https://plaid.com/docs/errors/api/

@@ -54,6 +54,9 @@ class Item:
     created_at: float
     webhook: str | None = None
     removed_at: float | None = None
+    # The error the Item is in (Plaid's `item.error`), by its code: ITEM_LOGIN_REQUIRED
+    # after /sandbox/item/reset_login; None while the Item is healthy.
+    error_code: str | None = None
 
 
 @dataclass(slots=True)

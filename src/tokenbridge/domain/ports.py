@@ -165,6 +165,18 @@ class Store(Protocol):
         Returns False if it was already removed or never existed.
         """
 
+    async def set_item_error(
+        self, item_id: str, error_code: str | None, audit: Sequence[AuditEntry] = ()
+    ) -> bool:
+        """Put the live Item into the error `error_code` (None: healthy again). False if the
+        Item is removed or never existed."""
+
+    async def set_item_webhook(
+        self, item_id: str, webhook: str | None, audit: Sequence[AuditEntry] = ()
+    ) -> bool:
+        """Set (or with None, remove) the live Item's webhook URL. False if the Item is
+        removed or never existed."""
+
     async def exchange_public_token(
         self,
         token_hash: str,

@@ -18,6 +18,12 @@ OPERATIONS: tuple[Operation, ...] = tuple(
         ("/item/get", items.item_get),
         ("/accounts/get", items.accounts_get),
         ("/item/remove", items.item_remove),
+        ("/item/webhook/update", items.item_webhook_update),
+        # Sandbox controls
+        ("/sandbox/item/reset_login", items.sandbox_item_reset_login),
+        ("/sandbox/item/fire_webhook", items.sandbox_item_fire_webhook),
+        # Ours, under our own prefix: Link's update mode cannot run here.
+        ("/_tokenbridge/sandbox/item/repair", items.tokenbridge_sandbox_item_repair),
         # Processor tokens
         ("/processor/token/create", processor_tokens.processor_token_create),
         ("/processor/token/permissions/set", processor_tokens.processor_token_permissions_set),

@@ -13,6 +13,7 @@ from msgspec import UNSET, Meta, Struct, UnsetType
 
 from tokenbridge.domain.catalog import PROCESSORS, PRODUCTS
 from tokenbridge.domain.link import DEFAULT_PASSWORD, DEFAULT_USERNAME
+from tokenbridge.domain.sandbox_items import WEBHOOK_CODES, WEBHOOK_TYPES
 
 # Plaid's `processor` and `Products` enums, for the OpenAPI document only: the domain checks
 # the names itself, with Plaid's messages, so the wire format does not reject them first.
@@ -129,6 +130,30 @@ class ItemRemoveRequest(PlaidRequest):
     reason_note: Annotated[str, Meta(max_length=512)] | None = None
 
 
+class ItemWebhookUpdateRequest(PlaidRequest):
+    access_token: str
+    webhook: str | None = None
+
+
+class SandboxItemResetLoginRequest(PlaidRequest):
+    access_token: str
+
+
+WebhookCode = Annotated[str, Meta(extra_json_schema={"enum": list(WEBHOOK_CODES)})]
+WebhookType = Annotated[str, Meta(extra_json_schema={"enum": list(WEBHOOK_TYPES)})]
+
+
+class SandboxItemFireWebhookRequest(PlaidRequest):
+    access_token: str
+    # plaid-python 46's values; the domain checks them, with which code takes which type.
+    webhook_code: WebhookCode
+    webhook_type: WebhookType | None = None
+
+
+class TokenbridgeSandboxItemRepairRequest(PlaidRequest):
+    access_token: str
+
+
 class ProcessorTokenCreateRequest(PlaidRequest):
     access_token: str
     account_id: str
@@ -175,13 +200,28 @@ class AccountBase(Struct, kw_only=True):
     holder_category: str | UnsetType = UNSET
 
 
+class PlaidErrorObject(Struct, kw_only=True):
+    """The error an Item is in, as `item.error` carries it (Plaid's PlaidError schema)."""
+
+    error_type: str
+    error_code: str
+    error_message: str
+    display_message: str | None
+    status: int | None
+    documentation_url: str
+    error_code_reason: None = None
+    request_id: str = ""
+    causes: list[str] = []
+    suggested_action: str | None = None
+
+
 class Item(Struct, kw_only=True):
     item_id: str
     institution_id: str | None
     institution_name: str | None
     webhook: str | None
     auth_method: str | None
-    error: None
+    error: PlaidErrorObject | None
     available_products: list[str]
     billed_products: list[str]
     products: list[str]
@@ -224,6 +264,23 @@ class AccountsGetResponse(PlaidResponse):
 class ItemRemoveResponse(PlaidResponse):
     # Only API versions 2019-05-29 and earlier return `removed`.
     removed: bool | UnsetType = UNSET
+
+
+class ItemWebhookUpdateResponse(PlaidResponse):
+    item: Item
+
+
+class SandboxItemResetLoginResponse(PlaidResponse):
+    reset_login: bool
+
+
+class SandboxItemFireWebhookResponse(PlaidResponse):
+    webhook_fired: bool
+
+
+class TokenbridgeSandboxItemRepairResponse(PlaidResponse):
+    # False when the Item was not in error (nothing changed, no webhook).
+    repaired: bool
 
 
 class ProcessorTokenCreateResponse(PlaidResponse):

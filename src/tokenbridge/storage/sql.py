@@ -62,8 +62,8 @@ def split_statements(script: str) -> list[str]:
 
 _CLIENT = "SELECT client_id, name, secret_hash, created_at, processor FROM clients"
 _ITEM = (
-    "SELECT item_id, client_id, institution_id, products, created_at, webhook, removed_at"
-    " FROM items"
+    "SELECT item_id, client_id, institution_id, products, created_at, webhook, removed_at,"
+    " error_code FROM items"
 )
 _ACCOUNT = (
     "SELECT account_id, item_id, position, name, official_name, mask, type, subtype,"
@@ -79,7 +79,7 @@ _PROCESSOR_TOKEN_SELECT = (
 # An access token's live Item, with one of its accounts if it has that account.
 _ITEM_AND_ACCOUNT_SELECT = (
     "SELECT i.item_id, i.client_id, i.institution_id, i.products, i.created_at, i.webhook,"
-    " i.removed_at,"
+    " i.removed_at, i.error_code,"
     " a.account_id, a.item_id, a.position, a.name, a.official_name, a.mask, a.type, a.subtype,"
     " a.available, a.current_balance, a.credit_limit, a.iso_currency_code,"
     " a.unofficial_currency_code, a.holder_category"
@@ -92,7 +92,7 @@ _ITEM_AND_ACCOUNT_SELECT = (
 _GRANT_SELECT = (
     "SELECT p.client_id, p.processor, p.created_at, p.products, p.webhook,"
     " i.item_id, i.client_id, i.institution_id, i.products, i.created_at, i.webhook,"
-    " i.removed_at,"
+    " i.removed_at, i.error_code,"
     " a.account_id, a.position, a.name, a.official_name, a.mask, a.type, a.subtype,"
     " a.available, a.current_balance, a.credit_limit, a.iso_currency_code,"
     " a.unofficial_currency_code, a.holder_category"
@@ -103,7 +103,7 @@ _GRANT_SELECT = (
 
 _ITEM_BY_ACCESS_TOKEN = (
     "SELECT i.item_id, i.client_id, i.institution_id, i.products, i.created_at,"
-    " i.webhook, i.removed_at FROM access_tokens t JOIN items i"
+    " i.webhook, i.removed_at, i.error_code FROM access_tokens t JOIN items i"
     " ON i.item_id = t.item_id WHERE t.token_hash = ? AND i.removed_at IS NULL"
 )
 
@@ -134,7 +134,7 @@ def _strings(text: str) -> tuple[str, ...]:
 
 
 def _item(row: Row) -> Item:
-    return Item(row[0], row[1], row[2], _strings(row[3]), row[4], row[5], row[6])
+    return Item(row[0], row[1], row[2], _strings(row[3]), row[4], row[5], row[6], row[7])
 
 
 def _account(row: Row) -> Account:
@@ -320,6 +320,24 @@ class SqlStore(ABC):
             audit,
         )
 
+    async def set_item_error(
+        self, item_id: str, error_code: str | None, audit: Sequence[AuditEntry] = ()
+    ) -> bool:
+        return await self._update_audited(
+            "UPDATE items SET error_code = ? WHERE item_id = ? AND removed_at IS NULL",
+            [error_code, item_id],
+            audit,
+        )
+
+    async def set_item_webhook(
+        self, item_id: str, webhook: str | None, audit: Sequence[AuditEntry] = ()
+    ) -> bool:
+        return await self._update_audited(
+            "UPDATE items SET webhook = ? WHERE item_id = ? AND removed_at IS NULL",
+            [webhook, item_id],
+            audit,
+        )
+
     async def exchange_public_token(
         self,
         token_hash: str,
@@ -369,7 +387,7 @@ class SqlStore(ABC):
             row = await self.fetchone(_ITEM_AND_ACCOUNT_OF, [account_id, token_hash, client_id])
         if row is None:
             return None
-        return _item(row[:7]), (_account(row[7:]) if row[7] is not None else None)
+        return _item(row[:8]), (_account(row[8:]) if row[8] is not None else None)
 
     async def create_processor_token(
         self, token: ProcessorToken, audit: Sequence[AuditEntry] = ()
@@ -407,10 +425,10 @@ class SqlStore(ABC):
         if row is None:
             return None
         # Every column once: the ids that the three rows share are read from one of them.
-        item = _item(row[5:12])
-        account = Account(row[12], item.item_id, row[13], row[14], row[15], row[16], row[17],
-                          row[18], Balances(row[19], row[20], row[21], row[22], row[23]),
-                          row[24])  # fmt: skip
+        item = _item(row[5:13])
+        account = Account(row[13], item.item_id, row[14], row[15], row[16], row[17], row[18],
+                          row[19], Balances(row[20], row[21], row[22], row[23], row[24]),
+                          row[25])  # fmt: skip
         token = ProcessorToken(token_hash, item.item_id, account.account_id, row[0], row[1],
                                row[2], _strings(row[3]), row[4])  # fmt: skip
         return token, item, account
