@@ -51,6 +51,9 @@ WEBHOOK_TYPES: tuple[str, ...] = tuple(
 # Products that bring another product's webhooks with them (Recurring Transactions is
 # served to Items with Transactions; Plaid's Sandbox fires it for them).
 _IMPLIED = {"recurring_transactions": "transactions"}
+# The most transactions a test webhook may report, as /sandbox/transactions/create adds at
+# most 10 at a time: a bound, so that the count stays a plausible one.
+MAX_NEW_TRANSACTIONS = 1000
 # A week, as Plaid's PENDING_DISCONNECT example gives the user time to act.
 _DISCONNECT_AFTER = 7 * 86400.0
 
@@ -106,8 +109,16 @@ class SandboxItemService:
         access_token: str,
         webhook_code: str,
         webhook_type: str | None = None,
+        *,
+        new_transactions: int | None = None,
     ) -> None:
-        """Send the test webhook `webhook_code` (as `webhook_type`) to the Item's webhook."""
+        """Send the test webhook `webhook_code` (as `webhook_type`) to the Item's webhook.
+        `new_transactions` is the count a TRANSACTIONS DEFAULT_UPDATE reports (0 by default:
+        the sandbox adds no transactions for a test webhook)."""
+        if new_transactions is not None and not 0 <= new_transactions <= MAX_NEW_TRANSACTIONS:
+            raise errors.InvalidField(
+                f"options.new_transactions must be between 0 and {MAX_NEW_TRANSACTIONS}"
+            )
         if webhook_code == "DEFAULT_UPDATE":
             types: tuple[str, ...] = tuple(DEFAULT_UPDATE_TYPES)
         elif webhook_code in FIRED_AS:
@@ -131,6 +142,8 @@ class SandboxItemService:
             raise errors.SandboxWebhookInvalid()
         accounts = await self.store.get_accounts(item.item_id)
         payload = self._payload(webhook_code, chosen, item, accounts)
+        if new_transactions is not None and "new_transactions" in payload:
+            payload["new_transactions"] = new_transactions
         self.outbox.send(item.webhook, payload)
 
     def _payload(
@@ -157,12 +170,17 @@ class SandboxItemService:
             return build(*args, error=webhook_events.plaid_error_object(revoked, 400))
         if code == "SMS_MICRODEPOSITS_VERIFICATION":
             return build(*args, account_id=first, status="MANUALLY_VERIFIED")
-        if code == "ERROR":
-            failed = errors.InternalServerError()
-            return build(*args, asset_report_id=_asset_report_id(item),
-                         error=webhook_events.plaid_error_object(failed, 500))  # fmt: skip
-        if code == "PRODUCT_READY":
-            return build(*args, asset_report_id=_asset_report_id(item), report_type="FULL")
+        if code in ("ERROR", "PRODUCT_READY"):
+            # Assets webhooks name the report, not the Item (AssetsProductReadyWebhook,
+            # AssetsErrorWebhook).
+            extra: dict[str, Any] = (
+                {"report_type": "FULL"} if code == "PRODUCT_READY"
+                else {"error": webhook_events.plaid_error_object(
+                    errors.InternalServerError(), 500)}
+            )  # fmt: skip
+            report = _asset_report_id(item)
+            return {"webhook_type": webhook_type, "webhook_code": code,
+                    "asset_report_id": report, **extra, "environment": env}  # fmt: skip
         if code == "NEW_ACCOUNTS_AVAILABLE":
             return build(*args, error=None)
         return build(*args)  # LOGIN_REPAIRED, AUTHORIZATION_GRANTED

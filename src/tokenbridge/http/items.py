@@ -92,9 +92,11 @@ async def sandbox_item_fire_webhook(
     ctx: Context, req: s.SandboxItemFireWebhookRequest
 ) -> s.SandboxItemFireWebhookResponse:
     """Send a test webhook to the Item's webhook."""
+    options = req.options or s.SandboxItemFireWebhookRequestOptions()
     await ctx.services.sandbox_items.sandbox_item_fire_webhook(
-        ctx.client, req.access_token, req.webhook_code, req.webhook_type
-    )
+        ctx.client, req.access_token, req.webhook_code, req.webhook_type,
+        new_transactions=options.new_transactions,
+    )  # fmt: skip
     return s.SandboxItemFireWebhookResponse(webhook_fired=True)
 
 

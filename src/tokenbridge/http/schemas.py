@@ -143,11 +143,17 @@ WebhookCode = Annotated[str, Meta(extra_json_schema={"enum": list(WEBHOOK_CODES)
 WebhookType = Annotated[str, Meta(extra_json_schema={"enum": list(WEBHOOK_TYPES)})]
 
 
+class SandboxItemFireWebhookRequestOptions(Options):
+    # plaid-python 46 (spec 1.778) sends it; the 1.697.4 document has no options.
+    new_transactions: int | None = None
+
+
 class SandboxItemFireWebhookRequest(PlaidRequest):
     access_token: str
     # plaid-python 46's values; the domain checks them, with which code takes which type.
     webhook_code: WebhookCode
     webhook_type: WebhookType | None = None
+    options: SandboxItemFireWebhookRequestOptions | None = None
 
 
 class TokenbridgeSandboxItemRepairRequest(PlaidRequest):
