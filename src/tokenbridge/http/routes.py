@@ -6,7 +6,7 @@ A new operation is one line here and one handler in the module of its Plaid area
 
 from __future__ import annotations
 
-from tokenbridge.http import items, partner, processor_tokens, transactions
+from tokenbridge.http import items, link, partner, processor_tokens, transactions
 from tokenbridge.http.router import Operation
 
 OPERATIONS: tuple[Operation, ...] = tuple(
@@ -18,6 +18,9 @@ OPERATIONS: tuple[Operation, ...] = tuple(
         ("/item/get", items.item_get),
         ("/accounts/get", items.accounts_get),
         ("/item/remove", items.item_remove),
+        # Link tokens
+        ("/link/token/create", link.link_token_create),
+        ("/link/token/get", link.link_token_get),
         # Processor tokens
         ("/processor/token/create", processor_tokens.processor_token_create),
         ("/processor/token/permissions/set", processor_tokens.processor_token_permissions_set),
