@@ -3,15 +3,22 @@ token, its expiry, and what /link/token/get echoes back."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.api.conftest import Api, link_item, rebuild
+from tests.conftest import chosen_target
+from tests.helpers import CLIENT_ID, SECRET
 from tests.helpers import assert_plaid_error as assert_error
+from tokenbridge.app import create_app
 from tokenbridge.domain.randomness import hash_token
+from tokenbridge.settings import Settings
+from tokenbridge.storage import open_store
 
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
 
@@ -296,3 +303,22 @@ def test_creating_a_token_is_audited(api: Api) -> None:
         (update["request_id"], (), item["item_id"]),
     ]
     assert made[0].token_id == hash_token(created["link_token"])[:12]
+
+
+def test_seeded_servers_hand_out_the_same_link_tokens(tmp_path: Path) -> None:
+    if chosen_target() == "live":
+        pytest.skip("builds seeded apps of its own: in-process only")
+    loop = asyncio.new_event_loop()
+    tokens = []
+    for name in ("a", "b"):
+        store = loop.run_until_complete(open_store(f"sqlite:///{tmp_path / name}.db"))
+        settings = Settings(client_id=CLIENT_ID, secret=SECRET, seed="link")
+        app = create_app(settings, store=store)
+        loop.run_until_complete(app.startup())
+        seeded = Api(app, loop)
+        tokens.append([seeded.ok("/link/token/create", body())["link_token"] for _ in range(2)])
+        seeded.close()
+        loop.run_until_complete(app.shutdown())
+    loop.close()
+    assert tokens[0] == tokens[1]
+    assert tokens[0][0] != tokens[0][1]

@@ -106,6 +106,8 @@ KNOWN_DIFFERENCES = (
     # with (plaid-python 46, npm plaid 47) require it.
     r"/processor/investments/\S+ response\.securities\[\]: fields Plaid does not have: "
     r"\['figi'\]",
+    # plaid-python 46 (spec 1.778) sends cra_report_parameter, newer than this document.
+    r"/link/token/create request: fields Plaid does not have: \['cra_report_parameter'\]",
 )
 
 
