@@ -322,3 +322,8 @@ def test_seeded_servers_hand_out_the_same_link_tokens(tmp_path: Path) -> None:
     loop.close()
     assert tokens[0] == tokens[1]
     assert tokens[0][0] != tokens[0][1]
+
+
+def test_a_missing_user_is_answered_before_a_bad_field(api: Api) -> None:
+    response = api.post("/link/token/create", body(user=None, language="xx"))
+    assert_error(response, 400, "INVALID_REQUEST", "MISSING_FIELDS")

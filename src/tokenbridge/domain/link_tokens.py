@@ -151,7 +151,11 @@ class LinkTokenService:
         return record
 
     def _check(self, config: LinkTokenConfig) -> None:
-        """Plaid's checks of a /link/token/create request, in the order of its fields."""
+        """Plaid's checks of a /link/token/create request: a missing field first, as for
+        every request, then each field in the order of the request."""
+        # "One of either the user_id or the user field is required" (plaid-python 46).
+        if config.user is None and config.user_id is None:
+            raise errors.MissingFields(["user"])
         # Messages of the form "<field> must be a non-empty string" are Plaid's own for
         # client_name and country_codes (Plaid's answers to such requests).
         if not config.client_name:
@@ -170,9 +174,6 @@ class LinkTokenService:
             raise errors.InvalidField(
                 "country_codes contains unsupported country codes: " + ", ".join(unknown)
             )
-        # "One of either the user_id or the user field is required" (plaid-python 46).
-        if config.user is None and config.user_id is None:
-            raise errors.MissingFields(["user"])
         if config.user is not None and not config.user:
             raise errors.InvalidField("user.client_user_id must be a non-empty string")
         self._check_products(config)
