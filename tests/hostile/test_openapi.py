@@ -108,6 +108,8 @@ KNOWN_DIFFERENCES = (
     r"\['figi'\]",
     # plaid-python 46 (spec 1.778) sends cra_report_parameter, newer than this document.
     r"/link/token/create request: fields Plaid does not have: \['cra_report_parameter'\]",
+    r"/link/token/(create request|get response\.metadata)\.institution_data: fields Plaid does"
+    r" not have: \['institution_id'\]",
 )
 
 

@@ -8,14 +8,18 @@ import re
 from datetime import timedelta
 from typing import Any
 
+import msgspec
+import pytest
 from plaid.api import plaid_api
 from plaid.model.country_code import CountryCode
 from plaid.model.depository_account_subtype import DepositoryAccountSubtype
 from plaid.model.depository_account_subtypes import DepositoryAccountSubtypes
 from plaid.model.depository_filter import DepositoryFilter
 from plaid.model.link_token_account_filters import LinkTokenAccountFilters
+from plaid.model.link_token_create_hosted_link import LinkTokenCreateHostedLink
 from plaid.model.link_token_create_institution_data import LinkTokenCreateInstitutionData
 from plaid.model.link_token_create_request import LinkTokenCreateRequest
+from plaid.model.link_token_create_request_update import LinkTokenCreateRequestUpdate
 from plaid.model.link_token_create_request_user import LinkTokenCreateRequestUser
 from plaid.model.link_token_get_request import LinkTokenGetRequest
 from plaid.model.link_token_transactions import LinkTokenTransactions
@@ -24,6 +28,7 @@ from plaid.model.products import Products
 from tests.helpers import LiveServer
 from tests.sdk.conftest import api_error, create_client, link, sdk_client
 from tests.sdk.test_errors import call_raw
+from tokenbridge.http import schemas as s
 
 WEBHOOK = "https://example.com/plaid-webhook"
 
@@ -88,7 +93,7 @@ def test_create_then_get(client: plaid_api.PlaidApi) -> None:
     )  # fmt: skip
     assert metadata.redirect_uri == "https://example.com/oauth.html"
     assert metadata.institution_data.routing_number == "011401533"
-    assert [str(s) for s in metadata.account_filters.depository.account_subtypes.value] == [
+    assert [str(t) for t in metadata.account_filters.depository.account_subtypes.value] == [
         "checking"
     ]
 
@@ -152,3 +157,24 @@ def test_another_clients_link_token_is_unknown(
         400, "INVALID_INPUT", "INVALID_LINK_TOKEN",
     )  # fmt: skip
     assert theirs["error_message"] == unknown["error_message"]
+
+
+@pytest.mark.parametrize(
+    ("model", "ours"),
+    [
+        (LinkTokenCreateRequest, s.LinkTokenCreateRequest),
+        (LinkTokenCreateRequestUser, s.LinkTokenCreateRequestUser),
+        (LinkTokenCreateInstitutionData, s.LinkTokenCreateInstitutionData),
+        (LinkTokenCreateRequestUpdate, s.LinkTokenCreateRequestUpdate),
+        (LinkTokenTransactions, s.LinkTokenTransactions),
+        (LinkTokenCreateHostedLink, s.LinkTokenCreateHostedLink),
+        (LinkTokenAccountFilters, s.LinkTokenAccountFilters),
+        (DepositoryFilter, s.DepositoryFilter),
+    ],
+    ids=lambda v: v.__name__,
+)
+def test_every_field_the_sdk_can_send_is_accepted(model: Any, ours: Any) -> None:
+    # Our request shapes refuse unknown fields (UNKNOWN_FIELDS), so a field the SDK knows and
+    # we do not would refuse app code that sets it.
+    sdk_fields = set(model.attribute_map.values())
+    assert sdk_fields <= {f.encode_name for f in msgspec.structs.fields(ours)}

@@ -169,6 +169,8 @@ class LinkTokenCreateRequestUser(Options):
 
 class LinkTokenCreateInstitutionData(Options):
     routing_number: str | UnsetType = UNSET
+    # plaid-python 46 has it; Plaid's 1.697.4 document does not.
+    institution_id: str | UnsetType = UNSET
 
 
 # The account filters allow fields beyond their own (additionalProperties: true): those are
