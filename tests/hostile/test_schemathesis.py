@@ -65,6 +65,12 @@ class Tokens:
         self.processor_token = self.post(
             "/sandbox/processor_token/create", {"institution_id": INSTITUTION}
         )["processor_token"]
+        self.link_token = self.post("/link/token/create", {
+            "client_name": "App", "language": "en", "country_codes": ["US"],
+            "user": {"client_user_id": "u"}, "products": ["auth"],
+            "institution_data": {"routing_number": "011401533"},
+            "account_filters": {"depository": {"account_subtypes": ["checking"]}},
+        })["link_token"]  # fmt: skip
 
     def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         response = self.http.post(path, json=body)
@@ -96,6 +102,8 @@ class Tokens:
                 body[key] = self.new_item()[0] if path in OWN_ITEM else self.access_token
             elif key == "public_token":
                 body[key] = self.public_token()
+            elif key == "link_token":
+                body[key] = self.link_token
             elif key in ("processor_token", "account_id"):
                 body[key] = getattr(self, key)
             elif key == "institution_id":

@@ -98,7 +98,7 @@ def test_node_sdk_flow(node: str, server: LiveServer) -> None:
     assert result.returncode == 0, report
     counts = {k: int(v) for k, v in re.findall(r"^# (pass|fail|skipped) (\d+)$", report, re.M)}
     assert counts["fail"] == 0, report
-    assert counts["pass"] == (3 if partner_side else 2), report
+    assert counts["pass"] == (4 if partner_side else 3), report
 
 
 def test_node_sdk_sandbox_surface(node: str, server: LiveServer, receiver: WebhookReceiver) -> None:

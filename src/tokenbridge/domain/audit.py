@@ -29,6 +29,7 @@ PROCESSOR_TOKEN_CREATE = "processor_token.create"
 PROCESSOR_TOKEN_PERMISSIONS_SET = "processor_token.permissions.set"
 PROCESSOR_TOKEN_WEBHOOK_UPDATE = "processor_token.webhook.update"
 STRIPE_BANK_ACCOUNT_TOKEN_CREATE = "stripe_bank_account_token.create"
+LINK_TOKEN_CREATE = "link_token.create"
 
 TOKEN_ID_LENGTH = 12
 

@@ -99,6 +99,12 @@ class InvalidProcessorToken(InvalidInput):
     default_message = "could not find matching processor token"
 
 
+class InvalidLinkToken(InvalidInput):
+    # https://plaid.com/docs/errors/invalid-input/#invalid_link_token
+    error_code = "INVALID_LINK_TOKEN"
+    default_message = "invalid link_token provided"
+
+
 class InvalidAccountId(InvalidInput):
     error_code = "INVALID_ACCOUNT_ID"
     default_message = "failed to find requested account ID for requested item"
@@ -107,11 +113,6 @@ class InvalidAccountId(InvalidInput):
 class InvalidInstitution(InvalidInput):
     error_code = "INVALID_INSTITUTION"
     default_message = "invalid institution_id provided"
-
-
-class InvalidLinkToken(InvalidInput):
-    error_code = "INVALID_LINK_TOKEN"
-    default_message = "invalid link_token provided"
 
 
 class UserPermissionRevoked(InvalidInput):

@@ -106,6 +106,35 @@ class BankAccountToken:
 
 
 @dataclass(slots=True)
+class LinkTokenMetadata:
+    """What /link/token/create was asked for and /link/token/get echoes back (Plaid's
+    LinkTokenGetMetadataResponse). `institution_data` and `account_filters` are the request's
+    objects as JSON values."""
+
+    client_name: str
+    language: str
+    country_codes: tuple[str, ...]
+    initial_products: tuple[str, ...]
+    webhook: str | None = None
+    redirect_uri: str | None = None
+    institution_data: dict[str, Any] | None = None
+    account_filters: dict[str, Any] | None = None
+
+
+@dataclass(slots=True)
+class LinkToken:
+    """A Link token as stored: the hash, never the token. `item_id` is the Item of an
+    update-mode token (made with an access token), None otherwise."""
+
+    token_hash: str
+    client_id: str
+    created_at: float
+    expires_at: float
+    metadata: LinkTokenMetadata
+    item_id: str | None = None
+
+
+@dataclass(slots=True)
 class NewItem:
     """Everything that comes into being with an Item, written in one transaction."""
 

@@ -31,6 +31,7 @@ from tokenbridge.domain.models import (
     Client,
     Institution,
     Item,
+    LinkToken,
     NewItem,
     ProcessorToken,
     SignalRecord,
@@ -247,6 +248,15 @@ class Store(Protocol):
 
     async def get_bank_account_token(self, token_hash: str) -> BankAccountToken | None:
         """The bank account token, or None if unknown or its Item is removed."""
+
+    # Link tokens ------------------------------------------------------------------------
+
+    async def create_link_token(self, token: LinkToken, audit: Sequence[AuditEntry] = ()) -> None:
+        """Insert a Link token with what /link/token/get echoes back."""
+
+    async def get_link_token(self, token_hash: str, *, client_id: str) -> LinkToken | None:
+        """The Link token, expired or not, or None if it is unknown or another client's (the
+        lookup names the client, as get_item_by_access_token's does)."""
 
     # Audit log and rate-limit counters ---------------------------------------------------
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from tokenbridge.domain.clients import ClientService
 from tokenbridge.domain.ids import Ids
 from tokenbridge.domain.items import ItemService
+from tokenbridge.domain.link_tokens import LinkTokenService
 from tokenbridge.domain.partner import PartnerService
 from tokenbridge.domain.ports import Bank, Clock, Outbox, Store
 from tokenbridge.domain.processor_tokens import ProcessorTokenService
@@ -37,6 +38,7 @@ class Services:
     sandbox_items: SandboxItemService
     signal: SignalService
     transactions: TransactionsService
+    link_tokens: LinkTokenService
 
     @classmethod
     def build(
@@ -74,4 +76,5 @@ class Services:
             sandbox_items=SandboxItemService(items, outbox, environment),
             signal=SignalService(store, bank, clock, processor_tokens),
             transactions=TransactionsService(store, bank, clock, outbox, items, processor_tokens),
+            link_tokens=LinkTokenService(store, items, ids, clock),
         )

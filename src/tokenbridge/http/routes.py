@@ -6,7 +6,7 @@ A new operation is one line here and one handler in the module of its Plaid area
 
 from __future__ import annotations
 
-from tokenbridge.http import items, partner, processor_tokens, transactions
+from tokenbridge.http import items, link, partner, processor_tokens, transactions
 from tokenbridge.http.router import Operation
 
 OPERATIONS: tuple[Operation, ...] = tuple(
@@ -24,6 +24,9 @@ OPERATIONS: tuple[Operation, ...] = tuple(
         ("/sandbox/item/fire_webhook", items.sandbox_item_fire_webhook),
         # Ours, under our own prefix: Link's update mode cannot run here.
         ("/_tokenbridge/sandbox/item/repair", items.tokenbridge_sandbox_item_repair),
+        # Link tokens
+        ("/link/token/create", link.link_token_create),
+        ("/link/token/get", link.link_token_get),
         # Processor tokens
         ("/processor/token/create", processor_tokens.processor_token_create),
         ("/processor/token/permissions/set", processor_tokens.processor_token_permissions_set),

@@ -24,6 +24,8 @@ from tokenbridge.domain.models import (
     BankAccountToken,
     Client,
     Item,
+    LinkToken,
+    LinkTokenMetadata,
     NewItem,
     ProcessorToken,
     SignalRecord,
@@ -120,6 +122,7 @@ _GRANT_USABLE_BY = (
 )
 
 _decode_strings = msgspec.json.Decoder(tuple[str, ...]).decode
+_decode_link_metadata = msgspec.json.Decoder(LinkTokenMetadata).decode
 _encode = msgspec.json.Encoder().encode
 
 
@@ -462,6 +465,26 @@ class SqlStore(ABC):
             [token_hash],
         )
         return BankAccountToken(*row) if row else None
+
+    async def create_link_token(self, token: LinkToken, audit: Sequence[AuditEntry] = ()) -> None:
+        async with self.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO link_tokens (token_hash, client_id, item_id, created_at,"
+                " expires_at, metadata) VALUES (?, ?, ?, ?, ?, ?)",
+                [token.token_hash, token.client_id, token.item_id, token.created_at,
+                 token.expires_at, _encode(token.metadata).decode()],
+            )  # fmt: skip
+            await _insert_audit(tx, audit)
+
+    async def get_link_token(self, token_hash: str, *, client_id: str) -> LinkToken | None:
+        row = await self.fetchone(
+            "SELECT token_hash, client_id, created_at, expires_at, metadata, item_id"
+            " FROM link_tokens WHERE token_hash = ? AND client_id = ?",
+            [token_hash, client_id],
+        )
+        if row is None:
+            return None
+        return LinkToken(row[0], row[1], row[2], row[3], _decode_link_metadata(row[4]), row[5])
 
     async def list_audit(self, item_id: str | None = None) -> list[AuditEntry]:
         # Entries of one request share `at`; `seq` keeps their order within it.
