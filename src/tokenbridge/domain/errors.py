@@ -178,3 +178,30 @@ class RateLimitExceeded(PlaidError):
     def __init__(self, code: str, message: str | None = None) -> None:
         self.error_code = code
         super().__init__(message)
+
+
+# INSTITUTION_ERROR: https://plaid.com/docs/errors/institution/ (HTTP 400, every code)
+
+
+class InstitutionError(PlaidError):
+    error_type = "INSTITUTION_ERROR"
+    docs_page = "institution"
+
+
+class InstitutionDown(InstitutionError):
+    error_code = "INSTITUTION_DOWN"
+    default_message = (
+        "this institution is not currently responding to this request. please try again soon"
+    )
+    display_message = (
+        "This financial institution is not currently responding to requests. We apologize for "
+        "the inconvenience."
+    )
+
+
+class InstitutionNoLongerSupported(InstitutionError):
+    error_code = "INSTITUTION_NO_LONGER_SUPPORTED"
+    default_message = "this institution is no longer supported"
+    display_message = (
+        "This financial institution is no longer supported. We apologize for the inconvenience."
+    )

@@ -36,6 +36,7 @@ OPERATIONS: tuple[Operation, ...] = tuple(
         ("/processor/identity/match", partner.processor_identity_match),
         ("/processor/liabilities/get", partner.processor_liabilities_get),
         ("/processor/investments/holdings/get", partner.processor_investments_holdings_get),
+        ("/processor/investments/auth/get", partner.processor_investments_auth_get),
         (
             "/processor/investments/transactions/get",
             partner.processor_investments_transactions_get,
