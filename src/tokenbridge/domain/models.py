@@ -135,6 +135,9 @@ class Institution:
     # Auth methods it supports (AuthSupportedMethods' field names).
     status: str = "HEALTHY"
     auth_methods: frozenset[str] = frozenset({"instant_auth"})
+    # Whether new Items can be created there (InstitutionConnectionAvailability:
+    # SUPPORTED or NOT_SUPPORTED).
+    connection_availability: str = "SUPPORTED"
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from tokenbridge.domain.clients import ClientService
 from tokenbridge.domain.ids import Ids
+from tokenbridge.domain.institutions import InstitutionService
 from tokenbridge.domain.items import ItemService
 from tokenbridge.domain.partner import PartnerService
 from tokenbridge.domain.ports import Bank, Clock, Outbox, Store
@@ -35,6 +36,7 @@ class Services:
     partner: PartnerService
     signal: SignalService
     transactions: TransactionsService
+    institutions: InstitutionService
 
     @classmethod
     def build(
@@ -71,4 +73,5 @@ class Services:
             partner=PartnerService(bank, items, processor_tokens),
             signal=SignalService(store, bank, clock, processor_tokens),
             transactions=TransactionsService(store, bank, clock, outbox, items, processor_tokens),
+            institutions=InstitutionService(bank),
         )

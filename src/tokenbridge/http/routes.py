@@ -6,7 +6,7 @@ A new operation is one line here and one handler in the module of its Plaid area
 
 from __future__ import annotations
 
-from tokenbridge.http import items, partner, processor_tokens, transactions
+from tokenbridge.http import institutions, items, partner, processor_tokens, transactions
 from tokenbridge.http.router import Operation
 
 OPERATIONS: tuple[Operation, ...] = tuple(
@@ -18,6 +18,10 @@ OPERATIONS: tuple[Operation, ...] = tuple(
         ("/item/get", items.item_get),
         ("/accounts/get", items.accounts_get),
         ("/item/remove", items.item_remove),
+        # Institutions
+        ("/institutions/get", institutions.institutions_get),
+        ("/institutions/get_by_id", institutions.institutions_get_by_id),
+        ("/institutions/search", institutions.institutions_search),
         # Processor tokens
         ("/processor/token/create", processor_tokens.processor_token_create),
         ("/processor/token/permissions/set", processor_tokens.processor_token_permissions_set),

@@ -70,7 +70,12 @@ INSTITUTIONS: dict[str, Institution] = {
         ),
         Institution("ins_132363", "Unhealthy Platypus Bank - Degraded", status="DEGRADED"),
         Institution("ins_132361", "Unhealthy Platypus Bank - Down", status="DOWN"),
-        Institution("ins_133402", "Unsupported Platypus Bank", status="DOWN"),
+        Institution(
+            "ins_133402",
+            "Unsupported Platypus Bank",
+            status="DOWN",
+            connection_availability="NOT_SUPPORTED",
+        ),
         Institution("ins_133502", "Platypus Bank RUX Auth"),
         Institution("ins_133503", "Platypus Bank RUX Match"),
     )
