@@ -26,6 +26,7 @@ from plaid.model.processor_token_permissions_set_request import (
 from plaid.model.products import Products
 from plaid.model.sandbox_public_token_create_request import SandboxPublicTokenCreateRequest
 
+from tests.helpers import LiveServer
 from tests.sdk.conftest import link
 from tests.sdk.test_node_sdk import NODE_DIR, PINNED, _installed_version
 from tokenbridge.domain.catalog import (
@@ -80,11 +81,11 @@ def _enum(source: str, name: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def npm_types() -> str:
-    """npm plaid's dist/api.d.ts, installed with `npm ci` if need be (as test_node_sdk)."""
-    npm = shutil.which("npm")
-    if npm is None or shutil.which("node") is None:
-        message = "node and npm are not installed (npm plaid's types need them)"
+def node() -> str:
+    """node's path, with npm plaid installed by `npm ci` if need be (as in test_node_sdk)."""
+    npm, node_path = shutil.which("npm"), shutil.which("node")
+    if npm is None or node_path is None:
+        message = "node and npm are not installed (the npm plaid tests need them)"
         if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
             pytest.fail(message)
         pytest.skip(message)
@@ -92,6 +93,12 @@ def npm_types() -> str:
         subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
                        cwd=NODE_DIR, check=True, timeout=600)  # fmt: skip
     assert _installed_version() == PINNED
+    return node_path
+
+
+@pytest.fixture(scope="module")
+def npm_types(node: str) -> str:
+    """npm plaid's dist/api.d.ts."""
     return (NODE_DIR / "node_modules" / "plaid" / "dist" / "api.d.ts").read_text()
 
 
@@ -141,3 +148,21 @@ def test_the_newest_products_are_permissions(client: plaid_api.PlaidApi) -> None
         ProcessorTokenPermissionsGetRequest(processor_token=token)
     )
     assert [p.value for p in got.products] == ["cra_qualify", "cra_home_lending", "auth"]
+
+
+def test_npm_plaid_live(node: str, server: LiveServer) -> None:
+    """tests/node/catalog.test.mjs: the newest names and the institutions through npm plaid."""
+    env = {
+        **os.environ,
+        "TOKENBRIDGE_URL": server.url,
+        "TOKENBRIDGE_CLIENT_ID": server.client_id,
+        "TOKENBRIDGE_SECRET": server.secret,
+    }
+    result = subprocess.run(
+        [node, "--test", "--test-reporter=tap", "catalog.test.mjs"],
+        cwd=NODE_DIR, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    report = result.stdout + result.stderr
+    assert result.returncode == 0, report
+    counts = {k: int(v) for k, v in re.findall(r"^# (pass|fail) (\d+)$", report, re.M)}
+    assert counts == {"pass": 2, "fail": 0}, report
