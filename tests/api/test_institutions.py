@@ -200,6 +200,7 @@ def test_search(api: Api) -> None:
     [
         ({"query": "", "country_codes": ["US"]}, "INVALID_FIELD"),
         ({"query": "   ", "country_codes": ["US"]}, "INVALID_FIELD"),
+        ({"query": "b" * 257, "country_codes": ["US"]}, "INVALID_FIELD"),
         ({"query": "bank", "country_codes": ["US"], "products": []}, "INVALID_FIELD"),
         ({"query": "bank", "country_codes": ["US"], "products": ["nope"]}, "INVALID_FIELD"),
         ({"query": "bank"}, "MISSING_FIELDS"),

@@ -324,7 +324,8 @@ class InstitutionsSearchRequestOptions(Options):
 
 
 class InstitutionsSearchRequest(PlaidRequest):
-    query: Annotated[str, Meta(min_length=1)]
+    # Plaid sets no maximum; ours keeps a search from scanning megabytes (docs/ENDPOINTS.md).
+    query: Annotated[str, Meta(min_length=1, max_length=256)]
     country_codes: CountryCodes
     products: InstitutionProducts | None = None
     options: InstitutionsSearchRequestOptions | UnsetType = UNSET
