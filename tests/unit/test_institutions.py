@@ -46,4 +46,7 @@ def test_paging_and_refusals() -> None:
         service.institutions_get([], 5, 0)
     with pytest.raises(errors.InvalidInstitution):
         service.institutions_get_by_id("ins_116834", ["US", "CA"])
-    assert service.institutions_get_by_id("ins_116834", ["US", "GB"]).oauth is True
+    found, health = service.institutions_get_by_id("ins_116834", ["US", "GB"])
+    assert found.oauth is True and health is None
+    _, down = service.institutions_get_by_id("ins_132361", ["US"], include_status=True)
+    assert down is not None and (down.status, down.success) == ("DOWN", 0.0)

@@ -98,15 +98,15 @@ class InstitutionService:
         return InstitutionsPage(found[offset : offset + count], len(found))
 
     def institutions_get_by_id(
-        self, institution_id: str, country_codes: Sequence[str]
-    ) -> Institution:
-        """The institution; INVALID_INSTITUTION if the bank has none by that id in any of
-        `country_codes`."""
+        self, institution_id: str, country_codes: Sequence[str], include_status: bool = False
+    ) -> tuple[Institution, InstitutionHealth | None]:
+        """The institution, with its health when `include_status`; INVALID_INSTITUTION if
+        the bank has none by that id in any of `country_codes`."""
         wanted = _countries(country_codes)
         institution = self.bank.institution(institution_id)
         if institution is None or not _in_countries(institution, wanted):
             raise errors.InvalidInstitution()
-        return institution
+        return institution, health_of(institution) if include_status else None
 
     def institutions_search(
         self,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from msgspec import UNSET, UnsetType
 
 from tokenbridge.domain import models
-from tokenbridge.domain.institutions import InstitutionHealth, health_of
+from tokenbridge.domain.institutions import InstitutionHealth
 from tokenbridge.http import schemas as s
 from tokenbridge.http.views import Context
 
@@ -38,13 +38,13 @@ async def institutions_get_by_id(
     options = (
         s.InstitutionsGetByIdRequestOptions() if isinstance(req.options, UnsetType) else req.options
     )
-    institution = ctx.services.institutions.institutions_get_by_id(
-        req.institution_id, req.country_codes
+    institution, health = ctx.services.institutions.institutions_get_by_id(
+        req.institution_id, req.country_codes, options.include_status
     )
     view = _view(institution, options.include_optional_metadata, options.include_auth_metadata,
                  options.include_payment_initiation_metadata)  # fmt: skip
-    if options.include_status:
-        view.status = _status(health_of(institution))
+    if health is not None:
+        view.status = _status(health)
     return s.InstitutionsGetByIdResponse(institution=view)
 
 
