@@ -18,6 +18,7 @@ from tokenbridge.domain.bank_records import (
     AccountNumbers,
     BankTransaction,
     Holding,
+    InvestmentsAuthNumbers,
     InvestmentTransaction,
     LiabilitiesObject,
     Owner,
@@ -68,12 +69,16 @@ class Bank(Protocol):
     def institution(self, institution_id: str) -> Institution | None:
         """The institution, or None if the bank has no such institution."""
 
+    def institutions(self) -> Sequence[Institution]:
+        """Every institution of the bank, in the bank's order."""
+
     def accounts_for_login(
         self, institution_id: str, username: str, password: str
     ) -> Sequence[AccountTemplate] | None:
         """The accounts these credentials link at the institution, in the bank's order,
         or None when they are not a valid login. Raises the `PlaidError` of a login the
-        bank refuses otherwise (a locked account, an institution that is down, ...)."""
+        bank refuses otherwise (a locked account, an institution that is down or no longer
+        supported, ...)."""
 
     def numbers(self, item: Item, account: Account) -> AccountNumbers:
         """The account's account and routing numbers (Auth)."""
@@ -91,6 +96,9 @@ class Bank(Protocol):
         self, item: Item, account: Account
     ) -> tuple[list[InvestmentTransaction], list[Security]]:
         """An investment account's transactions, newest first, and the securities named."""
+
+    def investments_numbers(self, item: Item, account: Account) -> InvestmentsAuthNumbers:
+        """An investment account's numbers for moving its holdings (Investments Auth)."""
 
     def signal_scores(
         self, item: Item, account: Account, client_transaction_id: str, amount: float,

@@ -15,6 +15,7 @@ from tokenbridge.domain.bank_records import (
     AccountNumbers,
     BankTransaction,
     Holding,
+    InvestmentsAuthNumbers,
     InvestmentTransaction,
     LiabilitiesObject,
     Owner,
@@ -24,8 +25,10 @@ from tokenbridge.domain.bank_records import (
 from tokenbridge.domain.dates import utc_date
 from tokenbridge.domain.models import Account, AccountTemplate, Institution, Item
 from tokenbridge.sandbox import identity, investments, liabilities, numbers, signal, transactions
-from tokenbridge.sandbox.institutions import INSTITUTIONS
+from tokenbridge.sandbox.institutions import INSTITUTIONS, check_login
 from tokenbridge.sandbox.users import accounts_for
+
+_ALL_INSTITUTIONS: tuple[Institution, ...] = tuple(INSTITUTIONS.values())
 
 
 class SandboxBank:
@@ -34,9 +37,13 @@ class SandboxBank:
     def institution(self, institution_id: str) -> Institution | None:
         return INSTITUTIONS.get(institution_id)
 
+    def institutions(self) -> Sequence[Institution]:
+        return _ALL_INSTITUTIONS
+
     def accounts_for_login(
         self, institution_id: str, username: str, password: str
     ) -> Sequence[AccountTemplate] | None:
+        check_login(institution_id)
         # Every sandbox institution knows every test user.
         return accounts_for(username, password)
 
@@ -53,6 +60,12 @@ class SandboxBank:
 
     def holdings(self, item: Item, account: Account) -> tuple[list[Holding], list[Security]]:
         return investments.holdings_for(item, account)
+
+    def investments_numbers(self, item: Item, account: Account) -> InvestmentsAuthNumbers:
+        institution = INSTITUTIONS.get(item.institution_id)
+        country = institution.country_codes[0] if institution else "US"
+        dtc = institution.dtc_numbers if institution else ()
+        return investments.investments_numbers_for(item, account, country, dtc)
 
     def investment_transactions(
         self, item: Item, account: Account
