@@ -9,7 +9,7 @@ import pytest
 
 from tests.api.conftest import Api, link_item
 from tests.helpers import assert_plaid_error as assert_error
-from tokenbridge.sandbox.numbers import aba_valid
+from tokenbridge.domain.institutions import aba_valid
 
 # The sandbox institutions in the US that take new Items (and three in the UK, one in
 # Canada); the Unsupported Platypus Bank is only found by its id.
@@ -246,3 +246,23 @@ def test_the_degraded_institution_links(api: Api) -> None:
     assert len(item["accounts"]) == 12
     got = api.ok("/item/get", {"access_token": item["access_token"]})["item"]
     assert got["institution_name"] == "Unhealthy Platypus Bank - Degraded"
+
+
+@pytest.mark.parametrize("institution_id", ["ins_109508", "ins_109512", "ins_127287"])
+def test_every_routing_number_auth_hands_out_finds_its_institution(
+    api: Api, institution_id: str
+) -> None:
+    item = link_item(api, institution_id)
+    numbers = api.ok("/auth/get", {"access_token": item["access_token"]})["numbers"]["ach"]
+    routings = {n["routing"] for n in numbers} | {n["wire_routing"] for n in numbers}
+    institution = api.ok("/institutions/get_by_id", {
+        "institution_id": institution_id, "country_codes": ["US"],
+        "options": {"include_optional_metadata": True},
+    })["institution"]  # fmt: skip
+    assert routings <= set(institution["routing_numbers"])
+    for routing in routings:
+        found = api.ok("/institutions/get", {
+            "count": 20, "offset": 0, "country_codes": ["US"],
+            "options": {"routing_numbers": [routing]},
+        })["institutions"]  # fmt: skip
+        assert institution_id in ids(found)

@@ -249,13 +249,14 @@ def test_fire_webhook_of_an_item_without_webhook(api: Api) -> None:
     ("NOT_A_CODE", None, "webhook_code"),
     ("DEFAULT_UPDATE", "ITEM", "webhook_type"),
     ("LOGIN_REPAIRED", "AUTH", "webhook_type"),
+    ("DEFAULT_UPDATE", "", "webhook_type"),
 ])  # fmt: skip
 def test_fire_webhook_refuses_codes_and_types_plaid_does_not_fire(
     api: Api, receiver: WebhookReceiver, code: str, webhook_type: str | None, named: str
 ) -> None:
     item = _linked_with_webhook(api, receiver.url)
     body: dict[str, Any] = {"access_token": item["access_token"], "webhook_code": code}
-    if webhook_type:
+    if webhook_type is not None:
         body["webhook_type"] = webhook_type
     error = assert_error(api.post("/sandbox/item/fire_webhook", body), 400, "INVALID_REQUEST",
                          "INVALID_FIELD")  # fmt: skip

@@ -153,6 +153,9 @@ def test_every_field_of_the_sdk_is_accepted(api: Api) -> None:
 
 def test_user_id_may_stand_in_for_user(api: Api) -> None:
     api.ok("/link/token/create", body(user=None, user_id="usr_9"))
+    error = assert_error(api.post("/link/token/create", body(user=None, user_id="")),
+                         400, "INVALID_REQUEST", "INVALID_FIELD")  # fmt: skip
+    assert error["error_message"] == "user_id must be a non-empty string"
 
 
 @pytest.mark.parametrize("field", ["client_name", "language", "country_codes"])
@@ -213,7 +216,7 @@ def test_invalid_field(api: Api, changes: dict[str, Any], message: str) -> None:
 def test_unsupported_language_names_the_supported_ones(api: Api) -> None:
     response = api.post("/link/token/create", body(language="xx"))
     error = assert_error(response, 400, "INVALID_REQUEST", "INVALID_FIELD")
-    assert error["error_message"].startswith("language 'xx' is not supported; use one of: da,")
+    assert error["error_message"].startswith("language xx is not supported; use one of: da,")
 
 
 def test_wrong_type_and_unknown_field(api: Api) -> None:

@@ -11,7 +11,7 @@ import pytest
 from tests.api.conftest import Api, Partner, link_item, rebuild
 from tests.helpers import WebhookReceiver
 from tests.helpers import assert_plaid_error as assert_error
-from tokenbridge.sandbox.numbers import aba_valid
+from tokenbridge.domain.institutions import aba_valid
 from tokenbridge.webhooks import WebhookSender, deliver
 
 # Every partner endpoint with a body that is valid for a depository checking account

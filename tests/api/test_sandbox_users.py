@@ -73,7 +73,10 @@ def test_the_display_message_is_plaids(api: Api) -> None:
 @pytest.mark.parametrize(
     ("username", "password"),
     [("user_good", "error_NOT_A_CODE"), ("user_good", "error_"), ("user_bad", "error_ITEM_LOCKED"),
-     ("user_good", "error_item_locked")],
+     ("user_good", "error_item_locked"),
+     # force_error's codes that are no error password of Plaid's list.
+     ("user_good", "error_INVALID_LINK_TOKEN"), ("user_good", "error_PLAID_ERROR"),
+     ("user_good", "error_ITEM_LOGIN_REQUIRED")],
 )  # fmt: skip
 def test_anything_else_is_a_wrong_password(api: Api, username: str, password: str) -> None:
     response = _link(api, "/sandbox/public_token/create", password, username)
@@ -85,3 +88,8 @@ def test_mfa_passwords_link_without_link(api: Api, password: str) -> None:
     response = _link(api, "/sandbox/public_token/create", password)
     assert response.status_code == 200, response.text
     assert response.json()["public_token"].startswith("public-sandbox-")
+
+
+def test_country_not_supported_points_at_the_test_credentials_page(api: Api) -> None:
+    body = _link(api, "/sandbox/public_token/create", "error_COUNTRY_NOT_SUPPORTED").json()
+    assert body["documentation_url"] == "https://plaid.com/docs/sandbox/test-credentials/"

@@ -44,7 +44,7 @@ from plaid.model_utils import validate_and_convert_types
 
 from tests.helpers import LiveServer, WebhookReceiver
 from tests.sdk.conftest import Linked, api_error, create_partner, link, sdk_client
-from tokenbridge.sandbox.numbers import aba_valid
+from tokenbridge.domain.institutions import aba_valid
 
 NAMES = ("Plaid Checking", "Plaid Saving", "Plaid CD", "Plaid Credit Card", "Plaid Money Market",
          "Plaid IRA", "Plaid 401k", "Plaid Student Loan", "Plaid Mortgage")  # fmt: skip

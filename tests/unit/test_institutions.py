@@ -12,12 +12,12 @@ from tokenbridge.sandbox import numbers
 from tokenbridge.sandbox.bank import SandboxBank
 
 
-def test_the_domains_routing_check_agrees_with_the_sandboxs() -> None:
+def test_the_sandboxs_routing_numbers_pass_the_domains_check() -> None:
     rng = random.Random(7)  # noqa: S311 (test data)
     made = [numbers.routing_number(rng) for _ in range(200)]
     assert all(aba_valid(r) for r in made)
-    others = ["".join(rng.choice("0123456789") for _ in range(9)) for _ in range(500)]
-    assert [aba_valid(r) for r in others] == [numbers.aba_valid(r) for r in others]
+    # One digit off breaks the checksum.
+    assert not any(aba_valid(r[:8] + str((int(r[8]) + 1) % 10)) for r in made)
     for bad in (
         "",
         "02100002",

@@ -9,6 +9,7 @@ import pytest
 from tokenbridge.domain.bank_records import LiabilitiesObject
 from tokenbridge.domain.eligibility import auth_eligible, liability_eligible
 from tokenbridge.domain.identity_match import IdentityMatchUser, match_identity
+from tokenbridge.domain.institutions import aba_valid
 from tokenbridge.domain.models import Account, Balances, Item
 from tokenbridge.sandbox import numbers
 from tokenbridge.sandbox.bank import SandboxBank
@@ -38,12 +39,12 @@ def by_name(accounts: list[Account], name: str) -> Account:
 def test_aba_check_digit_and_validation() -> None:
     # Plaid's documented sandbox routing numbers pass the checksum.
     for known in ("021000021", "011401533", "110000000"):
-        assert numbers.aba_valid(known)
+        assert aba_valid(known)
         assert numbers.aba_check_digit(known[:8]) == known[8]
-    assert not numbers.aba_valid("021000022")
-    assert not numbers.aba_valid("12345678")
+    assert not aba_valid("021000022")
+    assert not aba_valid("12345678")
     rng = random.Random(7)  # noqa: S311 - test data
-    assert all(numbers.aba_valid(numbers.routing_number(rng)) for _ in range(500))
+    assert all(aba_valid(numbers.routing_number(rng)) for _ in range(500))
 
 
 def test_numbers_are_deterministic_per_item_and_account() -> None:
@@ -57,8 +58,8 @@ def test_numbers_are_deterministic_per_item_and_account() -> None:
     assert first != numbers.numbers_for(make_item("item-2"), checking)
     assert first.ach is not None
     assert first.ach.account.endswith("0000")
-    assert numbers.aba_valid(first.ach.routing)
-    assert first.ach.wire_routing is not None and numbers.aba_valid(first.ach.wire_routing)
+    assert aba_valid(first.ach.routing)
+    assert first.ach.wire_routing is not None and aba_valid(first.ach.wire_routing)
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,29 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+# https://plaid.com/docs/errors/: 4xx for developer and user errors, 5xx for Plaid's own.
+# A PlaidError's HTTP status, which the API answers with and webhooks and `item.error`
+# carry as `status`: by error_type, with the few codes Plaid answers differently.
+STATUS_BY_TYPE: dict[str, int] = {
+    "INVALID_REQUEST": 400,
+    "INVALID_INPUT": 400,
+    "INVALID_RESULT": 400,
+    "ITEM_ERROR": 400,
+    "INSTITUTION_ERROR": 400,
+    "SANDBOX_ERROR": 400,
+    "RATE_LIMIT_EXCEEDED": 429,
+    "API_ERROR": 500,
+}
+STATUS_BY_CODE: dict[str, int] = {
+    "NOT_FOUND": 404,
+    "NO_LONGER_AVAILABLE": 404,
+    "PLANNED_MAINTENANCE": 503,
+}
+
+
+def status_of(error: PlaidError) -> int:
+    return STATUS_BY_CODE.get(error.error_code) or STATUS_BY_TYPE.get(error.error_type, 400)
+
 
 class PlaidError(Exception):
     """Base of every error that the API answers with a PlaidError body."""
@@ -235,6 +258,11 @@ class CountryNotSupported(ItemError):
     error_code = "COUNTRY_NOT_SUPPORTED"
     default_message = "the country of this institution is not supported"
 
+    @property
+    def documentation_url(self) -> str:
+        # No error page of Plaid's has it: the page of the password that makes it.
+        return "https://plaid.com/docs/sandbox/test-credentials/"
+
 
 class ProductsNotSupported(ItemError):
     error_code = "PRODUCTS_NOT_SUPPORTED"
@@ -353,6 +381,15 @@ ITEM_CREATION_ERRORS: dict[str, type[PlaidError]] = {
     )
 }  # fmt: skip
 ITEM_CREATION_ERRORS["PLAID_ERROR"] = InternalServerError
+
+# The codes of the `error_<CODE>` passwords (Plaid's list); force_error has its own.
+ERROR_PASSWORD_CODES: frozenset[str] = frozenset({
+    "COUNTRY_NOT_SUPPORTED", "INSTITUTION_DOWN", "INSTITUTION_NOT_RESPONDING",
+    "INSTITUTION_NO_LONGER_SUPPORTED", "INSUFFICIENT_CREDENTIALS", "INTERNAL_SERVER_ERROR",
+    "INVALID_CREDENTIALS", "INVALID_MFA", "INVALID_SEND_METHOD", "ITEM_LOCKED",
+    "ITEM_NOT_SUPPORTED", "MFA_NOT_SUPPORTED", "NO_ACCOUNTS", "PRODUCTS_NOT_SUPPORTED",
+    "USER_SETUP_REQUIRED",
+})  # fmt: skip
 
 
 def item_creation_error(code: str) -> PlaidError | None:

@@ -58,12 +58,18 @@ def health_of(institution: Institution) -> InstitutionHealth:
     return InstitutionHealth(institution.status, STATUS_SINCE, success, plaid, bank, interval)
 
 
+def aba_sum(nine_digits: str) -> int:
+    """The ABA checksum: 3*(d1+d4+d7) + 7*(d2+d5+d8) + (d3+d6+d9), a multiple of 10 for a
+    valid routing number."""
+    d = [int(c) for c in nine_digits]
+    return 3 * (d[0] + d[3] + d[6]) + 7 * (d[1] + d[4] + d[7]) + (d[2] + d[5] + d[8])
+
+
 def aba_valid(routing: str) -> bool:
-    """Whether a routing number has 9 digits and passes the ABA checksum."""
+    """Whether a routing number has 9 (ASCII) digits and passes the ABA checksum."""
     if len(routing) != 9 or not routing.isascii() or not routing.isdigit():
         return False
-    d = [int(c) for c in routing]
-    return (3 * (d[0] + d[3] + d[6]) + 7 * (d[1] + d[4] + d[7]) + d[2] + d[5] + d[8]) % 10 == 0
+    return aba_sum(routing) % 10 == 0
 
 
 class InstitutionService:

@@ -32,12 +32,19 @@ from tokenbridge.domain.webhook_destinations import ANYWHERE, WebhookDestination
 PUBLIC_TOKEN_TTL = 30 * 60.0
 
 
+def item_error(item: Item) -> errors.PlaidError | None:
+    """The error the Item is in (Plaid's `item.error`), or None while it is healthy."""
+    if item.error_code is None:
+        return None
+    return errors.item_creation_error(item.error_code) or errors.ItemLoginRequired()
+
+
 def check_healthy(item: Item) -> None:
     """Raise the error the Item is in, if it is in one: every product read of an Item, by
     its developer or by a partner through a processor token, checks this first once the
     Item is known (/item/get, /item/remove and the webhook and token calls do not)."""
     if item.error_code is not None:
-        raise errors.item_creation_error(item.error_code) or errors.ItemLoginRequired()
+        raise item_error(item) or errors.ItemLoginRequired()
 
 
 class ItemService:

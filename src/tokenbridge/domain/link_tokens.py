@@ -156,6 +156,8 @@ class LinkTokenService:
         # "One of either the user_id or the user field is required" (plaid-python 46).
         if config.user is None and config.user_id is None:
             raise errors.MissingFields(["user"])
+        if config.user is None and not config.user_id:
+            raise errors.InvalidField("user_id must be a non-empty string")
         # Messages of the form "<field> must be a non-empty string" are Plaid's own for
         # client_name and country_codes (Plaid's answers to such requests).
         if not config.client_name:
@@ -164,7 +166,7 @@ class LinkTokenService:
             raise errors.InvalidField("language must be a non-empty string")
         if config.language not in LINK_LANGUAGE_SET:
             raise errors.InvalidField(
-                f"language {config.language!r} is not supported; use one of: "
+                f"language {config.language} is not supported; use one of: "
                 + ", ".join(LINK_LANGUAGES)
             )
         if not config.country_codes:

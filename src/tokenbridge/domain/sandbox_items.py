@@ -17,9 +17,6 @@ from tokenbridge.domain.models import Account, Client, Item
 from tokenbridge.domain.ports import Outbox
 from tokenbridge.domain.randomness import hash_token
 
-# Every ITEM_ERROR is answered with HTTP 400; `item.error.status` and webhooks carry it.
-ITEM_ERROR_STATUS = 400
-
 # https://plaid.com/docs/api/sandbox/#sandboxitemfire_webhook: the webhook types each code
 # may be fired as, the first being the one fired when the request names none, and the
 # product the Item must have for it (None: any Item). Codes are plaid-python 46's list.
@@ -82,7 +79,7 @@ class SandboxItemService:
         if item.webhook is not None:
             self.outbox.send(
                 item.webhook,
-                webhook_events.item_error(item.item_id, error, ITEM_ERROR_STATUS, self.environment),
+                webhook_events.item_error(item.item_id, error, self.environment),
             )
 
     async def tokenbridge_sandbox_item_repair(
@@ -125,7 +122,7 @@ class SandboxItemService:
             types = FIRED_AS[webhook_code][0]
         else:
             raise errors.InvalidField("webhook_code must be one of " + ", ".join(WEBHOOK_CODES))
-        chosen = webhook_type or types[0]
+        chosen = types[0] if webhook_type is None else webhook_type
         if chosen not in types:
             raise errors.InvalidField(
                 f"webhook_type {chosen} cannot be fired with webhook_code {webhook_code};"
@@ -167,7 +164,7 @@ class SandboxItemService:
             return build(*args, account_id=first)
         if code == "USER_PERMISSION_REVOKED":
             revoked = errors.UserPermissionRevoked()
-            return build(*args, error=webhook_events.plaid_error_object(revoked, 400))
+            return build(*args, error=webhook_events.plaid_error_object(revoked))
         if code == "SMS_MICRODEPOSITS_VERIFICATION":
             return build(*args, account_id=first, status="MANUALLY_VERIFIED")
         if code in ("ERROR", "PRODUCT_READY"):
@@ -175,8 +172,7 @@ class SandboxItemService:
             # AssetsErrorWebhook).
             extra: dict[str, Any] = (
                 {"report_type": "FULL"} if code == "PRODUCT_READY"
-                else {"error": webhook_events.plaid_error_object(
-                    errors.InternalServerError(), 500)}
+                else {"error": webhook_events.plaid_error_object(errors.InternalServerError())}
             )  # fmt: skip
             report = _asset_report_id(item)
             return {"webhook_type": webhook_type, "webhook_code": code,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tokenbridge.domain.errors import PlaidError
+from tokenbridge.domain.errors import PlaidError, status_of
 
 
 def processor_webhook_update_acknowledged(
@@ -57,8 +57,8 @@ def transactions_update(
 # Item webhooks (https://plaid.com/docs/api/items/#webhooks) ------------------------------
 
 
-def plaid_error_object(error: PlaidError, status: int) -> dict[str, Any]:
-    """A PlaidError as webhooks and `item.error` carry it."""
+def plaid_error_object(error: PlaidError) -> dict[str, Any]:
+    """A PlaidError as webhooks carry it (`item.error` has the same shape)."""
     return {
         "error_type": error.error_type,
         "error_code": error.error_code,
@@ -67,7 +67,7 @@ def plaid_error_object(error: PlaidError, status: int) -> dict[str, Any]:
         "display_message": error.display_message,
         "request_id": "",
         "causes": [],
-        "status": status,
+        "status": status_of(error),
         "documentation_url": error.documentation_url,
         "suggested_action": None,
     }
@@ -87,11 +87,9 @@ def item_webhook(
     }
 
 
-def item_error(item_id: str, error: PlaidError, status: int, environment: str) -> dict[str, Any]:
+def item_error(item_id: str, error: PlaidError, environment: str) -> dict[str, Any]:
     """ITEM ERROR (ItemErrorWebhook): the Item went into `error`."""
-    return item_webhook(
-        "ITEM", "ERROR", item_id, environment, error=plaid_error_object(error, status)
-    )
+    return item_webhook("ITEM", "ERROR", item_id, environment, error=plaid_error_object(error))
 
 
 def item_login_repaired(item_id: str, environment: str) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """The one place where errors become responses.
 
-A `PlaidError` carries no HTTP status: its status comes from the table below, keyed by
-`error_type` (with the few codes Plaid answers differently). Anything else that escapes a
+A `PlaidError` carries no HTTP status: its status comes from `errors.status_of`, Plaid's
+table keyed by `error_type` (with the few codes Plaid answers differently), which webhooks
+and `item.error` read too (their `status`). Anything else that escapes a
 handler is logged here, with its traceback, and answered as API_ERROR /
 INTERNAL_SERVER_ERROR without a word of it reaching the client.
 """
@@ -13,36 +14,16 @@ import logging
 import msgspec
 
 from tokenbridge.domain import errors
+from tokenbridge.domain.errors import status_of
 from tokenbridge.domain.ports import StoreUnavailable
 from tokenbridge.http.schemas import PlaidErrorBody
 
 log = logging.getLogger("tokenbridge.http")
 
-# https://plaid.com/docs/errors/: 4xx for developer and user errors, 5xx for Plaid's own.
-STATUS_BY_TYPE: dict[str, int] = {
-    "INVALID_REQUEST": 400,
-    "INVALID_INPUT": 400,
-    "INVALID_RESULT": 400,
-    "ITEM_ERROR": 400,
-    "INSTITUTION_ERROR": 400,
-    "SANDBOX_ERROR": 400,
-    "RATE_LIMIT_EXCEEDED": 429,
-    "API_ERROR": 500,
-}
-STATUS_BY_CODE: dict[str, int] = {
-    "NOT_FOUND": 404,
-    "NO_LONGER_AVAILABLE": 404,
-    "PLANNED_MAINTENANCE": 503,
-}
-
 _encoder = msgspec.json.Encoder()
 # Messages may quote the request (an unknown processor, unknown field names); they are cut
 # here so that an error never echoes a megabyte of input back.
 MAX_MESSAGE = 512
-
-
-def status_of(error: errors.PlaidError) -> int:
-    return STATUS_BY_CODE.get(error.error_code) or STATUS_BY_TYPE.get(error.error_type, 400)
 
 
 def render(error: errors.PlaidError, request_id: str) -> tuple[int, bytes]:

@@ -6,11 +6,12 @@ from dataclasses import dataclass
 
 from msgspec import UNSET
 
-from tokenbridge.domain import errors, models
+from tokenbridge.domain import models
 from tokenbridge.domain.dates import iso_datetime
+from tokenbridge.domain.errors import status_of
+from tokenbridge.domain.items import item_error
 from tokenbridge.domain.services import Services
 from tokenbridge.http import schemas as s
-from tokenbridge.http.errors import status_of
 
 
 # Not frozen: one is made per request, and a frozen dataclass takes three times as long.
@@ -33,7 +34,7 @@ def item_view(ctx: Context, item: models.Item) -> s.Item:
         institution_name=institution.name if institution else None,
         webhook=item.webhook,
         auth_method=None,
-        error=_error_view(item.error_code),
+        error=_error_view(item),
         available_products=[p for p in offered if p not in item.products],
         billed_products=billed,
         products=billed,
@@ -44,11 +45,11 @@ def item_view(ctx: Context, item: models.Item) -> s.Item:
     )
 
 
-def _error_view(error_code: str | None) -> s.PlaidErrorObject | None:
+def _error_view(item: models.Item) -> s.PlaidErrorObject | None:
     """`item.error`: the PlaidError of the error the Item is in, or None."""
-    if error_code is None:
+    error = item_error(item)
+    if error is None:
         return None
-    error = errors.item_creation_error(error_code) or errors.ItemLoginRequired()
     return s.PlaidErrorObject(
         error_type=error.error_type,
         error_code=error.error_code,

@@ -49,8 +49,11 @@ class SandboxBank:
 
     def numbers(self, item: Item, account: Account) -> AccountNumbers:
         institution = INSTITUTIONS.get(item.institution_id)
-        country = institution.country_codes[0] if institution else "US"
-        return numbers.numbers_for(item, account, country)
+        if institution is None:
+            return numbers.numbers_for(item, account)
+        return numbers.numbers_for(
+            item, account, institution.country_codes[0], institution.routing_numbers
+        )
 
     def owners(self, item: Item) -> list[Owner]:
         return identity.owners_for(item)

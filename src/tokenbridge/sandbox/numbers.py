@@ -12,24 +12,14 @@ from tokenbridge.domain.bank_records import (
     NumbersEFT,
     NumbersInternational,
 )
+from tokenbridge.domain.institutions import aba_sum
 from tokenbridge.domain.models import Account, Item
 from tokenbridge.sandbox.derive import digits, rng_for
 
 
-def _aba_sum(nine_digits: str) -> int:
-    """The ABA checksum: 3*(d1+d4+d7) + 7*(d2+d5+d8) + (d3+d6+d9), a multiple of 10 for a
-    valid routing number."""
-    d = [int(c) for c in nine_digits]
-    return 3 * (d[0] + d[3] + d[6]) + 7 * (d[1] + d[4] + d[7]) + (d[2] + d[5] + d[8])
-
-
 def aba_check_digit(first_eight: str) -> str:
     """The ninth digit that makes an ABA routing number pass its checksum."""
-    return str(-_aba_sum(first_eight + "0") % 10)
-
-
-def aba_valid(routing: str) -> bool:
-    return len(routing) == 9 and routing.isdigit() and _aba_sum(routing) % 10 == 0
+    return str(-aba_sum(first_eight + "0") % 10)
 
 
 def routing_number(rng: random.Random) -> str:
@@ -47,17 +37,23 @@ def _iban(rng: random.Random, bank: str, sort_code: str, account: str) -> str:
     return f"GB{check:02d}{bban}"
 
 
-def numbers_for(item: Item, account: Account, country: str = "US") -> AccountNumbers:
+def numbers_for(
+    item: Item, account: Account, country: str = "US", routing_numbers: tuple[str, ...] = ()
+) -> AccountNumbers:
     """The account's numbers. The account number ends with the account's mask, as a
-    bank's own does; the routing number passes the ABA checksum."""
-    return _numbers(item.item_id, account.account_id, account.mask, country)
+    bank's own does; the routing number passes the ABA checksum and, when the institution
+    lists `routing_numbers`, is one of them (so /institutions/get finds the bank of every
+    routing number Auth hands out)."""
+    return _numbers(item.item_id, account.account_id, account.mask, country, routing_numbers)
 
 
 # Kept for recently read accounts: drawing the digits one by one is most of the cost of
 # /processor/auth/get, and the same account always gets the same numbers anyway. The key
 # is what the numbers depend on, not the Item and Account: hashing those is slower still.
 @lru_cache(maxsize=4096)
-def _numbers(item_id: str, account_id: str, mask: str | None, country: str) -> AccountNumbers:
+def _numbers(
+    item_id: str, account_id: str, mask: str | None, country: str, routing_numbers: tuple[str, ...]
+) -> AccountNumbers:
     rng = rng_for("numbers", item_id, account_id)
     mask = mask or digits(rng, 4)
     if country == "CA":
@@ -73,9 +69,15 @@ def _numbers(item_id: str, account_id: str, mask: str | None, country: str) -> A
                 account_id, _iban(rng, "PLAI", sort_code, account_number), "PLAIGB2L"
             ),
         )
-    routing = routing_number(rng)
+    routing = _of(routing_numbers, routing_number(rng))
     # Most banks wire through the same routing number; some through another one.
-    wire = routing if rng.random() < 0.5 else routing_number(rng)
+    wire = routing if rng.random() < 0.5 else _of(routing_numbers, routing_number(rng))
     return AccountNumbers(
         ach=NumbersACH(account_id, digits(rng, rng.randint(6, 10)) + mask, routing, wire)
     )
+
+
+def _of(routing_numbers: tuple[str, ...], drawn: str) -> str:
+    """`drawn`, or the institution's routing number it stands for when the institution
+    lists some (the same draws as before, so the other digits stay as they were)."""
+    return routing_numbers[int(drawn) % len(routing_numbers)] if routing_numbers else drawn

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from tokenbridge.domain.errors import item_creation_error
+from tokenbridge.domain.errors import ERROR_PASSWORD_CODES, item_creation_error
 from tokenbridge.domain.link import DEFAULT_PASSWORD, DEFAULT_USERNAME
 from tokenbridge.domain.models import AccountTemplate, Balances
 
@@ -61,7 +61,8 @@ def accounts_for(username: str, password: str) -> tuple[AccountTemplate, ...] | 
     fails as Plaid's ITEM_LOCKED); an unknown code is a wrong password.
     """
     if username == DEFAULT_USERNAME and password.startswith(ERROR_PREFIX):
-        error = item_creation_error(password[len(ERROR_PREFIX) :])
+        code = password[len(ERROR_PREFIX) :]
+        error = item_creation_error(code) if code in ERROR_PASSWORD_CODES else None
         if error is not None:
             raise error
         return None
