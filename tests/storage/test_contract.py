@@ -101,6 +101,34 @@ async def test_create_item_then_get_item_and_accounts(store: Store) -> None:
     assert await store.get_account(new.accounts[1].account_id) == new.accounts[1]
 
 
+async def test_an_items_profile_and_verification_status_are_read_by_every_lookup(
+    store: Store,
+) -> None:
+    owner = f.client()
+    await store.create_client(owner)
+    new = f.new_item(owner.client_id, access_token="access-1", processor_token="proc-1")
+    profile = '{"user":"user_custom","accounts":[{"numbers":{"account":"1234"}}]}'
+    item = dataclasses.replace(new.item, profile=profile)
+    first = dataclasses.replace(
+        new.accounts[0], verification_status="pending_automatic_verification"
+    )
+    await store.create_item(
+        dataclasses.replace(new, item=item, accounts=(first, *new.accounts[1:]))
+    )
+    assert await store.get_item(item.item_id) == item
+    assert (await store.list_items(owner.client_id))[0].profile == profile
+    assert await store.get_item_by_access_token(hash_token("access-1")) == item
+    assert await store.get_item_and_account(hash_token("access-1"), first.account_id) == (
+        item, first,
+    )  # fmt: skip
+    assert (await store.get_accounts(item.item_id))[0] == first
+    assert await store.get_account(first.account_id) == first
+    grant = await store.get_processor_token_grant(hash_token("proc-1"))
+    assert grant is not None and grant[1:] == (item, first)
+    # The other account stays out of any micro-deposit flow.
+    assert (await store.get_accounts(item.item_id))[1].verification_status is None
+
+
 async def test_create_item_can_start_transactions(store: Store) -> None:
     owner = f.client()
     await store.create_client(owner)

@@ -43,6 +43,10 @@ class Account:
     subtype: str | None
     balances: Balances
     holder_category: str | None = None
+    # Plaid's AccountBase.verification_status: set only for an account in a micro-deposit
+    # flow (`pending_automatic_verification`, then `automatically_verified` or
+    # `verification_expired`); None for every other account.
+    verification_status: str | None = None
 
 
 @dataclass(slots=True)
@@ -54,6 +58,10 @@ class Item:
     created_at: float
     webhook: str | None = None
     removed_at: float | None = None
+    # The bank's own record of the Item's data, a JSON document the `Bank` wrote when the
+    # Item was linked (`Login.profile`) and reads back on every answer about it; None when
+    # the bank derives everything from the ids. Opaque to the domain and the store.
+    profile: str | None = None
 
 
 @dataclass(slots=True)
@@ -133,11 +141,21 @@ class AccountTemplate:
 
     name: str
     official_name: str | None
-    mask: str
+    mask: str | None
     type: str
     subtype: str
     balances: Balances
     holder_category: str | None = None
+    verification_status: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Login:
+    """What a login links: its accounts, in the bank's order, and what the bank keeps
+    with the Item (stored as `Item.profile`: the user's own data, which no id derives)."""
+
+    accounts: tuple[AccountTemplate, ...]
+    profile: str | None = None
 
 
 @dataclass(slots=True)

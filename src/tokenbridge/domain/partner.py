@@ -87,13 +87,14 @@ class PartnerService:
         self, client: Client, processor_token: str
     ) -> tuple[PartnerGrant, list[Owner]]:
         grant = await self._grant(client, processor_token, IDENTITY)
-        return grant, self.bank.owners(grant.item)
+        return grant, self.bank.owners(grant.item, grant.account)
 
     async def processor_identity_match(
         self, client: Client, processor_token: str, user: IdentityMatchUser | None
     ) -> tuple[PartnerGrant, IdentityMatchScores]:
         grant = await self._grant(client, processor_token, IDENTITY_MATCH)
-        scores = match_identity(user or IdentityMatchUser(), self.bank.owners(grant.item))
+        owners = self.bank.owners(grant.item, grant.account)
+        scores = match_identity(user or IdentityMatchUser(), owners)
         return grant, scores
 
     # Liabilities and investments --------------------------------------------------------
@@ -164,6 +165,7 @@ class PartnerService:
 
     async def identity_get(
         self, client: Client, access_token: str, account_ids: Sequence[str] | None = None
-    ) -> tuple[ItemAccounts, list[Owner]]:
+    ) -> tuple[ItemAccounts, dict[str, list[Owner]]]:
+        """The Item's accounts and the owners of each (by account_id)."""
         found = await self.items.accounts_get(client, access_token, account_ids, "identity_get")
-        return found, self.bank.owners(found.item)
+        return found, {a.account_id: self.bank.owners(found.item, a) for a in found.accounts}

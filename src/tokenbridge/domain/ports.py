@@ -26,11 +26,11 @@ from tokenbridge.domain.bank_records import (
 )
 from tokenbridge.domain.models import (
     Account,
-    AccountTemplate,
     BankAccountToken,
     Client,
     Institution,
     Item,
+    Login,
     NewItem,
     ProcessorToken,
     SignalRecord,
@@ -68,16 +68,18 @@ class Bank(Protocol):
         """The institution, or None if the bank has no such institution."""
 
     def accounts_for_login(
-        self, institution_id: str, username: str, password: str
-    ) -> Sequence[AccountTemplate] | None:
-        """The accounts these credentials link at the institution, in the bank's order,
-        or None when they are not a valid login."""
+        self, institution_id: str, username: str, password: str, item_id: str
+    ) -> Login | None:
+        """What these credentials link at the institution for the new Item `item_id`: the
+        accounts, in the bank's order, and the profile to store with the Item. None when
+        they are not a valid login; a `PlaidError` when the login fails otherwise (a
+        configuration the bank refuses, an error the test user asks for)."""
 
     def numbers(self, item: Item, account: Account) -> AccountNumbers:
         """The account's account and routing numbers (Auth)."""
 
-    def owners(self, item: Item) -> list[Owner]:
-        """The owners of the Item's accounts (Identity)."""
+    def owners(self, item: Item, account: Account) -> list[Owner]:
+        """The owners of one of the Item's accounts (Identity)."""
 
     def liabilities(self, item: Item, accounts: Sequence[Account]) -> LiabilitiesObject:
         """Liability details of those of `accounts` that are liabilities."""

@@ -20,6 +20,15 @@ Processor = Annotated[str, Meta(extra_json_schema={"enum": list(PROCESSORS)})]
 Product = Annotated[str, Meta(extra_json_schema={"enum": list(PRODUCTS)})]
 
 
+# AccountBase.verification_status (the values this sandbox sets).
+VerificationStatus = Annotated[
+    str,
+    Meta(extra_json_schema={"enum": [
+        "pending_automatic_verification", "automatically_verified", "verification_expired",
+    ]}),
+]  # fmt: skip
+
+
 class PlaidRequest(Struct, kw_only=True, forbid_unknown_fields=True):
     # APIClientID / APISecret: "may be provided either in the PLAID-CLIENT-ID /
     # PLAID-SECRET header or as part of a request body".
@@ -173,6 +182,8 @@ class AccountBase(Struct, kw_only=True):
     type: str
     subtype: str | None
     holder_category: str | UnsetType = UNSET
+    # Only for an account in a micro-deposit flow, as Plaid sends it.
+    verification_status: VerificationStatus | UnsetType = UNSET
 
 
 class Item(Struct, kw_only=True):

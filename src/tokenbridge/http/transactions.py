@@ -311,7 +311,7 @@ def transaction_view(t: BankTransaction, original_description: bool) -> Transact
     return Transaction(
         account_id=t.account_id,
         amount=t.amount,
-        iso_currency_code="USD",
+        iso_currency_code=t.iso_currency_code,
         unofficial_currency_code=None,
         category=shared.category,
         category_id=m.category_id,

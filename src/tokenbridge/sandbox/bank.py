@@ -1,9 +1,11 @@
 """The sandbox's bank: Plaid's sandbox institutions and test users, and deterministic data
 for every account, behind the domain's `Bank` port.
 
-Nothing here is stored: every answer is computed from the Item's and account's own ids (and,
-for transactions, the refresh history the store keeps), so every server over one database
-gives the same answer for the same account.
+What the ids cannot give, the user's own data (a user_custom configuration), the bank keeps
+in the Item's profile, written when the Item is linked (sandbox/custom.py). Every other answer
+is computed from the Item's and account's own ids (and, for transactions, the refresh history
+the store keeps), so every server over one database gives the same answer for the same
+account.
 """
 
 from __future__ import annotations
@@ -22,8 +24,16 @@ from tokenbridge.domain.bank_records import (
     SignalScores,
 )
 from tokenbridge.domain.dates import utc_date
-from tokenbridge.domain.models import Account, AccountTemplate, Institution, Item
-from tokenbridge.sandbox import identity, investments, liabilities, numbers, signal, transactions
+from tokenbridge.domain.models import Account, Institution, Item, Login
+from tokenbridge.sandbox import (
+    custom,
+    identity,
+    investments,
+    liabilities,
+    numbers,
+    signal,
+    transactions,
+)
 from tokenbridge.sandbox.institutions import INSTITUTIONS
 from tokenbridge.sandbox.users import accounts_for
 
@@ -35,18 +45,25 @@ class SandboxBank:
         return INSTITUTIONS.get(institution_id)
 
     def accounts_for_login(
-        self, institution_id: str, username: str, password: str
-    ) -> Sequence[AccountTemplate] | None:
+        self, institution_id: str, username: str, password: str, item_id: str
+    ) -> Login | None:
         # Every sandbox institution knows every test user.
-        return accounts_for(username, password)
+        return accounts_for(username, password, item_id)
 
     def numbers(self, item: Item, account: Account) -> AccountNumbers:
         institution = INSTITUTIONS.get(item.institution_id)
         country = institution.country_codes[0] if institution else "US"
-        return numbers.numbers_for(item, account, country)
+        derived = numbers.numbers_for(item, account, country)
+        configured = custom.account_profile(item.profile, account.position)
+        if configured is None or configured.numbers is None:
+            return derived
+        return numbers.configured_numbers(account, configured.numbers, derived)
 
-    def owners(self, item: Item) -> list[Owner]:
-        return identity.owners_for(item)
+    def owners(self, item: Item, account: Account) -> list[Owner]:
+        derived = identity.owners_for(item)
+        if item.profile is None:
+            return derived
+        return identity.configured_owners(custom.profile(item.profile), account.position, derived)
 
     def liabilities(self, item: Item, accounts: Sequence[Account]) -> LiabilitiesObject:
         return liabilities.liabilities_for(item, list(accounts))
@@ -68,7 +85,16 @@ class SandboxBank:
     def transactions(
         self, item: Item, account: Account, days_requested: int, refreshes: Sequence[date]
     ) -> dict[str, BankTransaction]:
+        created = utc_date(item.created_at)
+        configured = custom.account_profile(item.profile, account.position)
+        if configured is not None and configured.transactions is not None:
+            return transactions.configured(
+                item.item_id, account.account_id, configured.transactions,
+                configured.currency, created, refreshes,
+            )  # fmt: skip
+        seed = custom.profile(item.profile).seed if item.profile else None
         return transactions.state(
             item.item_id, account.account_id, account.type, account.subtype,
-            utc_date(item.created_at), days_requested, refreshes,
+            created, days_requested, refreshes,
+            seed=f"{seed}\x1f{account.position}" if seed else None,
         )  # fmt: skip

@@ -6,8 +6,11 @@ types and balances that Plaid's Sandbox returns (DOCS-FACTS, "Default user_good 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from tokenbridge.domain.link import DEFAULT_PASSWORD, DEFAULT_USERNAME
-from tokenbridge.domain.models import AccountTemplate, Balances
+from tokenbridge.domain.models import AccountTemplate, Balances, Login
+from tokenbridge.sandbox import custom
 
 DEFAULT_ACCOUNTS: tuple[AccountTemplate, ...] = (
     AccountTemplate("Plaid Checking", "Plaid Gold Standard 0% Interest Checking", "0000",
@@ -36,16 +39,35 @@ DEFAULT_ACCOUNTS: tuple[AccountTemplate, ...] = (
                     holder_category="business"),
 )  # fmt: skip
 
-# username -> (password, accounts). Other test users (user_custom, user_transactions_dynamic,
-# error_* passwords) are not implemented yet; docs/ENDPOINTS.md says so.
+# username -> (password, accounts). The error passwords are not implemented yet;
+# docs/ENDPOINTS.md says so.
 TEST_USERS: dict[str, tuple[str, tuple[AccountTemplate, ...]]] = {
     DEFAULT_USERNAME: (DEFAULT_PASSWORD, DEFAULT_ACCOUNTS),
 }
 
+# https://plaid.com/docs/auth/coverage/testing/: user_good / microdeposits_good links an
+# Item in the automated micro-deposit flow. It links the one account the user gave the
+# numbers of, which waits for the micro-deposit to be verified
+# (/sandbox/item/set_verification_status moves it on).
+MICRODEPOSITS_PASSWORD = "microdeposits_good"
+MICRODEPOSITS_ACCOUNTS = (
+    replace(DEFAULT_ACCOUNTS[0], verification_status="pending_automatic_verification"),
+)
 
-def accounts_for(username: str, password: str) -> tuple[AccountTemplate, ...] | None:
-    """The accounts a test user links, or None when the credentials are not a test user's."""
+
+def accounts_for(username: str, password: str, item_id: str) -> Login | None:
+    """What a test user links for the Item `item_id`, or None when the credentials are not
+    a test user's. INVALID_FIELD for a user_custom configuration that is not valid."""
+    if username == custom.USERNAME:
+        config = custom.parse_config(password)
+        accounts, profile = custom.link(config, item_id)
+        return Login(accounts, profile)
+    if username == custom.DYNAMIC_USERNAME:
+        # Any password (https://plaid.com/docs/sandbox/test-credentials/).
+        return Login(DEFAULT_ACCOUNTS, custom.dynamic_profile())
+    if username == DEFAULT_USERNAME and password == MICRODEPOSITS_PASSWORD:
+        return Login(MICRODEPOSITS_ACCOUNTS)
     entry = TEST_USERS.get(username)
     if entry is None or entry[0] != password:
         return None
-    return entry[1]
+    return Login(entry[1])

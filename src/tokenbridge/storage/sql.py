@@ -62,13 +62,13 @@ def split_statements(script: str) -> list[str]:
 
 _CLIENT = "SELECT client_id, name, secret_hash, created_at, processor FROM clients"
 _ITEM = (
-    "SELECT item_id, client_id, institution_id, products, created_at, webhook, removed_at"
-    " FROM items"
+    "SELECT item_id, client_id, institution_id, products, created_at, webhook, removed_at,"
+    " profile FROM items"
 )
 _ACCOUNT = (
     "SELECT account_id, item_id, position, name, official_name, mask, type, subtype,"
     " available, current_balance, credit_limit, iso_currency_code, unofficial_currency_code,"
-    " holder_category FROM accounts"
+    " holder_category, verification_status FROM accounts"
 )
 _PROCESSOR_TOKEN_SELECT = (
     "SELECT p.token_hash, p.item_id, p.account_id, p.client_id, p.processor, p.created_at,"
@@ -79,10 +79,10 @@ _PROCESSOR_TOKEN_SELECT = (
 # An access token's live Item, with one of its accounts if it has that account.
 _ITEM_AND_ACCOUNT_SELECT = (
     "SELECT i.item_id, i.client_id, i.institution_id, i.products, i.created_at, i.webhook,"
-    " i.removed_at,"
+    " i.removed_at, i.profile,"
     " a.account_id, a.item_id, a.position, a.name, a.official_name, a.mask, a.type, a.subtype,"
     " a.available, a.current_balance, a.credit_limit, a.iso_currency_code,"
-    " a.unofficial_currency_code, a.holder_category"
+    " a.unofficial_currency_code, a.holder_category, a.verification_status"
     " FROM access_tokens t JOIN items i ON i.item_id = t.item_id"
     " LEFT JOIN accounts a ON a.account_id = ? AND a.item_id = i.item_id"
     " WHERE t.token_hash = ? AND i.removed_at IS NULL"
@@ -92,10 +92,10 @@ _ITEM_AND_ACCOUNT_SELECT = (
 _GRANT_SELECT = (
     "SELECT p.client_id, p.processor, p.created_at, p.products, p.webhook,"
     " i.item_id, i.client_id, i.institution_id, i.products, i.created_at, i.webhook,"
-    " i.removed_at,"
+    " i.removed_at, i.profile,"
     " a.account_id, a.position, a.name, a.official_name, a.mask, a.type, a.subtype,"
     " a.available, a.current_balance, a.credit_limit, a.iso_currency_code,"
-    " a.unofficial_currency_code, a.holder_category"
+    " a.unofficial_currency_code, a.holder_category, a.verification_status"
     " FROM processor_tokens p JOIN items i ON i.item_id = p.item_id"
     " JOIN accounts a ON a.account_id = p.account_id"
     " WHERE p.token_hash = ? AND i.removed_at IS NULL"
@@ -103,7 +103,7 @@ _GRANT_SELECT = (
 
 _ITEM_BY_ACCESS_TOKEN = (
     "SELECT i.item_id, i.client_id, i.institution_id, i.products, i.created_at,"
-    " i.webhook, i.removed_at FROM access_tokens t JOIN items i"
+    " i.webhook, i.removed_at, i.profile FROM access_tokens t JOIN items i"
     " ON i.item_id = t.item_id WHERE t.token_hash = ? AND i.removed_at IS NULL"
 )
 
@@ -134,13 +134,13 @@ def _strings(text: str) -> tuple[str, ...]:
 
 
 def _item(row: Row) -> Item:
-    return Item(row[0], row[1], row[2], _strings(row[3]), row[4], row[5], row[6])
+    return Item(row[0], row[1], row[2], _strings(row[3]), row[4], row[5], row[6], row[7])
 
 
 def _account(row: Row) -> Account:
     balances = Balances(row[8], row[9], row[10], row[11], row[12])
     return Account(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], balances,
-                   row[13])  # fmt: skip
+                   row[13], row[14])  # fmt: skip
 
 
 def _processor_token(row: Row) -> ProcessorToken:
@@ -241,20 +241,20 @@ class SqlStore(ABC):
         async with self.transaction() as tx:
             await tx.execute(
                 "INSERT INTO items (item_id, client_id, institution_id, products, webhook,"
-                " created_at, removed_at) VALUES (?, ?, ?, ?, ?, ?, NULL)",
+                " created_at, removed_at, profile) VALUES (?, ?, ?, ?, ?, ?, NULL, ?)",
                 [item.item_id, item.client_id, item.institution_id, _names(item.products),
-                 item.webhook, item.created_at],
+                 item.webhook, item.created_at, item.profile],
             )  # fmt: skip
             for a in new.accounts:
                 b = a.balances
                 await tx.execute(
                     "INSERT INTO accounts (account_id, item_id, position, name, official_name,"
                     " mask, type, subtype, available, current_balance, credit_limit,"
-                    " iso_currency_code, unofficial_currency_code, holder_category)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " iso_currency_code, unofficial_currency_code, holder_category,"
+                    " verification_status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [a.account_id, a.item_id, a.position, a.name, a.official_name, a.mask,
                      a.type, a.subtype, b.available, b.current, b.limit, b.iso_currency_code,
-                     b.unofficial_currency_code, a.holder_category],
+                     b.unofficial_currency_code, a.holder_category, a.verification_status],
                 )  # fmt: skip
             if new.public_token:
                 p = new.public_token
@@ -369,7 +369,7 @@ class SqlStore(ABC):
             row = await self.fetchone(_ITEM_AND_ACCOUNT_OF, [account_id, token_hash, client_id])
         if row is None:
             return None
-        return _item(row[:7]), (_account(row[7:]) if row[7] is not None else None)
+        return _item(row[:8]), (_account(row[8:]) if row[8] is not None else None)
 
     async def create_processor_token(
         self, token: ProcessorToken, audit: Sequence[AuditEntry] = ()
@@ -407,10 +407,10 @@ class SqlStore(ABC):
         if row is None:
             return None
         # Every column once: the ids that the three rows share are read from one of them.
-        item = _item(row[5:12])
-        account = Account(row[12], item.item_id, row[13], row[14], row[15], row[16], row[17],
-                          row[18], Balances(row[19], row[20], row[21], row[22], row[23]),
-                          row[24])  # fmt: skip
+        item = _item(row[5:13])
+        account = Account(row[13], item.item_id, row[14], row[15], row[16], row[17], row[18],
+                          row[19], Balances(row[20], row[21], row[22], row[23], row[24]),
+                          row[25], row[26])  # fmt: skip
         token = ProcessorToken(token_hash, item.item_id, account.account_id, row[0], row[1],
                                row[2], _strings(row[3]), row[4])  # fmt: skip
         return token, item, account

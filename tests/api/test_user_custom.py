@@ -1,0 +1,288 @@
+"""user_custom: a JSON configuration as the password sets the accounts an Item links and
+what every read of them answers, on the developer side and the partner side."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from tests.api.conftest import Api, Partner
+from tests.helpers import assert_plaid_error
+
+TODAY = datetime.now(UTC).date()
+
+
+def day(days_ago: int) -> str:
+    return str(TODAY - timedelta(days=days_ago))
+
+
+def config() -> dict[str, Any]:
+    """Two accounts: a checking account with everything set, and a credit card."""
+    return {
+        "seed": "tokenbridge",
+        "override_accounts": [
+            {
+                "type": "depository",
+                "subtype": "checking",
+                "starting_balance": 6543.21,
+                "force_available_balance": 6000,
+                "currency": "USD",
+                "meta": {"name": "Ada's Checking", "official_name": "Ada Gold Checking",
+                         "mask": "4321"},
+                "numbers": {"account": "1111222233334321", "ach_routing": "021000021",
+                            "ach_wire_routing": "026009593"},
+                "transactions": [
+                    {"date_transacted": day(5), "date_posted": day(4), "amount": 12.5,
+                     "description": "Corner Bakery", "currency": "USD"},
+                    {"date_transacted": day(3), "date_posted": day(3), "amount": -1500,
+                     "description": "Payroll ACME"},
+                ],
+                "identity": {
+                    "names": ["Ada Lovelace"],
+                    "phone_numbers": [{"data": "+1 415 555 0100", "primary": True,
+                                       "type": "mobile"}],
+                    "emails": [{"data": "ada@example.com", "primary": True, "type": "primary"}],
+                    "addresses": [{"primary": True, "data": {
+                        "street": "12 Analytical Way", "city": "London", "region": "LDN",
+                        "postal_code": "N1 9GU", "country": "GB"}}],
+                },
+            },
+            {
+                "type": "credit",
+                "subtype": "credit card",
+                "starting_balance": 250,
+                "meta": {"name": "Ada's Card", "limit": 5000},
+                "transactions": [],
+            },
+        ],
+    }  # fmt: skip
+
+
+def create(api: Api, password: Any, products: list[str] | None = None) -> Any:
+    return api.post(
+        "/sandbox/public_token/create",
+        {
+            "institution_id": "ins_109508",
+            "initial_products": products or ["auth", "transactions"],
+            "options": {"override_username": "user_custom", "override_password": password},
+        },
+    )
+
+
+def link_custom(api: Api, cfg: dict[str, Any] | None = None) -> tuple[str, list[dict[str, Any]]]:
+    response = create(api, json.dumps(config() if cfg is None else cfg))
+    assert response.status_code == 200, response.text
+    exchanged = api.ok(
+        "/item/public_token/exchange", {"public_token": response.json()["public_token"]}
+    )
+    token = exchanged["access_token"]
+    return token, api.ok("/accounts/get", {"access_token": token})["accounts"]
+
+
+def test_the_configured_accounts_and_balances(api: Api) -> None:
+    _, accounts = link_custom(api)
+    assert [(a["name"], a["official_name"], a["type"], a["subtype"]) for a in accounts] == [
+        ("Ada's Checking", "Ada Gold Checking", "depository", "checking"),
+        ("Ada's Card", None, "credit", "credit card"),
+    ]
+    # The configured mask; a generated one of four digits for the account that names none.
+    assert accounts[0]["mask"] == "4321"
+    assert len(accounts[1]["mask"]) == 4 and accounts[1]["mask"].isdigit()
+    checking, card = (a["balances"] for a in accounts)
+    assert checking == {"available": 6000, "current": 6543.21, "limit": None,
+                        "iso_currency_code": "USD", "unofficial_currency_code": None}  # fmt: skip
+    # A credit card's available credit is its limit less what is owed.
+    assert (card["current"], card["limit"], card["available"]) == (250, 5000, 4750)
+
+
+def test_numbers_on_auth_get(api: Api) -> None:
+    token, accounts = link_custom(api)
+    auth = api.ok("/auth/get", {"access_token": token})
+    assert auth["numbers"]["ach"] == [
+        {"account_id": accounts[0]["account_id"], "account": "1111222233334321",
+         "routing": "021000021", "wire_routing": "026009593", "can_transfer_in": True,
+         "can_transfer_out": True},
+    ]  # fmt: skip
+
+
+def test_identity_of_each_account(api: Api) -> None:
+    token, _ = link_custom(api)
+    identity = api.ok("/identity/get", {"access_token": token})["accounts"]
+    owner = identity[0]["owners"][0]
+    assert owner["names"] == ["Ada Lovelace"]
+    assert owner["emails"] == [{"data": "ada@example.com", "primary": True, "type": "primary"}]
+    assert owner["phone_numbers"] == [
+        {"data": "+1 415 555 0100", "primary": True, "type": "mobile"}
+    ]
+    assert owner["addresses"][0]["data"]["street"] == "12 Analytical Way"
+    # Names serve every account of the Item; what the card leaves out is the default.
+    card_owner = identity[1]["owners"][0]
+    assert card_owner["names"] == ["Ada Lovelace"]
+    assert card_owner["emails"] != owner["emails"]
+
+
+def test_transactions_are_the_configured_ones(api: Api) -> None:
+    token, accounts = link_custom(api)
+    got = api.ok(
+        "/transactions/get",
+        {"access_token": token, "start_date": day(30), "end_date": day(0)},
+    )
+    assert got["total_transactions"] == 2
+    assert [(t["name"], t["amount"], t["date"], t["authorized_date"], t["pending"],
+             t["account_id"], t["iso_currency_code"]) for t in got["transactions"]] == [
+        ("Payroll ACME", -1500, day(3), day(3), False, accounts[0]["account_id"], "USD"),
+        ("Corner Bakery", 12.5, day(4), day(5), False, accounts[0]["account_id"], "USD"),
+    ]  # fmt: skip
+    synced = api.ok("/transactions/sync", {"access_token": token})
+    assert sorted(t["name"] for t in synced["added"]) == ["Corner Bakery", "Payroll ACME"]
+
+
+def test_a_future_posting_date_is_pending(api: Api) -> None:
+    cfg = {"override_accounts": [{"type": "depository", "subtype": "checking", "transactions": [
+        {"date_transacted": day(0), "date_posted": str(TODAY + timedelta(days=2)),
+         "amount": 9.99, "description": "Pending Thing"}]}]}  # fmt: skip
+    token, _ = link_custom(api, cfg)
+    synced = api.ok("/transactions/sync", {"access_token": token})
+    assert [(t["name"], t["pending"], t["date"]) for t in synced["added"]] == [
+        ("Pending Thing", True, day(0))
+    ]
+
+
+def test_the_partner_reads_the_same_data(api: Api, dwolla: Partner) -> None:
+    token, accounts = link_custom(api)
+    checking = accounts[0]["account_id"]
+    processor_token = api.ok(
+        "/processor/token/create",
+        {"access_token": token, "account_id": checking, "processor": "dwolla"},
+    )["processor_token"]
+    body = {"processor_token": processor_token}
+    auth = dwolla.ok("/processor/auth/get", body)
+    assert auth["numbers"]["ach"]["account"] == "1111222233334321"
+    assert auth["numbers"]["ach"]["routing"] == "021000021"
+    assert auth["account"]["name"] == "Ada's Checking"
+    balance = dwolla.ok("/processor/balance/get", body)["account"]["balances"]
+    assert (balance["current"], balance["available"]) == (6543.21, 6000)
+    owner = dwolla.ok("/processor/identity/get", body)["account"]["owners"][0]
+    assert owner["names"] == ["Ada Lovelace"]
+    assert owner["emails"][0]["data"] == "ada@example.com"
+    window = {"start_date": day(30), "end_date": day(0)}
+    developer = api.ok("/transactions/get", {"access_token": token, **window})["transactions"]
+    partner = dwolla.ok("/processor/transactions/get", {**body, **window})["transactions"]
+    assert partner == developer
+
+
+def test_processor_token_create_with_user_custom(api: Api, dwolla: Partner) -> None:
+    made = dwolla.ok(
+        "/sandbox/processor_token/create",
+        {"institution_id": "ins_109508", "options": {
+            "override_username": "user_custom", "override_password": json.dumps(config())}},
+    )  # fmt: skip
+    auth = dwolla.ok("/processor/auth/get", {"processor_token": made["processor_token"]})
+    assert auth["account"]["name"] == "Ada's Checking"
+    assert auth["numbers"]["ach"]["account"] == "1111222233334321"
+
+
+def test_an_empty_configuration_links_generated_accounts(api: Api) -> None:
+    token, accounts = link_custom(api, {})
+    assert [(a["type"], a["subtype"]) for a in accounts] == [
+        ("depository", "checking"), ("depository", "savings")
+    ]  # fmt: skip
+    got = api.ok("/transactions/get", {"access_token": token, "start_date": day(90),
+                                       "end_date": day(0)})  # fmt: skip
+    assert got["total_transactions"] > 0
+
+
+def test_a_seed_makes_generated_data_repeat(api: Api) -> None:
+    def balances_and_history(cfg: dict[str, Any]) -> tuple[Any, ...]:
+        token, accounts = link_custom(api, cfg)
+        got = api.ok("/transactions/get", {"access_token": token, "start_date": day(90),
+                                           "end_date": day(0)})["transactions"]  # fmt: skip
+        return (
+            [a["balances"] for a in accounts],
+            # Sorted: ties on a date are ordered by transaction_id, which is the Item's.
+            sorted((t["name"], t["amount"], t["date"]) for t in got),
+        )
+
+    one = balances_and_history({"seed": "repeat-me"})
+    assert balances_and_history({"seed": "repeat-me"}) == one
+    assert balances_and_history({"seed": "another"}) != one
+
+
+def test_the_data_survives_a_new_app_over_the_same_database(api: Api) -> None:
+    token, _ = link_custom(api)
+    item = api.ok("/item/get", {"access_token": token})["item"]
+    stored = api.loop.run_until_complete(api.services.store.get_item(item["item_id"]))
+    assert stored is not None and stored.profile is not None
+    assert "Ada Lovelace" in stored.profile
+
+
+# Malformed configurations: refused with INVALID_FIELD before anything is stored. ---------
+
+PREFIX = "options.override_password is not a valid user_custom configuration: "
+
+MALFORMED: list[tuple[Any, str]] = [
+    ("not json", "the password must be a JSON object"),
+    ("[1, 2]", "the configuration: expected object, got array"),
+    ('"text"', "the configuration: expected object, got str"),
+    ('{"override_accounts": {}}', "override_accounts: expected array | null, got object"),
+    ('{"override_accounts": [{"type": "depository"}]}',
+     "override_accounts[0]: object missing required field subtype"),
+    ('{"override_accounts": [{"type": "bank", "subtype": "checking"}]}',
+     "override_accounts[0].type must be one of: investment, credit, depository, loan, payroll,"
+     " other"),
+    ('{"override_accounts": [{"type": "depository", "subtype": "chequing"}]}',
+     "override_accounts[0].subtype must be one of: "),
+    ('{"override_accounts": [{"type": "depository", "subtype": "checking",'
+     ' "starting_balance": "100"}]}',
+     "override_accounts[0].starting_balance: expected float | null, got str"),
+    ('{"override_accounts": [{"type": "depository", "subtype": "checking",'
+     ' "starting_balance": 1e400}]}',
+     "override_accounts[0].starting_balance: number out of range"),
+    ('{"override_accounts": [{"type": "depository", "subtype": "checking",'
+     ' "starting_balance": 1e30}]}',
+     "override_accounts[0].starting_balance must be a number between -1e+13 and 1e+13"),
+    ('{"override_accounts": [{"type": "depository", "subtype": "checking", "colour": "red"}]}',
+     "override_accounts[0]: object contains unknown field colour"),
+    ('{"favourite": 1}', "the configuration: object contains unknown field favourite"),
+    ('{"override_accounts": [{"type": "depository", "subtype": "checking",'
+     ' "transactions": [{"date_transacted": "2024-02-30", "date_posted": "2024-03-01",'
+     ' "amount": 1, "description": "x"}]}]}',
+     "override_accounts[0].transactions[0].date_transacted must be a valid date in"
+     " YYYY-MM-DD format"),
+    ('{"override_accounts": [{"type": "depository", "subtype": "checking",'
+     ' "meta": {"mask": "12345"}}]}',
+     "override_accounts[0].meta.mask must be empty or 2 to 4 letters and digits"),
+    ('{"override_accounts": [{"type": "depository", "subtype": "checking",'
+     ' "numbers": {"ach_routing": "123456789"}}]}',
+     "override_accounts[0].numbers.ach_routing must be a valid 9-digit ABA routing number"),
+    ('{"override_accounts": [{"type": "depository", "subtype": "checking",'
+     ' "numbers": {"eft_institution": "001"}}]}',
+     "override_accounts[0].numbers.eft_institution and override_accounts[0].numbers.eft_branch"
+     " must be given together"),
+    ('{"override_accounts": [{"type": "depository", "subtype": "checking",'
+     ' "force_available_balance": 5, "has_null_available_balance": true}]}',
+     "override_accounts[0].force_available_balance cannot be set together with"
+     " override_accounts[0].has_null_available_balance"),
+    ('{"force_error": "SOMETHING_ELSE"}', "force_error must be one of: INSTITUTION_NOT_RESPONDING"),
+    ('{"override_accounts": [' + ", ".join(['{"type": "depository", "subtype": "checking"}'] * 11)
+     + "]}", "override_accounts must not hold more than 10 accounts"),
+    ('{"override_accounts": [{"type": "depository", "subtype": "checking", "identity":'
+     ' {"phone_numbers": [{"data": "1", "primary": true, "type": "pager"}]}}]}',
+     "override_accounts[0].identity.phone_numbers[0].type must be one of: home, work, office,"
+     " mobile, mobile1, other"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("password", "detail"), MALFORMED)
+def test_a_malformed_configuration_is_refused(api: Api, password: str, detail: str) -> None:
+    before = api.loop.run_until_complete(api.services.store.count_items())
+    body = assert_plaid_error(create(api, password), 400, "INVALID_REQUEST", "INVALID_FIELD")
+    assert body["error_message"].startswith(PREFIX + detail), body["error_message"]
+    assert api.loop.run_until_complete(api.services.store.count_items()) == before
+
+
+def test_dates_are_today_relative_in_the_tests() -> None:
+    assert date.fromisoformat(day(0)) == TODAY
