@@ -8,6 +8,7 @@ much (it sets each field through object.__setattr__), which was a tenth of a par
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 
@@ -182,6 +183,36 @@ class TransactionsState:
     generation: int  # the number of refreshes so far
     refreshed_at: tuple[float, ...]  # when each refresh happened, oldest first
     sync_users: frozenset[str]  # "" = the Item's developer, else processor token hashes
+    # What /sandbox/transactions/create added, oldest first (read only for an Item whose
+    # bank takes such transactions).
+    created: tuple[CreatedTransaction, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxTransaction:
+    """A transaction /sandbox/transactions/create is asked to add (CustomSandboxTransaction),
+    before the service checks it."""
+
+    date_transacted: str
+    date_posted: str
+    amount: float
+    description: str
+    iso_currency_code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedTransaction:
+    """A transaction /sandbox/transactions/create added, as stored: the refresh round
+    (`generation`) that added it, its place in the call (`seq`) and its account."""
+
+    generation: int
+    seq: int
+    account_id: str
+    date_transacted: date
+    date_posted: date
+    amount: float
+    description: str
+    iso_currency_code: str
 
 
 # A Signal call as the store keeps it: (account_id, kind, client_transaction_id, data,

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from tokenbridge.domain import errors
+from tokenbridge.domain.auth import auth_servable, check_verified
 from tokenbridge.domain.bank_records import (
     AccountNumbers,
     Holding,
@@ -73,6 +74,9 @@ class PartnerService:
         (anything but a checking, savings or cash management account)."""
         grant = await self._grant(client, processor_token, AUTH)
         if not auth_eligible(grant.account):
+            raise errors.NoAuthAccounts()
+        check_verified(grant.account)
+        if not auth_servable(grant.account):
             raise errors.NoAuthAccounts()
         return grant, self.bank.numbers(grant.item, grant.account)
 
@@ -151,7 +155,10 @@ class PartnerService:
         """The Item's accounts and the numbers of those Auth can serve; NO_AUTH_ACCOUNTS
         when none of the (selected) accounts can."""
         found = await self.items.accounts_get(client, access_token, account_ids, "auth_get")
-        numbers = [self.bank.numbers(found.item, a) for a in found.accounts if auth_eligible(a)]
+        eligible = [a for a in found.accounts if auth_eligible(a)]
+        for account in eligible:
+            check_verified(account)
+        numbers = [self.bank.numbers(found.item, a) for a in eligible if auth_servable(a)]
         if not numbers:
             raise errors.NoAuthAccounts()
         return found, numbers

@@ -28,6 +28,7 @@ from tokenbridge.domain.models import (
     Account,
     BankAccountToken,
     Client,
+    CreatedTransaction,
     Institution,
     Item,
     Login,
@@ -100,10 +101,15 @@ class Bank(Protocol):
         already reported for the account."""
 
     def transactions(
-        self, item: Item, account: Account, days_requested: int, refreshes: Sequence[date]
-    ) -> dict[str, BankTransaction]:
+        self, item: Item, account: Account, days_requested: int, refreshes: Sequence[date],
+        created: Sequence[CreatedTransaction] = (),
+    ) -> dict[str, BankTransaction]:  # fmt: skip
         """The account's transactions (by transaction_id) with `days_requested` days of
-        history, after refreshes on the days `refreshes` (oldest first)."""
+        history, after refreshes on the days `refreshes` (oldest first), with those of
+        `created` (the account's, added by /sandbox/transactions/create)."""
+
+    def accepts_sandbox_transactions(self, item: Item) -> bool:
+        """Whether /sandbox/transactions/create may add transactions to the Item."""
 
 
 class StoreUnavailable(Exception):
@@ -237,6 +243,15 @@ class Store(Protocol):
     async def get_bank_account_token(self, token_hash: str) -> BankAccountToken | None:
         """The bank account token, or None if unknown or its Item is removed."""
 
+    async def set_account_verification_status(
+        self, account_id: str, status: str, audit: Sequence[AuditEntry] = ()
+    ) -> bool:
+        """Move the account out of `pending_automatic_verification` to `status`, atomically.
+
+        False (writing nothing) if the account is not pending automatic verification, or its
+        Item is removed: of concurrent calls, exactly one moves it.
+        """
+
     # Audit log and rate-limit counters ---------------------------------------------------
 
     async def list_audit(self, item_id: str | None = None) -> list[AuditEntry]:
@@ -294,6 +309,20 @@ class Store(Protocol):
 
         The Item's Transactions must be initialized.
         """
+
+    async def create_sandbox_transactions(
+        self,
+        item_id: str,
+        transactions: Sequence[CreatedTransaction],
+        now: float,
+        audit: Sequence[AuditEntry] = (),
+    ) -> TransactionsState:
+        """Add one refresh round at `now` that adds `transactions`, atomically; the state
+        after it, `created` included. Each is stored with that round as its generation
+        (whatever the records say). The Item's Transactions must be initialized."""
+
+    async def list_sandbox_transactions(self, item_id: str) -> list[CreatedTransaction]:
+        """What /sandbox/transactions/create added to the Item, oldest first."""
 
     async def add_transactions_sync_user(self, item_id: str, subject: str, now: float) -> None:
         """Record that `subject` ('' for the developer, else a processor token hash) syncs."""

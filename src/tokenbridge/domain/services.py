@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tokenbridge.domain.auth import AuthService
 from tokenbridge.domain.clients import ClientService
 from tokenbridge.domain.ids import Ids
 from tokenbridge.domain.items import ItemService
@@ -35,6 +36,7 @@ class Services:
     partner: PartnerService
     signal: SignalService
     transactions: TransactionsService
+    auth: AuthService
 
     @classmethod
     def build(
@@ -71,4 +73,5 @@ class Services:
             partner=PartnerService(bank, items, processor_tokens),
             signal=SignalService(store, bank, clock, processor_tokens),
             transactions=TransactionsService(store, bank, clock, outbox, items, processor_tokens),
+            auth=AuthService(store, items, clock, outbox, environment),
         )

@@ -6,7 +6,7 @@ A new operation is one line here and one handler in the module of its Plaid area
 
 from __future__ import annotations
 
-from tokenbridge.http import items, partner, processor_tokens, transactions
+from tokenbridge.http import items, partner, processor_tokens, sandbox, transactions
 from tokenbridge.http.router import Operation
 
 OPERATIONS: tuple[Operation, ...] = tuple(
@@ -58,5 +58,8 @@ OPERATIONS: tuple[Operation, ...] = tuple(
             "/processor/transactions/recurring/get",
             transactions.processor_transactions_recurring_get,
         ),
+        # Sandbox control
+        ("/sandbox/item/set_verification_status", sandbox.sandbox_item_set_verification_status),
+        ("/sandbox/transactions/create", sandbox.sandbox_transactions_create),
     )
 )

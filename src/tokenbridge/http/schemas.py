@@ -278,3 +278,39 @@ class PlaidErrorBody(Struct, kw_only=True):
     request_id: str
     documentation_url: str
     suggested_action: str | None = None
+
+
+# Sandbox control endpoints -------------------------------------------------------------
+
+# SandboxItemSetVerificationStatusRequest.verification_status; the domain checks the value
+# itself, with a message naming the choices.
+SandboxVerificationStatus = Annotated[
+    str, Meta(extra_json_schema={"enum": ["automatically_verified", "verification_expired"]})
+]
+
+
+class SandboxItemSetVerificationStatusRequest(PlaidRequest):
+    access_token: str
+    account_id: str
+    verification_status: SandboxVerificationStatus
+
+
+class SandboxItemSetVerificationStatusResponse(PlaidResponse):
+    pass
+
+
+class CustomSandboxTransaction(Options):
+    date_transacted: str
+    date_posted: str
+    amount: float
+    description: str
+    iso_currency_code: str | None = None
+
+
+class SandboxTransactionsCreateRequest(PlaidRequest):
+    access_token: str
+    transactions: list[CustomSandboxTransaction]
+
+
+class SandboxTransactionsCreateResponse(PlaidResponse):
+    pass

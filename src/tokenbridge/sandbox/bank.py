@@ -24,7 +24,7 @@ from tokenbridge.domain.bank_records import (
     SignalScores,
 )
 from tokenbridge.domain.dates import utc_date
-from tokenbridge.domain.models import Account, Institution, Item, Login
+from tokenbridge.domain.models import Account, CreatedTransaction, Institution, Item, Login
 from tokenbridge.sandbox import (
     custom,
     identity,
@@ -83,18 +83,30 @@ class SandboxBank:
         return signal.signal_scores(item, account, client_transaction_id, amount, returns)
 
     def transactions(
-        self, item: Item, account: Account, days_requested: int, refreshes: Sequence[date]
-    ) -> dict[str, BankTransaction]:
-        created = utc_date(item.created_at)
+        self, item: Item, account: Account, days_requested: int, refreshes: Sequence[date],
+        created: Sequence[CreatedTransaction] = (),
+    ) -> dict[str, BankTransaction]:  # fmt: skip
+        linked = utc_date(item.created_at)
         configured = custom.account_profile(item.profile, account.position)
         if configured is not None and configured.transactions is not None:
-            return transactions.configured(
+            found = transactions.configured(
                 item.item_id, account.account_id, configured.transactions,
-                configured.currency, created, refreshes,
+                configured.currency, linked, refreshes,
             )  # fmt: skip
-        seed = custom.profile(item.profile).seed if item.profile else None
-        return transactions.state(
-            item.item_id, account.account_id, account.type, account.subtype,
-            created, days_requested, refreshes,
-            seed=f"{seed}\x1f{account.position}" if seed else None,
-        )  # fmt: skip
+        else:
+            seed = custom.profile(item.profile).seed if item.profile else None
+            found = transactions.state(
+                item.item_id, account.account_id, account.type, account.subtype,
+                linked, days_requested, refreshes,
+                seed=f"{seed}\x1f{account.position}" if seed else None,
+            )  # fmt: skip
+        if created:
+            found.update(transactions.created(item.item_id, created))
+        return found
+
+    def accepts_sandbox_transactions(self, item: Item) -> bool:
+        # https://plaid.com/docs/api/sandbox/#sandboxtransactionscreate: "can only be used
+        # with Items that were created ... using the user_transactions_dynamic test user".
+        return item.profile is not None and custom.profile(item.profile).user == (
+            custom.DYNAMIC_USERNAME
+        )

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from tokenbridge.domain.bank_records import NO_PLACE, BankTransaction, Merchant, Place
 from tokenbridge.domain.ids import derived_id
+from tokenbridge.domain.models import CreatedTransaction
 
 if TYPE_CHECKING:
     from tokenbridge.sandbox.overrides import TransactionOverride
@@ -412,5 +413,25 @@ def configured(
             pending=pending,
             pending_transaction_id=pending_of,
             iso_currency_code=t.currency or currency or "USD",
+        )
+    return out
+
+
+def created(item_id: str, added: Sequence[CreatedTransaction]) -> dict[str, BankTransaction]:
+    """The transactions /sandbox/transactions/create added, by transaction_id: posted on
+    their `date_posted` (never after the day they were added, so never pending)."""
+    out: dict[str, BankTransaction] = {}
+    for c in added:
+        tid = _derived_id("created", item_id, str(c.generation), str(c.seq))
+        out[tid] = BankTransaction(
+            transaction_id=tid,
+            account_id=c.account_id,
+            merchant=CONFIGURED,
+            name=c.description,
+            amount=round(c.amount, 2),
+            date=c.date_posted,
+            authorized_date=c.date_transacted,
+            pending=False,
+            iso_currency_code=c.iso_currency_code,
         )
     return out

@@ -12,6 +12,7 @@ import json
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
+from datetime import date
 from importlib import resources
 from typing import Any, Protocol
 
@@ -23,6 +24,7 @@ from tokenbridge.domain.models import (
     Balances,
     BankAccountToken,
     Client,
+    CreatedTransaction,
     Item,
     NewItem,
     ProcessorToken,
@@ -415,6 +417,18 @@ class SqlStore(ABC):
                                row[2], _strings(row[3]), row[4])  # fmt: skip
         return token, item, account
 
+    async def set_account_verification_status(
+        self, account_id: str, status: str, audit: Sequence[AuditEntry] = ()
+    ) -> bool:
+        return await self._update_audited(
+            "UPDATE accounts SET verification_status = ? WHERE account_id = ?"
+            " AND verification_status = 'pending_automatic_verification'"
+            " AND EXISTS (SELECT 1 FROM items WHERE items.item_id = accounts.item_id"
+            " AND items.removed_at IS NULL)",
+            [status, account_id],
+            audit,
+        )
+
     async def set_processor_token_products(
         self, token_hash: str, products: Sequence[str], audit: Sequence[AuditEntry] = ()
     ) -> bool:
@@ -573,6 +587,68 @@ class SqlStore(ABC):
         return dataclasses.replace(
             state, generation=generation, refreshed_at=state.refreshed_at[:generation]
         )
+
+    async def create_sandbox_transactions(
+        self,
+        item_id: str,
+        transactions: Sequence[CreatedTransaction],
+        now: float,
+        audit: Sequence[AuditEntry] = (),
+    ) -> TransactionsState:
+        async with self.transaction() as tx:
+            # The UPDATE locks the row, as a refresh's does: concurrent calls get
+            # consecutive rounds.
+            row = await tx.fetchone(
+                "UPDATE transactions_items SET generation = generation + 1 WHERE item_id = ?"
+                " RETURNING generation",
+                [item_id],
+            )
+            if row is None:
+                raise LookupError(f"transactions are not initialized for {item_id}")
+            generation = int(row[0])
+            await tx.execute(
+                "INSERT INTO transactions_refreshes (item_id, generation, refreshed_at)"
+                " VALUES (?, ?, ?)",
+                [item_id, generation, now],
+            )
+            for seq, t in enumerate(transactions):
+                await tx.execute(
+                    "INSERT INTO sandbox_transactions (item_id, generation, seq, account_id,"
+                    " date_transacted, date_posted, amount, description, iso_currency_code)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [item_id, generation, seq, t.account_id, t.date_transacted.isoformat(),
+                     t.date_posted.isoformat(), t.amount, t.description, t.iso_currency_code],
+                )  # fmt: skip
+            await _insert_audit(tx, audit)
+        state = await self.get_transactions_state(item_id)
+        assert state is not None
+        created = [t for t in await self.list_sandbox_transactions(item_id)
+                   if t.generation <= generation]  # fmt: skip
+        return dataclasses.replace(
+            state, generation=generation, refreshed_at=state.refreshed_at[:generation],
+            created=tuple(created),
+        )  # fmt: skip
+
+    async def list_sandbox_transactions(self, item_id: str) -> list[CreatedTransaction]:
+        rows = await self.fetchall(
+            "SELECT generation, seq, account_id, date_transacted, date_posted, amount,"
+            " description, iso_currency_code FROM sandbox_transactions WHERE item_id = ?"
+            " ORDER BY generation, seq",
+            [item_id],
+        )
+        return [
+            CreatedTransaction(
+                r[0],
+                r[1],
+                r[2],
+                date.fromisoformat(r[3]),
+                date.fromisoformat(r[4]),
+                r[5],
+                r[6],
+                r[7],
+            )
+            for r in rows
+        ]
 
     async def add_transactions_sync_user(self, item_id: str, subject: str, now: float) -> None:
         async with self.transaction() as tx:
