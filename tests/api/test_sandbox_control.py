@@ -243,3 +243,18 @@ def test_create_refuses_a_wrong_shape(api: Api) -> None:
                        400, "INVALID_REQUEST", "MISSING_FIELDS")  # fmt: skip
     assert_plaid_error(create(api, item, [{**custom(1)[0], "colour": "red"}]),
                        400, "INVALID_REQUEST", "UNKNOWN_FIELDS")  # fmt: skip
+
+
+def test_create_on_a_named_account(api: Api) -> None:
+    # plaid-python 46's CustomSandboxTransaction names the account; a depository one only.
+    item = link_as(api, "user_transactions_dynamic", "x")
+    savings = next(a for a in item["accounts"] if a["subtype"] == "savings")
+    card = next(a for a in item["accounts"] if a["type"] == "credit")
+    assert create(api, item, [{**custom(1)[0], "account_id": savings["account_id"]}]
+                  ).status_code == 200  # fmt: skip
+    got = api.ok("/transactions/get", {"access_token": item["access_token"],
+                 "start_date": day(3), "end_date": day(0),
+                 "options": {"account_ids": [savings["account_id"]]}})  # fmt: skip
+    assert "Custom 0" in {t["name"] for t in got["transactions"]}
+    assert_plaid_error(create(api, item, [{**custom(1)[0], "account_id": card["account_id"]}]),
+                       400, "INVALID_INPUT", "INVALID_ACCOUNT_ID")  # fmt: skip

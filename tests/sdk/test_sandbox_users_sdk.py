@@ -1,5 +1,7 @@
 """Sandbox test users beyond user_good, through plaid-python against a live server:
-user_custom (developer and partner side, across a restart)."""
+user_custom (developer and partner side, across a restart), microdeposits_good with
+/sandbox/item/set_verification_status, user_transactions_dynamic with
+/sandbox/transactions/create."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from typing import Any
 from plaid.api import plaid_api
 from plaid.model.accounts_get_request import AccountsGetRequest
 from plaid.model.auth_get_request import AuthGetRequest
+from plaid.model.custom_sandbox_transaction import CustomSandboxTransaction
 from plaid.model.identity_get_request import IdentityGetRequest
 from plaid.model.item_public_token_exchange_request import ItemPublicTokenExchangeRequest
 from plaid.model.processor_auth_get_request import ProcessorAuthGetRequest
@@ -19,15 +22,20 @@ from plaid.model.processor_identity_get_request import ProcessorIdentityGetReque
 from plaid.model.processor_token_create_request import ProcessorTokenCreateRequest
 from plaid.model.processor_transactions_get_request import ProcessorTransactionsGetRequest
 from plaid.model.products import Products
+from plaid.model.sandbox_item_set_verification_status_request import (
+    SandboxItemSetVerificationStatusRequest,
+)
 from plaid.model.sandbox_public_token_create_request import SandboxPublicTokenCreateRequest
 from plaid.model.sandbox_public_token_create_request_options import (
     SandboxPublicTokenCreateRequestOptions,
 )
+from plaid.model.sandbox_transactions_create_request import SandboxTransactionsCreateRequest
 from plaid.model.transactions_get_request import TransactionsGetRequest
+from plaid.model.transactions_sync_request import TransactionsSyncRequest
 
 from tests.conftest import chosen_database
 from tests.helpers import LiveServer
-from tests.sdk.conftest import create_partner, sdk_client
+from tests.sdk.conftest import api_error, create_partner, sdk_client
 
 TODAY = datetime.now(UTC).date()
 
@@ -56,14 +64,16 @@ def config() -> dict[str, Any]:
     }  # fmt: skip
 
 
-def link_custom(client: plaid_api.PlaidApi, password: str) -> tuple[str, str]:
-    """(access_token, the first account_id) of a new user_custom Item."""
+def link_custom(
+    client: plaid_api.PlaidApi, password: str, username: str = "user_custom"
+) -> tuple[str, str]:
+    """(access_token, the first account_id) of a new Item of the test user."""
     public = client.sandbox_public_token_create(
         SandboxPublicTokenCreateRequest(
             institution_id="ins_109508",
             initial_products=[Products("auth"), Products("transactions")],
             options=SandboxPublicTokenCreateRequestOptions(
-                override_username="user_custom", override_password=password
+                override_username=username, override_password=password
             ),
         )
     ).public_token
@@ -145,3 +155,63 @@ def test_user_custom_reads_alike_on_both_sides_and_after_a_restart(tmp_path: Pat
             assert partner_view(sdk_client(second, *partner_credentials), token) == EXPECTED
         finally:
             second.stop()
+
+
+def test_microdeposits_and_set_verification_status(client: plaid_api.PlaidApi) -> None:
+    access, account_id = link_custom(client, "microdeposits_good", username="user_good")
+    account = client.accounts_get(AccountsGetRequest(access_token=access)).accounts[0]
+    assert account.verification_status == "pending_automatic_verification"
+    api_error(lambda: client.auth_get(AuthGetRequest(access_token=access)),
+              400, "ITEM_ERROR", "PRODUCT_NOT_READY")  # fmt: skip
+    client.sandbox_item_set_verification_status(
+        SandboxItemSetVerificationStatusRequest(
+            access_token=access, account_id=account_id,
+            verification_status="automatically_verified",
+        )
+    )  # fmt: skip
+    auth = client.auth_get(AuthGetRequest(access_token=access))
+    assert auth.accounts[0].verification_status == "automatically_verified"
+    assert auth.numbers.ach[0].account_id == account_id
+    api_error(
+        lambda: client.sandbox_item_set_verification_status(
+            SandboxItemSetVerificationStatusRequest(
+                access_token=access, account_id="nope", verification_status="verification_expired"
+            )
+        ),
+        400, "INVALID_INPUT", "INVALID_ACCOUNT_ID",
+    )  # fmt: skip
+
+
+def test_transactions_create_then_sync(client: plaid_api.PlaidApi) -> None:
+    access, _ = link_custom(client, "any", username="user_transactions_dynamic")
+    cursor = ""
+    while True:
+        page = client.transactions_sync(TransactionsSyncRequest(access_token=access, cursor=cursor))
+        cursor = page.next_cursor
+        if not page.has_more:
+            break
+    client.sandbox_transactions_create(
+        SandboxTransactionsCreateRequest(
+            access_token=access,
+            transactions=[
+                CustomSandboxTransaction(
+                    date_transacted=TODAY - timedelta(days=1), date_posted=TODAY,
+                    amount=19.99, description="SDK Custom",
+                )
+            ],
+        )
+    )  # fmt: skip
+    page = client.transactions_sync(TransactionsSyncRequest(access_token=access, cursor=cursor))
+    custom = [t for t in page.added if t.name == "SDK Custom"]
+    assert [(t.amount, t.date, t.authorized_date, t.pending) for t in custom] == [
+        (19.99, TODAY, TODAY - timedelta(days=1), False)
+    ]
+    api_error(
+        lambda: client.sandbox_transactions_create(
+            SandboxTransactionsCreateRequest(access_token=access, transactions=[
+                CustomSandboxTransaction(date_transacted=TODAY - timedelta(days=20),
+                                         date_posted=TODAY, amount=1.0, description="old")
+            ])
+        ),
+        400, "INVALID_REQUEST", "INVALID_FIELD",
+    )  # fmt: skip

@@ -198,6 +198,7 @@ class SandboxTransaction:
     amount: float
     description: str
     iso_currency_code: str | None = None
+    account_id: str | None = None  # None: the Item's first depository account
 
 
 @dataclass(frozen=True, slots=True)

@@ -386,33 +386,27 @@ class TransactionsService:
         now = self.clock.now()
         checked = _check_sandbox_transactions(transactions, utc_date(now))
         accounts = await self.store.get_accounts(item.item_id)
-        # "Custom transactions are only applied to the depository account": the Item's first.
-        account = next((a for a in accounts if a.type == "depository"), None)
-        if account is None:
+        # "Custom transactions are only applied to the depository account": the Item's
+        # first, unless the transaction names one (plaid-python 46's account_id).
+        depository = [a.account_id for a in accounts if a.type == "depository"]
+        if not depository:
             raise errors.NoAccounts()
+        targets = [t.account_id or depository[0] for t, _, _ in checked]
+        if any(target not in depository for target in targets):
+            raise errors.InvalidAccountId()
         before = await self._state(item)
         entry = audit.entry(
             now, client.client_id, audit.SANDBOX_TRANSACTIONS_CREATE, request_id,
-            item_id=item.item_id, account_id=account.account_id, detail=str(len(checked)),
+            item_id=item.item_id, account_id=depository[0], detail=str(len(checked)),
         )  # fmt: skip
-        after = await self.store.create_sandbox_transactions(
-            item.item_id,
-            [
-                CreatedTransaction(
-                    0,
-                    seq,
-                    account.account_id,
-                    transacted,
-                    posted,
-                    t.amount,
-                    t.description,
-                    t.iso_currency_code or "USD",
-                )
-                for seq, (t, transacted, posted) in enumerate(checked)
-            ],
-            now,
-            [entry],
-        )
+        rows = [
+            CreatedTransaction(0, seq, target, transacted, posted, t.amount, t.description,
+                               t.iso_currency_code or "USD")
+            for seq, ((t, transacted, posted), target) in enumerate(
+                zip(checked, targets, strict=True)
+            )
+        ]  # fmt: skip
+        after = await self.store.create_sandbox_transactions(item.item_id, rows, now, [entry])
         await self._announce(item, before, after)
 
     # /processor/transactions/recurring/get --------------------------------------------

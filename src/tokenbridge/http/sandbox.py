@@ -26,7 +26,12 @@ async def sandbox_transactions_create(
         req.access_token,
         [
             SandboxTransaction(
-                t.date_transacted, t.date_posted, t.amount, t.description, t.iso_currency_code
+                t.date_transacted,
+                t.date_posted,
+                t.amount,
+                t.description,
+                t.iso_currency_code,
+                t.account_id,
             )
             for t in req.transactions
         ],

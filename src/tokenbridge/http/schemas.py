@@ -305,6 +305,9 @@ class CustomSandboxTransaction(Options):
     amount: float
     description: str
     iso_currency_code: str | None = None
+    # In plaid-python 46 (newer than the spec, which applies every transaction to the
+    # depository account): the account to add the transaction to.
+    account_id: str | None = None
 
 
 class SandboxTransactionsCreateRequest(PlaidRequest):
