@@ -286,3 +286,91 @@ def test_a_malformed_configuration_is_refused(api: Api, password: str, detail: s
 
 def test_dates_are_today_relative_in_the_tests() -> None:
     assert date.fromisoformat(day(0)) == TODAY
+
+
+# Liabilities and investments, read by a partner -------------------------------------------
+
+
+def partner_token(api: Api, token: str, account_id: str) -> str:
+    body = {"access_token": token, "account_id": account_id, "processor": "dwolla"}
+    made: str = api.ok("/processor/token/create", body)["processor_token"]
+    return made
+
+
+def test_liability_overrides(api: Api, dwolla: Partner) -> None:
+    cfg = {"override_accounts": [
+        {"type": "credit", "subtype": "credit card", "starting_balance": 1000,
+         "meta": {"limit": 8000},
+         "liability": {"type": "credit", "purchase_apr": 16.99, "cash_apr": 24.99,
+                       "last_payment_amount": 250, "minimum_payment_amount": 35,
+                       "is_overdue": True}},
+        {"type": "loan", "subtype": "student", "starting_balance": 20000,
+         "liability": {"type": "student", "nominal_apr": 5.25, "principal": 30000,
+                       "origination_date": "2020-09-01", "loan_name": "Grad PLUS",
+                       "guarantor": "ACME GUARANTY", "repayment_plan_type": "graduated",
+                       "loan_status": {"type": "in school", "end_date": "2027-06-01"},
+                       "pslf_status": {"payments_made": 12, "payments_remaining": 108}}},
+    ]}  # fmt: skip
+    token, accounts = link_custom(api, cfg)
+    card = dwolla.ok("/processor/liabilities/get",
+                     {"processor_token": partner_token(api, token, accounts[0]["account_id"])}
+                     )["liabilities"]["credit"][0]  # fmt: skip
+    assert [(a["apr_type"], a["apr_percentage"]) for a in card["aprs"]] == [
+        ("purchase_apr", 16.99), ("cash_apr", 24.99)
+    ]  # fmt: skip
+    assert (card["last_payment_amount"], card["minimum_payment_amount"], card["is_overdue"]) == (
+        250, 35, True)  # fmt: skip
+    loan = dwolla.ok("/processor/liabilities/get",
+                     {"processor_token": partner_token(api, token, accounts[1]["account_id"])}
+                     )["liabilities"]["student"][0]  # fmt: skip
+    assert (loan["interest_rate_percentage"], loan["origination_principal_amount"],
+            loan["origination_date"], loan["loan_name"], loan["guarantor"]) == (
+        5.25, 30000, "2020-09-01", "Grad PLUS", "ACME GUARANTY")  # fmt: skip
+    assert loan["repayment_plan"]["type"] == "graduated"
+    assert loan["loan_status"] == {"type": "in school", "end_date": "2027-06-01"}
+    assert loan["pslf_status"]["payments_made"] == 12
+
+
+def test_holdings_and_investment_transactions_overrides(api: Api, dwolla: Partner) -> None:
+    cfg = {"override_accounts": [{
+        "type": "investment", "subtype": "brokerage", "starting_balance": 2000,
+        "holdings": [
+            {"institution_price": 150.5, "institution_price_as_of": "2026-11-30",
+             "cost_basis": 1200, "quantity": 10, "currency": "USD",
+             "security": {"ticker_symbol": "ACME", "name": "Acme Corp", "currency": "USD"}},
+            {"institution_price": 1, "quantity": 495, "currency": "USD",
+             "security": {"ticker_symbol": "CUR:USD"}},
+        ],
+        "investment_transactions": [
+            {"date": "2026-11-01", "name": "BUY ACME", "quantity": 10, "price": 120, "fees": 5,
+             "type": "buy", "currency": "USD", "security": {"ticker_symbol": "ACME"}},
+            {"date": "2026-11-15", "name": "FEE", "quantity": 0, "price": 0, "fees": 2,
+             "type": "fee", "currency": "USD"},
+        ],
+    }]}  # fmt: skip
+    token, accounts = link_custom(api, cfg)
+    body = {"processor_token": partner_token(api, token, accounts[0]["account_id"])}
+    got = dwolla.ok("/processor/investments/holdings/get", body)
+    assert [(h["quantity"], h["institution_price"], h["institution_value"], h["cost_basis"])
+            for h in got["holdings"]] == [(10, 150.5, 1505, 1200), (495, 1, 495, None)]  # fmt: skip
+    by_id = {s["security_id"]: s for s in got["securities"]}
+    acme = by_id[got["holdings"][0]["security_id"]]
+    assert (acme["ticker_symbol"], acme["name"]) == ("ACME", "Acme Corp")
+    assert by_id[got["holdings"][1]["security_id"]]["is_cash_equivalent"] is True
+    moves = dwolla.ok("/processor/investments/transactions/get",
+                      {**body, "start_date": "2026-10-01", "end_date": "2026-12-31"})  # fmt: skip
+    assert [(t["name"], t["type"], t["amount"], t["security_id"] is None)
+            for t in moves["investment_transactions"]] == [
+        ("FEE", "fee", 2, True), ("BUY ACME", "buy", 1205, False)
+    ]  # fmt: skip
+    assert moves["investment_transactions"][1]["security_id"] == acme["security_id"]
+
+
+def test_a_liability_of_another_kind_is_refused(api: Api) -> None:
+    cfg = {"override_accounts": [{"type": "depository", "subtype": "checking",
+                                  "liability": {"type": "credit"}}]}  # fmt: skip
+    body = assert_plaid_error(create(api, json.dumps(cfg)), 400, "INVALID_REQUEST",
+                              "INVALID_FIELD")  # fmt: skip
+    assert body["error_message"] == (
+        PREFIX + "override_accounts[0].liability.type credit needs an account of type credit"
+    )

@@ -66,14 +66,42 @@ class SandboxBank:
         return identity.configured_owners(custom.profile(item.profile), account.position, derived)
 
     def liabilities(self, item: Item, accounts: Sequence[Account]) -> LiabilitiesObject:
-        return liabilities.liabilities_for(item, list(accounts))
+        found = liabilities.liabilities_for(item, list(accounts))
+        if item.profile is None:
+            return found
+        # A user_custom `liability` sets fields of the account's generated one (credit
+        # cards and student loans: "Mortgages are not currently supported").
+        configured = {
+            a.account_id: c.liability
+            for a in accounts
+            if (c := custom.account_profile(item.profile, a.position)) and c.liability
+        }
+        credit = [
+            liabilities.configured_credit(x, configured[x.account_id])
+            if x.account_id in configured else x
+            for x in found.credit or []
+        ]  # fmt: skip
+        student = [
+            liabilities.configured_student(x, configured[x.account_id])
+            if x.account_id in configured else x
+            for x in found.student or []
+        ]  # fmt: skip
+        return LiabilitiesObject(credit or None, found.mortgage, student or None)
 
     def holdings(self, item: Item, account: Account) -> tuple[list[Holding], list[Security]]:
+        configured = custom.account_profile(item.profile, account.position)
+        if configured is not None and configured.holdings is not None:
+            return investments.configured_holdings(item, account, configured.holdings)
         return investments.holdings_for(item, account)
 
     def investment_transactions(
         self, item: Item, account: Account
     ) -> tuple[list[InvestmentTransaction], list[Security]]:
+        configured = custom.account_profile(item.profile, account.position)
+        if configured is not None and configured.investment_transactions is not None:
+            return investments.configured_investment_transactions(
+                item, account, configured.investment_transactions
+            )
         return investments.investment_transactions_for(item, account)
 
     def signal_scores(

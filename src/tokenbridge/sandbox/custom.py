@@ -179,6 +179,11 @@ def _check_account(a: OverrideAccount, at: str) -> None:
         _check_identity(a.identity, f"{at}.identity")
     if a.liability is not None:
         _check_liability(a.liability, f"{at}.liability")
+        # The liability is of the account's own kind (Plaid computes it from the account).
+        if a.liability.type == "credit" and a.type != "credit":
+            raise invalid(f"{at}.liability.type credit needs an account of type credit")
+        if a.liability.type == "student" and (a.type, a.subtype) != ("loan", "student"):
+            raise invalid(f"{at}.liability.type student needs a loan account of subtype student")
     for j, h in enumerate(_listed(a.holdings)):
         where = f"{at}.holdings[{j}]"
         _amount(h.institution_price, f"{where}.institution_price")
