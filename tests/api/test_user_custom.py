@@ -266,6 +266,8 @@ MALFORMED: list[tuple[Any, str]] = [
      ' "force_available_balance": 5, "has_null_available_balance": true}]}',
      "override_accounts[0].force_available_balance cannot be set together with"
      " override_accounts[0].has_null_available_balance"),
+    ('{"seed": "' + "x" * 70000 + '"}',
+     "the configuration must not be longer than 65536 characters"),
     ('{"force_error": "SOMETHING_ELSE"}', "force_error must be one of: INSTITUTION_NOT_RESPONDING"),
     ('{"override_accounts": [' + ", ".join(['{"type": "depository", "subtype": "checking"}'] * 11)
      + "]}", "override_accounts must not hold more than 10 accounts"),

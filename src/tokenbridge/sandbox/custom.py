@@ -75,6 +75,10 @@ LIABILITY_TYPES = ("credit", "student")
 # https://plaid.com/docs/sandbox/user-custom/: "Using more than ten accounts on a single
 # custom user is not supported and will cause the Link attempt to fail."
 MAX_ACCOUNTS = 10
+# "Very large configuration objects (larger than approximately 55kb, or approximately 250
+# transactions) are not supported" (Plaid): refused beyond 64 KiB, so that the profile every
+# read of the Item decodes stays small.
+MAX_CONFIG_CHARS = 64 * 1024
 # Amounts beyond this are refused rather than stored (a double holds them, a bank does not).
 MAX_AMOUNT = 1e13
 
@@ -106,6 +110,8 @@ def _msgspec_detail(exc: msgspec.ValidationError) -> str:
 
 def parse_config(password: str) -> UserCustomPassword:
     """The user_custom configuration in `password`; INVALID_FIELD naming what is wrong."""
+    if len(password) > MAX_CONFIG_CHARS:
+        raise invalid(f"the configuration must not be longer than {MAX_CONFIG_CHARS} characters")
     try:
         config = _decode_config(password.encode("utf-8", "surrogatepass"))
     except msgspec.ValidationError as exc:
@@ -348,7 +354,7 @@ def dynamic_profile() -> str:
     return _encode(Profile(user=DYNAMIC_USERNAME)).decode()
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=128)
 def profile(text: str) -> Profile:
     """A stored profile, decoded (kept for recently read Items: every read of one needs it)."""
     return _decode_profile(text.encode())
