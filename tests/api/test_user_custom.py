@@ -376,3 +376,18 @@ def test_a_liability_of_another_kind_is_refused(api: Api) -> None:
     assert body["error_message"] == (
         PREFIX + "override_accounts[0].liability.type credit needs an account of type credit"
     )
+
+
+def test_configured_transactions_make_recurring_streams_by_description(
+    api: Api, dwolla: Partner
+) -> None:
+    monthly = [{"date_transacted": day(d), "date_posted": day(d), "amount": 49.0,
+                "description": "Gym Club"} for d in (5, 35, 65, 95)]  # fmt: skip
+    once = {"date_transacted": day(7), "date_posted": day(7), "amount": 12.0,
+            "description": "Museum"}  # fmt: skip
+    cfg = {"override_accounts": [{"type": "depository", "subtype": "checking",
+                                  "transactions": [*monthly, once]}]}  # fmt: skip
+    token, accounts = link_custom(api, cfg)
+    body = {"processor_token": partner_token(api, token, accounts[0]["account_id"])}
+    streams = dwolla.ok("/processor/transactions/recurring/get", body)["outflow_streams"]
+    assert [(s["description"], s["frequency"]) for s in streams] == [("Gym Club", "MONTHLY")]

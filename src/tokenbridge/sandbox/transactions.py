@@ -369,6 +369,13 @@ CONFIGURED = _m("configured", "", None, ("Transfer",), "21000000", "GENERAL_MERC
                 confidence="LOW")  # fmt: skip
 
 
+@lru_cache(maxsize=1024)
+def _described(description: str) -> Merchant:
+    """The merchant of configured transactions with this description: one per description,
+    so that recurring streams group them by what they say."""
+    return replace(CONFIGURED, key="configured:" + description, name=description)
+
+
 def configured(
     item_id: str,
     account_id: str,
@@ -405,7 +412,7 @@ def configured(
         out[tid] = BankTransaction(
             transaction_id=tid,
             account_id=account_id,
-            merchant=CONFIGURED,
+            merchant=_described(t.description),
             name=t.description,
             amount=round(t.amount, 2),
             date=day,
@@ -426,7 +433,7 @@ def created(item_id: str, added: Sequence[CreatedTransaction]) -> dict[str, Bank
         out[tid] = BankTransaction(
             transaction_id=tid,
             account_id=c.account_id,
-            merchant=CONFIGURED,
+            merchant=_described(c.description),
             name=c.description,
             amount=round(c.amount, 2),
             date=c.date_posted,
