@@ -11,6 +11,7 @@ import pytest
 
 from tests.api.conftest import Api, Partner
 from tests.helpers import assert_plaid_error
+from tokenbridge.domain import errors
 
 TODAY = datetime.now(UTC).date()
 
@@ -391,3 +392,35 @@ def test_configured_transactions_make_recurring_streams_by_description(
     body = {"processor_token": partner_token(api, token, accounts[0]["account_id"])}
     streams = dwolla.ok("/processor/transactions/recurring/get", body)["outflow_streams"]
     assert [(s["description"], s["frequency"]) for s in streams] == [("Gym Club", "MONTHLY")]
+
+
+# force_error: the Item's creation fails with that error --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "error_type"),
+    [("ITEM_LOCKED", 400, "ITEM_ERROR"), ("INSTITUTION_NOT_RESPONDING", 400, "INSTITUTION_ERROR"),
+     ("INVALID_CREDENTIALS", 400, "ITEM_ERROR"), ("USER_SETUP_REQUIRED", 400, "ITEM_ERROR"),
+     ("PLAID_ERROR", 500, "API_ERROR")],
+)  # fmt: skip
+def test_force_error_fails_the_items_creation(
+    api: Api, code: str, status: int, error_type: str
+) -> None:
+    before = api.loop.run_until_complete(api.services.store.count_items())
+    cfg = {**config(), "force_error": code}
+    expected = errors.item_creation_error(code)
+    assert expected is not None
+    body = assert_plaid_error(create(api, json.dumps(cfg)), status, error_type,
+                              expected.error_code, expected.error_message)  # fmt: skip
+    assert body["display_message"] == expected.display_message
+    assert api.loop.run_until_complete(api.services.store.count_items()) == before
+
+
+def test_force_error_on_sandbox_processor_token_create(api: Api, dwolla: Partner) -> None:
+    response = dwolla.post(
+        "/sandbox/processor_token/create",
+        {"institution_id": "ins_109508", "options": {
+            "override_username": "user_custom",
+            "override_password": json.dumps({"force_error": "ITEM_LOCKED"})}},
+    )  # fmt: skip
+    assert_plaid_error(response, 400, "ITEM_ERROR", "ITEM_LOCKED")

@@ -31,6 +31,7 @@ ROUTES = {op.path: op for op in OPERATIONS}
 
 schema = schemathesis.openapi.from_dict(openapi.build())
 INSTITUTION = "ins_109508"
+OWN_ITEM = ("/item/remove", "/sandbox/item/reset_login")
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
 
 
@@ -44,7 +45,10 @@ def map_body(context: schemathesis.HookContext, body: Any) -> Any:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     directory: Path = tmp_path_factory.mktemp("schemathesis")
-    live = LiveServer(f"sqlite:///{directory / 'tb.db'}", extra_args=("--seed", "fuzz"))
+    # Generated webhook URLs are refused unless they point at this machine: nothing a fuzzed
+    # /item/webhook/update sets can send a webhook anywhere else.
+    live = LiveServer(f"sqlite:///{directory / 'tb.db'}", extra_args=("--seed", "fuzz"),
+                      env={"TOKENBRIDGE_WEBHOOK_HOSTS": "127.0.0.1"})  # fmt: skip
     live.start()
     yield live
     live.stop()
@@ -61,6 +65,12 @@ class Tokens:
         self.processor_token = self.post(
             "/sandbox/processor_token/create", {"institution_id": INSTITUTION}
         )["processor_token"]
+        self.link_token = self.post("/link/token/create", {
+            "client_name": "App", "language": "en", "country_codes": ["US"],
+            "user": {"client_user_id": "u"}, "products": ["auth"],
+            "institution_data": {"routing_number": "011401533"},
+            "account_filters": {"depository": {"account_subtypes": ["checking"]}},
+        })["link_token"]  # fmt: skip
 
     def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         response = self.http.post(path, json=body)
@@ -87,10 +97,13 @@ class Tokens:
             if not isinstance(value, str) or len(value) % 4 == 0:
                 continue
             if key == "access_token":
-                # /item/remove consumes its Item: give it one of its own.
-                body[key] = self.new_item()[0] if path == "/item/remove" else self.access_token
+                # /item/remove consumes its Item and /sandbox/item/reset_login breaks it:
+                # give each one of its own.
+                body[key] = self.new_item()[0] if path in OWN_ITEM else self.access_token
             elif key == "public_token":
                 body[key] = self.public_token()
+            elif key == "link_token":
+                body[key] = self.link_token
             elif key in ("processor_token", "account_id"):
                 body[key] = getattr(self, key)
             elif key == "institution_id":

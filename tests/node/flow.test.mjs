@@ -135,3 +135,32 @@ test('partner read with partner credentials', { skip: !env.TOKENBRIDGE_PARTNER_C
   await rejects(() => partner.processorAuthGet({ processor_token: data.processor_token }),
     400, 'INVALID_INPUT', 'INVALID_PROCESSOR_TOKEN');
 });
+
+test('link token: create, then read back what it was made with', async () => {
+  const plaid = client(env.TOKENBRIDGE_CLIENT_ID, env.TOKENBRIDGE_SECRET);
+  const created = await plaid.linkTokenCreate({
+    user: { client_user_id: 'user-1' },
+    client_name: 'Plaid Test App',
+    products: [Products.Auth, Products.Transactions],
+    country_codes: ['US'],
+    language: 'en',
+    webhook: 'https://example.com/plaid-webhook',
+  });
+  assert.match(created.data.link_token, /^link-sandbox-[0-9a-f-]{36}$/);
+  const got = await plaid.linkTokenGet({ link_token: created.data.link_token });
+  assert.equal(got.data.link_token, created.data.link_token);
+  assert.equal(got.data.expiration, created.data.expiration);
+  // Four hours by default.
+  assert.equal(Date.parse(got.data.expiration) - Date.parse(got.data.created_at), 4 * 3600 * 1000);
+  assert.deepEqual(got.data.link_sessions, []);
+  assert.deepEqual(got.data.metadata.initial_products, ['auth', 'transactions']);
+  assert.deepEqual(got.data.metadata.country_codes, ['US']);
+  assert.equal(got.data.metadata.webhook, 'https://example.com/plaid-webhook');
+  assert.equal(got.data.metadata.client_name, 'Plaid Test App');
+  await rejects(() => plaid.linkTokenCreate({
+    user: { client_user_id: 'user-1' }, client_name: 'Plaid Test App', country_codes: ['US'],
+    language: 'en',
+  }), 400, 'INVALID_REQUEST', 'INVALID_FIELD');
+  await rejects(() => plaid.linkTokenGet({ link_token: 'link-sandbox-unknown' }),
+    400, 'INVALID_INPUT', 'INVALID_LINK_TOKEN');
+});

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import LiveServer
+from tests.helpers import LiveServer, WebhookReceiver
 from tokenbridge.http.routes import OPERATIONS
 
 ROUTES = {op.path: op for op in OPERATIONS}
@@ -98,7 +98,29 @@ def test_node_sdk_flow(node: str, server: LiveServer) -> None:
     assert result.returncode == 0, report
     counts = {k: int(v) for k, v in re.findall(r"^# (pass|fail|skipped) (\d+)$", report, re.M)}
     assert counts["fail"] == 0, report
-    assert counts["pass"] == (3 if partner_side else 2), report
+    assert counts["pass"] == (4 if partner_side else 3), report
+
+
+def test_node_sdk_sandbox_surface(node: str, server: LiveServer, receiver: WebhookReceiver) -> None:
+    env = {
+        **os.environ,
+        "TOKENBRIDGE_URL": server.url,
+        "TOKENBRIDGE_CLIENT_ID": server.client_id,
+        "TOKENBRIDGE_SECRET": server.secret,
+        "TOKENBRIDGE_WEBHOOK_URL": receiver.url,
+    }
+    result = subprocess.run(
+        [node, "--test", "--test-reporter=tap", "sandbox.test.mjs"],
+        cwd=NODE_DIR, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    report = result.stdout + result.stderr
+    assert result.returncode == 0, report
+    counts = {k: int(v) for k, v in re.findall(r"^# (pass|fail|skipped) (\d+)$", report, re.M)}
+    assert counts["fail"] == 0 and counts["pass"] == 3, report
+    # What the Node client's calls made the server send.
+    receiver.wait(2)
+    codes = [w["webhook_code"] for w in receiver.received]
+    assert codes == ["WEBHOOK_UPDATE_ACKNOWLEDGED", "SYNC_UPDATES_AVAILABLE"], codes
 
 
 def test_node_sdk_sandbox_users(node: str, server: LiveServer) -> None:

@@ -33,3 +33,20 @@ def test_readme_example_runs(server: LiveServer) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert re.search(r"processor-sandbox-[0-9a-f-]{36}", result.stdout), result.stdout
+
+
+def test_readme_make_it_fail_runs(server: LiveServer) -> None:
+    blocks = python_blocks()
+    first = next(b for b in blocks if "plaid.Configuration(" in b)
+    failing = next(b for b in blocks if "sandbox_item_reset_login" in b)
+    code = (
+        (first + failing)
+        .replace("http://127.0.0.1:8787", server.url)
+        .replace("YOUR_CLIENT_ID", server.client_id)
+        .replace("YOUR_SECRET", server.secret)
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-2:] == ["ITEM_LOCKED", "ITEM_LOGIN_REQUIRED"], result.stdout

@@ -22,9 +22,13 @@ import plaid
 import pytest
 from plaid.api import plaid_api
 from plaid.model.accounts_get_request import AccountsGetRequest
+from plaid.model.country_code import CountryCode
 from plaid.model.item_get_request import ItemGetRequest
 from plaid.model.item_public_token_exchange_request import ItemPublicTokenExchangeRequest
 from plaid.model.item_remove_request import ItemRemoveRequest
+from plaid.model.link_token_create_request import LinkTokenCreateRequest
+from plaid.model.link_token_create_request_user import LinkTokenCreateRequestUser
+from plaid.model.link_token_get_request import LinkTokenGetRequest
 from plaid.model.processor_stripe_bank_account_token_create_request import (
     ProcessorStripeBankAccountTokenCreateRequest,
 )
@@ -110,6 +114,17 @@ def full_flow(server: LiveServer, run: Run) -> None:
         SandboxProcessorTokenCreateRequest(institution_id="ins_109508")
     ).processor_token
     run.secrets["sandbox_processor_token"] = sandbox_processor
+    link_token = client.link_token_create(
+        LinkTokenCreateRequest(
+            client_name="App",
+            language="en",
+            country_codes=[CountryCode("US")],
+            user=LinkTokenCreateRequestUser(client_user_id="user-1"),
+            products=[Products("auth")],
+        )
+    ).link_token
+    run.secrets["link_token"] = link_token
+    client.link_token_get(LinkTokenGetRequest(link_token=link_token))
 
     if "/processor/auth/get" in ROUTES:
         from plaid.model.processor_auth_get_request import ProcessorAuthGetRequest

@@ -312,6 +312,56 @@ async def test_remove_item_hides_every_token(store: Store) -> None:
     )
 
 
+# Item error state and webhook ---------------------------------------------------------
+
+
+async def test_set_item_error_reaches_every_read_of_the_item(store: Store) -> None:
+    new = await _linked(store, access_token="access-1", processor_token="processor-1")
+    assert await store.set_item_error(new.item.item_id, "ITEM_LOGIN_REQUIRED")
+    by_id = await store.get_item(new.item.item_id)
+    by_token = await store.get_item_by_access_token(hash_token("access-1"))
+    pair = await store.get_item_and_account(hash_token("access-1"), new.accounts[0].account_id)
+    grant = await store.get_processor_token_grant(hash_token("processor-1"))
+    assert by_id is not None and by_token is not None and pair is not None and grant is not None
+    for item in (by_id, by_token, pair[0], grant[1]):
+        assert item.error_code == "ITEM_LOGIN_REQUIRED"
+    assert pair[1] == new.accounts[0] and grant[2] == new.accounts[0]
+    assert (await store.list_items())[0].error_code == "ITEM_LOGIN_REQUIRED"
+    assert await store.set_item_error(new.item.item_id, None)
+    healthy = await store.get_item(new.item.item_id)
+    assert healthy is not None and healthy.error_code is None
+
+
+async def test_set_item_error_and_webhook_of_a_removed_or_unknown_item(store: Store) -> None:
+    new = await _linked(store)
+    assert await store.remove_item(new.item.item_id, f.NOW)
+    entry = audit.entry(f.NOW, new.item.client_id, audit.ITEM_RESET_LOGIN, None,
+                        item_id=new.item.item_id)  # fmt: skip
+    assert await store.set_item_error(new.item.item_id, "ITEM_LOGIN_REQUIRED", [entry]) is False
+    assert await store.set_item_webhook(new.item.item_id, "http://x/hook", [entry]) is False
+    assert await store.set_item_error("no-such-item", "ITEM_LOGIN_REQUIRED") is False
+    assert await store.set_item_webhook("no-such-item", None) is False
+    # Nothing changed, so nothing is audited.
+    assert await store.list_audit(new.item.item_id) == []
+    removed = await store.get_item(new.item.item_id)
+    assert removed is not None and removed.error_code is None
+    assert removed.webhook == new.item.webhook
+
+
+async def test_set_item_webhook(store: Store) -> None:
+    new = await _linked(store, access_token="access-1")
+    entry = audit.entry(f.NOW, new.item.client_id, audit.ITEM_WEBHOOK_UPDATE, "req-1",
+                        item_id=new.item.item_id, detail="http://x/hook")  # fmt: skip
+    assert await store.set_item_webhook(new.item.item_id, "http://x/hook", [entry])
+    item = await store.get_item_by_access_token(hash_token("access-1"))
+    assert item is not None and item.webhook == "http://x/hook"
+    (logged,) = await store.list_audit(new.item.item_id)
+    assert logged.action == audit.ITEM_WEBHOOK_UPDATE and logged.request_id == "req-1"
+    assert await store.set_item_webhook(new.item.item_id, None)
+    cleared = await store.get_item(new.item.item_id)
+    assert cleared is not None and cleared.webhook is None
+
+
 # Public token exchange ----------------------------------------------------------------
 
 

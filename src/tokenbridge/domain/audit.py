@@ -21,6 +21,9 @@ CLIENT_PUT = "client.put"
 PARTNER_CREATE = "partner.create"
 ITEM_CREATE = "item.create"
 ITEM_REMOVE = "item.remove"
+ITEM_RESET_LOGIN = "item.reset_login"
+ITEM_REPAIR = "item.repair"
+ITEM_WEBHOOK_UPDATE = "item.webhook.update"
 ACCESS_TOKEN_CREATE = "access_token.create"
 PROCESSOR_TOKEN_CREATE = "processor_token.create"
 PROCESSOR_TOKEN_PERMISSIONS_SET = "processor_token.permissions.set"
@@ -28,6 +31,7 @@ PROCESSOR_TOKEN_WEBHOOK_UPDATE = "processor_token.webhook.update"
 STRIPE_BANK_ACCOUNT_TOKEN_CREATE = "stripe_bank_account_token.create"
 ACCOUNT_VERIFICATION_STATUS_SET = "account.verification_status.set"
 SANDBOX_TRANSACTIONS_CREATE = "sandbox.transactions.create"
+LINK_TOKEN_CREATE = "link_token.create"
 
 TOKEN_ID_LENGTH = 12
 

@@ -1,16 +1,15 @@
-"""Auth's micro-deposit flow: /sandbox/item/set_verification_status.
+"""Auth's micro-deposit flow: what Auth answers for an account waiting for verification.
 
 An Item linked with user_good / microdeposits_good is in Plaid's automated micro-deposit
-flow: its account waits in `pending_automatic_verification` until Plaid sees the deposit,
-and the sandbox endpoint stands in for that (https://plaid.com/docs/auth/coverage/testing/).
+flow: its account waits in `pending_automatic_verification` until Plaid sees the deposit;
+/sandbox/item/set_verification_status (domain/sandbox_items.py) stands in for that
+(https://plaid.com/docs/auth/coverage/testing/).
 """
 
 from __future__ import annotations
 
-from tokenbridge.domain import audit, errors, webhook_events
-from tokenbridge.domain.items import ItemService
-from tokenbridge.domain.models import Account, Client
-from tokenbridge.domain.ports import Clock, Outbox, Store
+from tokenbridge.domain import errors
+from tokenbridge.domain.models import Account
 
 PENDING = "pending_automatic_verification"
 
@@ -35,61 +34,3 @@ def auth_servable(account: Account) -> bool:
     never verified, so Auth has no numbers to give (the sandbox's choice; Plaid does not
     document the answer)."""
     return account.verification_status != "verification_expired"
-
-
-class AuthService:
-    def __init__(
-        self, store: Store, items: ItemService, clock: Clock, outbox: Outbox, environment: str
-    ) -> None:
-        self.store = store
-        self.items = items
-        self.clock = clock
-        self.outbox = outbox
-        self.environment = environment
-
-    async def sandbox_item_set_verification_status(
-        self,
-        client: Client,
-        access_token: str,
-        account_id: str,
-        verification_status: str,
-        *,
-        request_id: str | None = None,
-    ) -> None:
-        """Verify the account's automated micro-deposit, or let it expire; then the AUTH
-        webhook to the Item's webhook, if it has one.
-
-        INVALID_ACCOUNT_ID for an account the Item does not have; INVALID_FIELD for an
-        account that is not waiting for automatic verification.
-        """
-        code = VERIFICATION_WEBHOOKS.get(verification_status)
-        if code is None:
-            raise errors.InvalidField(
-                "verification_status must be one of: " + ", ".join(VERIFICATION_WEBHOOKS)
-            )
-        item, account = await self.items.item_and_account(client, access_token, account_id)
-        if account is None:
-            raise errors.InvalidAccountId()
-        refused = errors.InvalidField(
-            "the account is not pending automatic micro-deposit verification"
-            f" (its verification_status is {account.verification_status or 'not set'})"
-        )
-        if account.verification_status != PENDING:
-            raise refused
-        entry = audit.entry(
-            self.clock.now(), client.client_id, audit.ACCOUNT_VERIFICATION_STATUS_SET,
-            request_id, item_id=item.item_id, account_id=account.account_id,
-            detail=verification_status,
-        )  # fmt: skip
-        if not await self.store.set_account_verification_status(
-            account.account_id, verification_status, [entry]
-        ):
-            # Another call moved it first (or the Item was just removed).
-            raise refused
-        if item.webhook:
-            self.outbox.send(
-                item.webhook,
-                webhook_events.auth_verification(
-                    code, item.item_id, account.account_id, self.environment
-                ),
-            )

@@ -46,3 +46,18 @@ DEFAULT_API_VERSION = "2020-09-14"
 
 PROCESSOR_SET = frozenset(PROCESSORS)
 PRODUCT_SET = frozenset(PRODUCTS)
+
+# CountryCode: the countries Link can be launched for (ISO-3166-1 alpha-2), in Plaid's order.
+COUNTRY_CODES: tuple[str, ...] = (
+    "US", "GB", "ES", "NL", "FR", "IE", "CA", "DE", "IT", "PL", "DK", "NO", "SE", "EE", "LT",
+    "LV", "PT", "BE", "AT", "FI",
+)  # fmt: skip
+
+# LinkTokenCreateRequest.language: the languages Link is displayed in.
+LINK_LANGUAGES: tuple[str, ...] = (
+    "da", "nl", "en", "et", "fr", "de", "hi", "it", "lv", "lt", "no", "pl", "pt", "ro", "es",
+    "sv", "vi",
+)  # fmt: skip
+
+COUNTRY_CODE_SET = frozenset(COUNTRY_CODES)
+LINK_LANGUAGE_SET = frozenset(LINK_LANGUAGES)

@@ -99,6 +99,12 @@ class InvalidProcessorToken(InvalidInput):
     default_message = "could not find matching processor token"
 
 
+class InvalidLinkToken(InvalidInput):
+    # https://plaid.com/docs/errors/invalid-input/#invalid_link_token
+    error_code = "INVALID_LINK_TOKEN"
+    default_message = "invalid link_token provided"
+
+
 class InvalidAccountId(InvalidInput):
     error_code = "INVALID_ACCOUNT_ID"
     default_message = "failed to find requested account ID for requested item"
@@ -107,6 +113,13 @@ class InvalidAccountId(InvalidInput):
 class InvalidInstitution(InvalidInput):
     error_code = "INVALID_INSTITUTION"
     default_message = "invalid institution_id provided"
+
+
+class UserPermissionRevoked(InvalidInput):
+    error_code = "USER_PERMISSION_REVOKED"
+    default_message = (
+        "the holder of this account has revoked their permission for your application to access it"
+    )
 
 
 class InvalidProduct(InvalidInput):
@@ -131,6 +144,98 @@ class InvalidCredentials(ItemError):
     display_message = "The provided credentials were not correct. Please try again."
 
 
+class InsufficientCredentials(ItemError):
+    error_code = "INSUFFICIENT_CREDENTIALS"
+    default_message = "insufficient authorization was provided to complete the request"
+    display_message = "INSUFFICIENT_CREDENTIALS"
+
+
+class InvalidMfa(ItemError):
+    error_code = "INVALID_MFA"
+    default_message = "the provided MFA response(s) were not correct"
+    display_message = "The provided MFA responses were not correct. Please try again."
+
+
+class InvalidSendMethod(ItemError):
+    error_code = "INVALID_SEND_METHOD"
+    default_message = "the provided MFA send_method was invalid"
+
+
+class ItemLocked(ItemError):
+    error_code = "ITEM_LOCKED"
+    default_message = (
+        "the account is locked. prompt the user to visit the institution's site and unlock "
+        "their account"
+    )
+    display_message = (
+        "The given account has been locked by the financial institution. Please visit your "
+        "financial institution's website to unlock your account."
+    )
+
+
+class ItemLoginRequired(ItemError):
+    error_code = "ITEM_LOGIN_REQUIRED"
+    default_message = (
+        "the login details of this item have changed (credentials, MFA, or required user "
+        "action) and a user login is required to update this information. use Link's update "
+        "mode to restore the item to a good state"
+    )
+
+
+class ItemNotSupported(ItemError):
+    error_code = "ITEM_NOT_SUPPORTED"
+    default_message = "this account is currently not supported"
+    display_message = (
+        "The given account is not currently supported for this financial institution. We "
+        "apologize for the inconvenience."
+    )
+
+
+class MfaNotSupported(ItemError):
+    error_code = "MFA_NOT_SUPPORTED"
+    default_message = (
+        "this account requires a MFA type that we do not currently support for the institution"
+    )
+    display_message = (
+        "The multi-factor security features enabled on this account are not currently "
+        "supported for this financial institution. We apologize for the inconvenience."
+    )
+
+
+class NoAccounts(ItemError):
+    error_code = "NO_ACCOUNTS"
+    default_message = "no valid accounts were found for this item"
+    display_message = (
+        "No valid accounts were found at the financial institution. Please visit your "
+        "financial institution's website to confirm accounts are available."
+    )
+
+
+class UserSetupRequired(ItemError):
+    error_code = "USER_SETUP_REQUIRED"
+    default_message = (
+        "the account has not been fully set up. prompt the user to visit the issuing "
+        "institution's site and finish the setup process"
+    )
+    display_message = (
+        "The given account is not fully setup. Please visit your financial institution's "
+        "website to setup your account."
+    )
+
+
+class UserInputTimeout(ItemError):
+    error_code = "USER_INPUT_TIMEOUT"
+    default_message = "user must retry this operation"
+    display_message = "The application timed out waiting for user input"
+
+
+class CountryNotSupported(ItemError):
+    # Not on Plaid's error pages; the sandbox's error_COUNTRY_NOT_SUPPORTED password names
+    # it, and Plaid says those passwords give ITEM_ERROR or INSTITUTION_ERROR errors.
+    error_code = "COUNTRY_NOT_SUPPORTED"
+    default_message = "the country of this institution is not supported"
+
+
 class ProductsNotSupported(ItemError):
     error_code = "PRODUCTS_NOT_SUPPORTED"
     default_message = ""
@@ -142,11 +247,6 @@ class ProductNotReady(ItemError):
         "the requested product is not yet ready. please provide a webhook or try the request"
         " again later"
     )
-
-
-class NoAccounts(ItemError):
-    error_code = "NO_ACCOUNTS"
-    default_message = "no valid accounts were found for this item"
 
 
 class NoAuthAccounts(ItemError):
@@ -170,6 +270,59 @@ class NoInvestmentAccounts(ItemError):
     )
 
 
+# INSTITUTION_ERROR: https://plaid.com/docs/errors/institution/
+
+
+class InstitutionError(PlaidError):
+    error_type = "INSTITUTION_ERROR"
+    docs_page = "institution"
+
+
+class InstitutionDown(InstitutionError):
+    error_code = "INSTITUTION_DOWN"
+    default_message = (
+        "this institution is not currently responding to this request. please try again soon"
+    )
+    display_message = (
+        "This financial institution is not currently responding to requests. We apologize for "
+        "the inconvenience."
+    )
+
+
+class InstitutionNotResponding(InstitutionDown):
+    error_code = "INSTITUTION_NOT_RESPONDING"
+
+
+class InstitutionNoLongerSupported(InstitutionError):
+    error_code = "INSTITUTION_NO_LONGER_SUPPORTED"
+    default_message = "this institution is no longer supported"
+    display_message = (
+        "This financial institution is no longer supported. We apologize for the inconvenience."
+    )
+
+
+# SANDBOX_ERROR: https://plaid.com/docs/errors/sandbox/
+
+
+class SandboxProductNotEnabled(PlaidError):
+    error_type = "SANDBOX_ERROR"
+    error_code = "SANDBOX_PRODUCT_NOT_ENABLED"
+    docs_page = "sandbox"
+
+    def __init__(self, product: str) -> None:
+        super().__init__(f"The {product} product is not enabled on this item")
+
+
+class SandboxWebhookInvalid(PlaidError):
+    error_type = "SANDBOX_ERROR"
+    error_code = "SANDBOX_WEBHOOK_INVALID"
+    default_message = (
+        "Webhook for this item is either not set up, or invalid. Please update the item's "
+        "webhook and try again."
+    )
+    docs_page = "sandbox"
+
+
 # API_ERROR: https://plaid.com/docs/errors/api/
 
 
@@ -191,3 +344,27 @@ class RateLimitExceeded(PlaidError):
     def __init__(self, code: str, message: str | None = None) -> None:
         self.error_code = code
         super().__init__(message)
+
+
+# The errors a sandbox Item's creation can be made to fail with: the `error_<CODE>`
+# passwords (https://plaid.com/docs/sandbox/test-credentials/) and user_custom's
+# `force_error` (https://plaid.com/docs/sandbox/user-custom/). `PLAID_ERROR` names no
+# error code of Plaid's reference; it is answered as Plaid's generic internal error.
+ITEM_CREATION_ERRORS: dict[str, type[PlaidError]] = {
+    cls.error_code: cls
+    for cls in (
+        CountryNotSupported, InstitutionDown, InstitutionNotResponding,
+        InstitutionNoLongerSupported, InsufficientCredentials, InternalServerError,
+        InvalidCredentials, InvalidMfa, InvalidSendMethod, ItemLocked, ItemLoginRequired,
+        ItemNotSupported, MfaNotSupported, NoAccounts, ProductsNotSupported, UserSetupRequired,
+        UserInputTimeout, InvalidLinkToken,
+    )
+}  # fmt: skip
+ITEM_CREATION_ERRORS["PLAID_ERROR"] = InternalServerError
+
+
+def item_creation_error(code: str) -> PlaidError | None:
+    """The error that creating an Item fails with for `code` (an `error_<CODE>` password's
+    or `force_error`'s code), or None if no such error can be forced."""
+    cls = ITEM_CREATION_ERRORS.get(code)
+    return cls() if cls is not None else None

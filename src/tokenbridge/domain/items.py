@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from tokenbridge.domain import audit, errors
+from tokenbridge.domain import audit, errors, webhook_events
 from tokenbridge.domain.catalog import INITIAL_PRODUCTS
 from tokenbridge.domain.ids import Ids
 from tokenbridge.domain.link import DEFAULT_PASSWORD, DEFAULT_USERNAME, LinkOptions
@@ -22,13 +22,22 @@ from tokenbridge.domain.models import (
     NewItem,
     PublicToken,
 )
-from tokenbridge.domain.ports import Bank, Clock, Store
+from tokenbridge.domain.ports import Bank, Clock, Outbox, Store
 from tokenbridge.domain.randomness import hash_token
 from tokenbridge.domain.ratelimits import RateLimiter
+from tokenbridge.domain.redaction import redact_url
 from tokenbridge.domain.webhook_destinations import ANYWHERE, WebhookDestinations
 
 # https://plaid.com/docs/api/items/#itempublic_tokenexchange: "expires after 30 minutes".
 PUBLIC_TOKEN_TTL = 30 * 60.0
+
+
+def check_healthy(item: Item) -> None:
+    """Raise the error the Item is in, if it is in one: every product read of an Item, by
+    its developer or by a partner through a processor token, checks this first once the
+    Item is known (/item/get, /item/remove and the webhook and token calls do not)."""
+    if item.error_code is not None:
+        raise errors.item_creation_error(item.error_code) or errors.ItemLoginRequired()
 
 
 class ItemService:
@@ -39,12 +48,14 @@ class ItemService:
         ids: Ids,
         clock: Clock,
         rate_limiter: RateLimiter,
+        outbox: Outbox,
         webhook_destinations: WebhookDestinations = ANYWHERE,
     ) -> None:
         self.store = store
         self.bank = bank
         self.ids = ids
         self.clock = clock
+        self.outbox = outbox
         # Called with (operation, client_id, item_id) by every rate-limited operation once
         # the Item is known; NoRateLimits when limits are off.
         self.rate_limiter = rate_limiter
@@ -200,6 +211,7 @@ class ItemService:
         """
         item = await self.item_for(client, access_token)
         await self.rate_limiter.check(operation, client.client_id, item.item_id)
+        check_healthy(item)
         accounts = await self.store.get_accounts(item.item_id)
         if account_ids is not None:
             known = {a.account_id for a in accounts}
@@ -223,3 +235,34 @@ class ItemService:
         )  # fmt: skip
         if not await self.store.remove_item(item.item_id, now, [entry]):
             raise errors.InvalidAccessToken()
+
+    async def item_webhook_update(
+        self,
+        client: Client,
+        access_token: str,
+        webhook: str | None,
+        *,
+        request_id: str | None = None,
+    ) -> Item:
+        """Set the Item's webhook URL (None removes it) and send ITEM
+        WEBHOOK_UPDATE_ACKNOWLEDGED to the new URL (https://plaid.com/docs/api/items/#itemwebhookupdate).
+        The Item as it is after the change."""
+        if webhook is not None:
+            self.webhook_destinations.validate(webhook)
+        item = await self.item_for(client, access_token)
+        entry = audit.entry(
+            self.clock.now(), client.client_id, audit.ITEM_WEBHOOK_UPDATE, request_id,
+            item_id=item.item_id, token_hash=hash_token(access_token),
+            detail=None if webhook is None else redact_url(webhook),
+        )  # fmt: skip
+        if not await self.store.set_item_webhook(item.item_id, webhook, [entry]):
+            raise errors.InvalidAccessToken()
+        item.webhook = webhook
+        if webhook is not None:
+            self.outbox.send(
+                webhook,
+                webhook_events.item_webhook_update_acknowledged(
+                    item.item_id, webhook, self.ids.environment
+                ),
+            )
+        return item

@@ -59,6 +59,9 @@ class Item:
     created_at: float
     webhook: str | None = None
     removed_at: float | None = None
+    # The error the Item is in (Plaid's `item.error`), by its code: ITEM_LOGIN_REQUIRED
+    # after /sandbox/item/reset_login; None while the Item is healthy.
+    error_code: str | None = None
     # The bank's own record of the Item's data, a JSON document the `Bank` wrote when the
     # Item was linked (`Login.profile`) and reads back on every answer about it; None when
     # the bank derives everything from the ids. Opaque to the domain and the store.
@@ -109,6 +112,35 @@ class BankAccountToken:
     account_id: str
     client_id: str
     created_at: float
+
+
+@dataclass(slots=True)
+class LinkTokenMetadata:
+    """What /link/token/create was asked for and /link/token/get echoes back (Plaid's
+    LinkTokenGetMetadataResponse). `institution_data` and `account_filters` are the request's
+    objects as JSON values."""
+
+    client_name: str
+    language: str
+    country_codes: tuple[str, ...]
+    initial_products: tuple[str, ...]
+    webhook: str | None = None
+    redirect_uri: str | None = None
+    institution_data: dict[str, Any] | None = None
+    account_filters: dict[str, Any] | None = None
+
+
+@dataclass(slots=True)
+class LinkToken:
+    """A Link token as stored: the hash, never the token. `item_id` is the Item of an
+    update-mode token (made with an access token), None otherwise."""
+
+    token_hash: str
+    client_id: str
+    created_at: float
+    expires_at: float
+    metadata: LinkTokenMetadata
+    item_id: str | None = None
 
 
 @dataclass(slots=True)

@@ -31,6 +31,7 @@ from tokenbridge.domain.models import (
     CreatedTransaction,
     Institution,
     Item,
+    LinkToken,
     Login,
     NewItem,
     ProcessorToken,
@@ -73,8 +74,9 @@ class Bank(Protocol):
     ) -> Login | None:
         """What these credentials link at the institution for the new Item `item_id`: the
         accounts, in the bank's order, and the profile to store with the Item. None when
-        they are not a valid login; a `PlaidError` when the login fails otherwise (a
-        configuration the bank refuses, an error the test user asks for)."""
+        they are not a valid login. Raises the `PlaidError` of a login the bank refuses
+        otherwise (a locked account, an institution that is down, a configuration it
+        refuses, ...)."""
 
     def numbers(self, item: Item, account: Account) -> AccountNumbers:
         """The account's account and routing numbers (Auth)."""
@@ -172,6 +174,18 @@ class Store(Protocol):
         Returns False if it was already removed or never existed.
         """
 
+    async def set_item_error(
+        self, item_id: str, error_code: str | None, audit: Sequence[AuditEntry] = ()
+    ) -> bool:
+        """Put the live Item into the error `error_code` (None: healthy again). False if the
+        Item is removed or never existed."""
+
+    async def set_item_webhook(
+        self, item_id: str, webhook: str | None, audit: Sequence[AuditEntry] = ()
+    ) -> bool:
+        """Set (or with None, remove) the live Item's webhook URL. False if the Item is
+        removed or never existed."""
+
     async def exchange_public_token(
         self,
         token_hash: str,
@@ -251,6 +265,15 @@ class Store(Protocol):
         False (writing nothing) if the account is not pending automatic verification, or its
         Item is removed: of concurrent calls, exactly one moves it.
         """
+
+    # Link tokens ------------------------------------------------------------------------
+
+    async def create_link_token(self, token: LinkToken, audit: Sequence[AuditEntry] = ()) -> None:
+        """Insert a Link token with what /link/token/get echoes back."""
+
+    async def get_link_token(self, token_hash: str, *, client_id: str) -> LinkToken | None:
+        """The Link token, expired or not, or None if it is unknown or another client's (the
+        lookup names the client, as get_item_by_access_token's does)."""
 
     # Audit log and rate-limit counters ---------------------------------------------------
 

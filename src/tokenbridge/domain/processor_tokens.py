@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from tokenbridge.domain import audit, errors, webhook_events
 from tokenbridge.domain.catalog import PROCESSOR_SET, PRODUCT_SET
 from tokenbridge.domain.ids import Ids
-from tokenbridge.domain.items import ItemService
+from tokenbridge.domain.items import ItemService, check_healthy
 from tokenbridge.domain.link import DEFAULT_PASSWORD, DEFAULT_USERNAME
 from tokenbridge.domain.models import (
     Account,
@@ -109,7 +109,7 @@ class ProcessorTokenService:
         return token
 
     async def processor_token_for_partner(
-        self, client: Client, processor_token: str, product: str | None
+        self, client: Client, processor_token: str, product: str | None, *, read: bool = True
     ) -> PartnerGrant:
         """The grant behind a processor token presented on a partner endpoint.
 
@@ -119,6 +119,7 @@ class ProcessorTokenService:
         the developer who made a partner's token included, gets INVALID_PROCESSOR_TOKEN,
         as for a token that never existed. `product` is the product the endpoint needs
         (None for none); the token's permissions must include it, or be empty (= all).
+        A `read` of an Item in error fails with that error (`check_healthy`).
         """
         # The store applies the rule below in the lookup itself, so that a token that this
         # client may not use finds no row, the path of a token that never existed; the
@@ -137,6 +138,8 @@ class ProcessorTokenService:
             raise errors.InvalidProcessorToken()
         if product is not None and token.products and product not in token.products:
             raise errors.InvalidProduct([product])
+        if read:
+            check_healthy(item)
         return PartnerGrant(token, item, account)
 
     async def processor_token_permissions_set(
@@ -179,7 +182,7 @@ class ProcessorTokenService:
         to the new URL in the background."""
         if webhook is not None:
             self.items.webhook_destinations.validate(webhook)
-        grant = await self.processor_token_for_partner(client, processor_token, None)
+        grant = await self.processor_token_for_partner(client, processor_token, None, read=False)
         token = grant.token
         entry = audit.entry(
             self.clock.now(), client.client_id, audit.PROCESSOR_TOKEN_WEBHOOK_UPDATE,

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tokenbridge.domain.auth import AuthService
 from tokenbridge.domain.clients import ClientService
 from tokenbridge.domain.ids import Ids
 from tokenbridge.domain.items import ItemService
+from tokenbridge.domain.link_tokens import LinkTokenService
 from tokenbridge.domain.partner import PartnerService
 from tokenbridge.domain.ports import Bank, Clock, Outbox, Store
 from tokenbridge.domain.processor_tokens import ProcessorTokenService
 from tokenbridge.domain.randomness import RandomSource
 from tokenbridge.domain.ratelimits import NoRateLimits, RateLimiter
+from tokenbridge.domain.sandbox_items import SandboxItemService
 from tokenbridge.domain.signal import SignalService
 from tokenbridge.domain.transactions import TransactionsService
 from tokenbridge.domain.webhook_destinations import ANYWHERE, WebhookDestinations
@@ -34,9 +35,10 @@ class Services:
     items: ItemService
     processor_tokens: ProcessorTokenService
     partner: PartnerService
+    sandbox_items: SandboxItemService
     signal: SignalService
     transactions: TransactionsService
-    auth: AuthService
+    link_tokens: LinkTokenService
 
     @classmethod
     def build(
@@ -58,7 +60,7 @@ class Services:
         # hands out the same ids as before.
         clients = ClientService(store, ids, clock)
         items = ItemService(
-            store, bank, ids, clock, rate_limiter or NoRateLimits(), webhook_destinations
+            store, bank, ids, clock, rate_limiter or NoRateLimits(), outbox, webhook_destinations
         )
         processor_tokens = ProcessorTokenService(store, items, ids, clock, outbox)
         return cls(
@@ -71,7 +73,8 @@ class Services:
             items=items,
             processor_tokens=processor_tokens,
             partner=PartnerService(bank, items, processor_tokens),
+            sandbox_items=SandboxItemService(items, outbox, environment),
             signal=SignalService(store, bank, clock, processor_tokens),
             transactions=TransactionsService(store, bank, clock, outbox, items, processor_tokens),
-            auth=AuthService(store, items, clock, outbox, environment),
+            link_tokens=LinkTokenService(store, items, ids, clock),
         )

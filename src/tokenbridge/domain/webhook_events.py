@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tokenbridge.domain.errors import PlaidError
+
 
 def processor_webhook_update_acknowledged(
     account_id: str, new_webhook_url: str, environment: str
@@ -50,6 +52,61 @@ def transactions_update(
         "new_transactions": new_transactions,
         "environment": environment,
     }
+
+
+# Item webhooks (https://plaid.com/docs/api/items/#webhooks) ------------------------------
+
+
+def plaid_error_object(error: PlaidError, status: int) -> dict[str, Any]:
+    """A PlaidError as webhooks and `item.error` carry it."""
+    return {
+        "error_type": error.error_type,
+        "error_code": error.error_code,
+        "error_code_reason": None,
+        "error_message": error.error_message,
+        "display_message": error.display_message,
+        "request_id": "",
+        "causes": [],
+        "status": status,
+        "documentation_url": error.documentation_url,
+        "suggested_action": None,
+    }
+
+
+def item_webhook(
+    webhook_type: str, webhook_code: str, item_id: str, environment: str, **fields: Any
+) -> dict[str, Any]:
+    """A webhook about an Item: its type, code and item_id, the fields of its schema, and the
+    environment last, in the order of Plaid's examples."""
+    return {
+        "webhook_type": webhook_type,
+        "webhook_code": webhook_code,
+        "item_id": item_id,
+        **fields,
+        "environment": environment,
+    }
+
+
+def item_error(item_id: str, error: PlaidError, status: int, environment: str) -> dict[str, Any]:
+    """ITEM ERROR (ItemErrorWebhook): the Item went into `error`."""
+    return item_webhook(
+        "ITEM", "ERROR", item_id, environment, error=plaid_error_object(error, status)
+    )
+
+
+def item_login_repaired(item_id: str, environment: str) -> dict[str, Any]:
+    """ITEM LOGIN_REPAIRED (ItemLoginRepairedWebhook): the Item left ITEM_LOGIN_REQUIRED."""
+    return item_webhook("ITEM", "LOGIN_REPAIRED", item_id, environment)
+
+
+def item_webhook_update_acknowledged(
+    item_id: str, new_webhook_url: str, environment: str
+) -> dict[str, Any]:
+    """ITEM WEBHOOK_UPDATE_ACKNOWLEDGED (WebhookUpdateAcknowledgedWebhook), sent to the new URL."""
+    return item_webhook(
+        "ITEM", "WEBHOOK_UPDATE_ACKNOWLEDGED", item_id, environment,
+        new_webhook_url=new_webhook_url, error=None,
+    )  # fmt: skip
 
 
 def auth_verification(code: str, item_id: str, account_id: str, environment: str) -> dict[str, Any]:

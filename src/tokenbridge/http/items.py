@@ -66,3 +66,55 @@ async def item_remove(ctx: Context, req: s.ItemRemoveRequest) -> s.ItemRemoveRes
     await ctx.services.items.item_remove(ctx.client, req.access_token, request_id=ctx.request_id)
     # https://plaid.com/docs/api/versioning/: `removed` exists up to 2019-05-29 only.
     return s.ItemRemoveResponse(removed=True if ctx.api_version <= "2019-05-29" else UNSET)
+
+
+async def item_webhook_update(
+    ctx: Context, req: s.ItemWebhookUpdateRequest
+) -> s.ItemWebhookUpdateResponse:
+    """Set the Item's webhook URL; WEBHOOK_UPDATE_ACKNOWLEDGED goes to the new one."""
+    item = await ctx.services.items.item_webhook_update(
+        ctx.client, req.access_token, req.webhook, request_id=ctx.request_id
+    )
+    return s.ItemWebhookUpdateResponse(item=item_view(ctx, item))
+
+
+async def sandbox_item_reset_login(
+    ctx: Context, req: s.SandboxItemResetLoginRequest
+) -> s.SandboxItemResetLoginResponse:
+    """Put the Item into ITEM_LOGIN_REQUIRED."""
+    await ctx.services.sandbox_items.sandbox_item_reset_login(
+        ctx.client, req.access_token, request_id=ctx.request_id
+    )
+    return s.SandboxItemResetLoginResponse(reset_login=True)
+
+
+async def sandbox_item_fire_webhook(
+    ctx: Context, req: s.SandboxItemFireWebhookRequest
+) -> s.SandboxItemFireWebhookResponse:
+    """Send a test webhook to the Item's webhook."""
+    options = req.options or s.SandboxItemFireWebhookRequestOptions()
+    await ctx.services.sandbox_items.sandbox_item_fire_webhook(
+        ctx.client, req.access_token, req.webhook_code, req.webhook_type,
+        new_transactions=options.new_transactions,
+    )  # fmt: skip
+    return s.SandboxItemFireWebhookResponse(webhook_fired=True)
+
+
+async def sandbox_item_set_verification_status(
+    ctx: Context, req: s.SandboxItemSetVerificationStatusRequest
+) -> s.SandboxItemSetVerificationStatusResponse:
+    await ctx.services.sandbox_items.sandbox_item_set_verification_status(
+        ctx.client, req.access_token, req.account_id, req.verification_status,
+        request_id=ctx.request_id,
+    )  # fmt: skip
+    return s.SandboxItemSetVerificationStatusResponse()
+
+
+async def tokenbridge_sandbox_item_repair(
+    ctx: Context, req: s.TokenbridgeSandboxItemRepairRequest
+) -> s.TokenbridgeSandboxItemRepairResponse:
+    """tokenbridge's own: repair an Item in error, as Link's update mode would."""
+    repaired = await ctx.services.sandbox_items.tokenbridge_sandbox_item_repair(
+        ctx.client, req.access_token, request_id=ctx.request_id
+    )
+    return s.TokenbridgeSandboxItemRepairResponse(repaired=repaired)

@@ -6,7 +6,7 @@ A new operation is one line here and one handler in the module of its Plaid area
 
 from __future__ import annotations
 
-from tokenbridge.http import items, partner, processor_tokens, sandbox, transactions
+from tokenbridge.http import items, link, partner, processor_tokens, transactions
 from tokenbridge.http.router import Operation
 
 OPERATIONS: tuple[Operation, ...] = tuple(
@@ -18,6 +18,17 @@ OPERATIONS: tuple[Operation, ...] = tuple(
         ("/item/get", items.item_get),
         ("/accounts/get", items.accounts_get),
         ("/item/remove", items.item_remove),
+        ("/item/webhook/update", items.item_webhook_update),
+        # Sandbox controls
+        ("/sandbox/item/reset_login", items.sandbox_item_reset_login),
+        ("/sandbox/item/fire_webhook", items.sandbox_item_fire_webhook),
+        ("/sandbox/item/set_verification_status", items.sandbox_item_set_verification_status),
+        ("/sandbox/transactions/create", transactions.sandbox_transactions_create),
+        # Ours, under our own prefix: Link's update mode cannot run here.
+        ("/_tokenbridge/sandbox/item/repair", items.tokenbridge_sandbox_item_repair),
+        # Link tokens
+        ("/link/token/create", link.link_token_create),
+        ("/link/token/get", link.link_token_get),
         # Processor tokens
         ("/processor/token/create", processor_tokens.processor_token_create),
         ("/processor/token/permissions/set", processor_tokens.processor_token_permissions_set),
@@ -58,8 +69,5 @@ OPERATIONS: tuple[Operation, ...] = tuple(
             "/processor/transactions/recurring/get",
             transactions.processor_transactions_recurring_get,
         ),
-        # Sandbox control
-        ("/sandbox/item/set_verification_status", sandbox.sandbox_item_set_verification_status),
-        ("/sandbox/transactions/create", sandbox.sandbox_transactions_create),
     )
 )

@@ -7,17 +7,22 @@ SDKs deserialise them unmodified.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from msgspec import UNSET, Meta, Struct, UnsetType
 
-from tokenbridge.domain.catalog import PROCESSORS, PRODUCTS
+from tokenbridge.domain.catalog import COUNTRY_CODES, PROCESSORS, PRODUCTS
 from tokenbridge.domain.link import DEFAULT_PASSWORD, DEFAULT_USERNAME
+from tokenbridge.domain.sandbox_items import WEBHOOK_CODES, WEBHOOK_TYPES
 
 # Plaid's `processor` and `Products` enums, for the OpenAPI document only: the domain checks
 # the names itself, with Plaid's messages, so the wire format does not reject them first.
 Processor = Annotated[str, Meta(extra_json_schema={"enum": list(PROCESSORS)})]
 Product = Annotated[str, Meta(extra_json_schema={"enum": list(PRODUCTS)})]
+CountryCode = Annotated[str, Meta(extra_json_schema={"enum": list(COUNTRY_CODES)})]
+# A JSON object of a /link/token/create option that is accepted in Plaid's name and not read
+# here (payment_initiation, cra_options, ...): its contents are not checked.
+AnyObject = dict[str, Any]
 
 
 # AccountBase.verification_status (the values this sandbox sets).
@@ -138,6 +143,36 @@ class ItemRemoveRequest(PlaidRequest):
     reason_note: Annotated[str, Meta(max_length=512)] | None = None
 
 
+class ItemWebhookUpdateRequest(PlaidRequest):
+    access_token: str
+    webhook: str | None = None
+
+
+class SandboxItemResetLoginRequest(PlaidRequest):
+    access_token: str
+
+
+WebhookCode = Annotated[str, Meta(extra_json_schema={"enum": list(WEBHOOK_CODES)})]
+WebhookType = Annotated[str, Meta(extra_json_schema={"enum": list(WEBHOOK_TYPES)})]
+
+
+class SandboxItemFireWebhookRequestOptions(Options):
+    # plaid-python 46 (spec 1.778) sends it; the 1.697.4 document has no options.
+    new_transactions: int | None = None
+
+
+class SandboxItemFireWebhookRequest(PlaidRequest):
+    access_token: str
+    # plaid-python 46's values; the domain checks them, with which code takes which type.
+    webhook_code: WebhookCode
+    webhook_type: WebhookType | None = None
+    options: SandboxItemFireWebhookRequestOptions | None = None
+
+
+class TokenbridgeSandboxItemRepairRequest(PlaidRequest):
+    access_token: str
+
+
 class ProcessorTokenCreateRequest(PlaidRequest):
     access_token: str
     account_id: str
@@ -156,6 +191,133 @@ class ProcessorTokenPermissionsGetRequest(PlaidRequest):
 class ProcessorStripeBankAccountTokenCreateRequest(PlaidRequest):
     access_token: str
     account_id: str
+
+
+class LinkTokenCreateRequestUser(Options):
+    client_user_id: Annotated[str, Meta(extra_json_schema={"minLength": 1})]
+    legal_name: str | None = None
+    name: AnyObject | None = None
+    phone_number: str | None = None
+    phone_number_verified_time: str | None = None
+    email_address: str | None = None
+    email_address_verified_time: str | None = None
+    ssn: str | None = None
+    date_of_birth: str | None = None
+    address: AnyObject | None = None
+    id_number: AnyObject | None = None
+
+
+class LinkTokenCreateInstitutionData(Options):
+    routing_number: str | UnsetType = UNSET
+    # plaid-python 46 has it; Plaid's 1.697.4 document does not.
+    institution_id: str | UnsetType = UNSET
+
+
+# The account filters allow fields beyond their own (additionalProperties: true): those are
+# accepted and not kept.
+class DepositoryFilter(Struct, kw_only=True):
+    account_subtypes: list[str]
+    limited_purpose_types: list[str] | UnsetType = UNSET
+
+
+class CreditFilter(Struct, kw_only=True):
+    account_subtypes: list[str]
+
+
+class LoanFilter(CreditFilter):
+    pass
+
+
+class InvestmentFilter(CreditFilter):
+    pass
+
+
+class OtherFilter(CreditFilter):
+    pass
+
+
+class LinkTokenAccountFilters(Struct, kw_only=True):
+    depository: DepositoryFilter | UnsetType = UNSET
+    credit: CreditFilter | UnsetType = UNSET
+    loan: LoanFilter | UnsetType = UNSET
+    investment: InvestmentFilter | UnsetType = UNSET
+    other: OtherFilter | UnsetType = UNSET
+
+
+class LinkTokenCreateHostedLink(Struct, kw_only=True):
+    delivery_method: Literal["sms", "email"] | None = None
+    completion_redirect_uri: str | None = None
+    url_lifetime_seconds: int | None = None
+    is_mobile_app: bool | None = None
+
+
+class LinkTokenCreateRequestUpdate(Options):
+    account_selection_enabled: bool | None = None
+    reauthorization_enabled: bool | None = None
+    user: bool | None = None
+    item_ids: list[str] | None = None
+
+
+class LinkTokenTransactions(Options):
+    days_requested: int | None = None
+
+
+class LinkTokenCreateRequest(PlaidRequest):
+    """Every field plaid-python 46 can send. Those the rules read are typed; the options of
+    products not emulated here are accepted as objects and not read (docs/ENDPOINTS.md)."""
+
+    # Plaid: minLength 1 (client_name, language), minItems 1 (country_codes); the domain
+    # answers an empty value with Plaid's INVALID_FIELD message.
+    client_name: Annotated[str, Meta(extra_json_schema={"minLength": 1})]
+    language: Annotated[str, Meta(extra_json_schema={"minLength": 1})]
+    country_codes: Annotated[list[CountryCode], Meta(extra_json_schema={"minItems": 1})]
+    user: LinkTokenCreateRequestUser | UnsetType = UNSET
+    user_id: str | None = None
+    products: list[Product] | None = None
+    required_if_supported_products: list[Product] | None = None
+    optional_products: list[Product] | None = None
+    additional_consented_products: list[Product] | None = None
+    webhook: str | None = None
+    access_token: str | None = None
+    access_tokens: list[str] | None = None
+    link_customization_name: str | None = None
+    appearance_mode: Literal["LIGHT", "DARK", "SYSTEM"] | None = None
+    redirect_uri: str | None = None
+    android_package_name: str | None = None
+    institution_data: LinkTokenCreateInstitutionData | None = None
+    card_switch: AnyObject | None = None
+    account_filters: LinkTokenAccountFilters | None = None
+    eu_config: AnyObject | None = None
+    institution_id: str | None = None
+    payment_configuration: AnyObject | None = None
+    payment_initiation: AnyObject | None = None
+    employment: AnyObject | None = None
+    income_verification: AnyObject | None = None
+    base_report: AnyObject | None = None
+    credit_partner_insights: AnyObject | None = None
+    cra_options: AnyObject | None = None
+    cra_report_parameter: AnyObject | None = None
+    consumer_report_permissible_purpose: str | None = None
+    auth: AnyObject | None = None
+    transfer: AnyObject | None = None
+    update: LinkTokenCreateRequestUpdate | None = None
+    identity_verification: AnyObject | None = None
+    statements: AnyObject | None = None
+    third_party_user_token: str | None = None
+    investments: AnyObject | None = None
+    investments_auth: AnyObject | None = None
+    hosted_link: LinkTokenCreateHostedLink | None = None
+    transactions: LinkTokenTransactions | None = None
+    cashflow_report: AnyObject | None = None
+    cra_enabled: bool | None = None
+    identity: AnyObject | None = None
+    financekit_supported: bool | None = None
+    enable_multi_item_link: bool | None = None
+    user_token: str | None = None
+
+
+class LinkTokenGetRequest(PlaidRequest):
+    link_token: str
 
 
 # Responses ----------------------------------------------------------------------------
@@ -186,13 +348,28 @@ class AccountBase(Struct, kw_only=True):
     verification_status: VerificationStatus | UnsetType = UNSET
 
 
+class PlaidErrorObject(Struct, kw_only=True):
+    """The error an Item is in, as `item.error` carries it (Plaid's PlaidError schema)."""
+
+    error_type: str
+    error_code: str
+    error_message: str
+    display_message: str | None
+    status: int | None
+    documentation_url: str
+    error_code_reason: None = None
+    request_id: str = ""
+    causes: list[str] = []
+    suggested_action: str | None = None
+
+
 class Item(Struct, kw_only=True):
     item_id: str
     institution_id: str | None
     institution_name: str | None
     webhook: str | None
     auth_method: str | None
-    error: None
+    error: PlaidErrorObject | None
     available_products: list[str]
     billed_products: list[str]
     products: list[str]
@@ -237,6 +414,23 @@ class ItemRemoveResponse(PlaidResponse):
     removed: bool | UnsetType = UNSET
 
 
+class ItemWebhookUpdateResponse(PlaidResponse):
+    item: Item
+
+
+class SandboxItemResetLoginResponse(PlaidResponse):
+    reset_login: bool
+
+
+class SandboxItemFireWebhookResponse(PlaidResponse):
+    webhook_fired: bool
+
+
+class TokenbridgeSandboxItemRepairResponse(PlaidResponse):
+    # False when the Item was not in error (nothing changed, no webhook).
+    repaired: bool
+
+
 class ProcessorTokenCreateResponse(PlaidResponse):
     processor_token: str
 
@@ -255,6 +449,44 @@ class ProcessorStripeBankAccountTokenCreateResponse(PlaidResponse):
 
 class SandboxProcessorTokenCreateResponse(PlaidResponse):
     processor_token: str
+
+
+class LinkTokenCreateResponse(PlaidResponse):
+    link_token: str
+    expiration: str
+
+
+class AccountFiltersResponse(Struct, kw_only=True):
+    depository: DepositoryFilter | UnsetType = UNSET
+    credit: CreditFilter | UnsetType = UNSET
+    loan: LoanFilter | UnsetType = UNSET
+    investment: InvestmentFilter | UnsetType = UNSET
+
+
+class LinkTokenGetMetadataResponse(Struct, kw_only=True):
+    initial_products: list[Product]
+    webhook: str | None
+    country_codes: list[CountryCode]
+    language: str | None
+    institution_data: LinkTokenCreateInstitutionData | UnsetType = UNSET
+    account_filters: AccountFiltersResponse | UnsetType = UNSET
+    redirect_uri: str | None
+    client_name: str | None
+
+
+class LinkTokenGetSessionsResponse(Struct, kw_only=True):
+    link_session_id: str
+    started_at: str | UnsetType = UNSET
+    finished_at: str | UnsetType | None = UNSET
+
+
+class LinkTokenGetResponse(PlaidResponse):
+    link_token: str
+    created_at: str | None
+    expiration: str | None
+    metadata: LinkTokenGetMetadataResponse
+    # No Link UI runs here, so no session is ever started with a token.
+    link_sessions: list[LinkTokenGetSessionsResponse] = []
 
 
 # PlaidErrorType, in Plaid's order: the OpenAPI document lists them, so a property-based

@@ -6,8 +6,10 @@ types and balances that Plaid's Sandbox returns (DOCS-FACTS, "Default user_good 
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
+from tokenbridge.domain.errors import InternalServerError, item_creation_error
 from tokenbridge.domain.link import DEFAULT_PASSWORD, DEFAULT_USERNAME
 from tokenbridge.domain.models import AccountTemplate, Balances, Login
 from tokenbridge.sandbox import custom
@@ -39,11 +41,19 @@ DEFAULT_ACCOUNTS: tuple[AccountTemplate, ...] = (
                     holder_category="business"),
 )  # fmt: skip
 
-# username -> (password, accounts). The error passwords are not implemented yet;
-# docs/ENDPOINTS.md says so.
+# username -> (password, accounts). user_custom, user_transactions_dynamic and
+# microdeposits_good are further test users (docs/ENDPOINTS.md lists which exist).
 TEST_USERS: dict[str, tuple[str, tuple[AccountTemplate, ...]]] = {
     DEFAULT_USERNAME: (DEFAULT_PASSWORD, DEFAULT_ACCOUNTS),
 }
+
+# https://plaid.com/docs/sandbox/test-credentials/: `user_good` with one of these passwords
+# asks Link for multi-factor answers; without Link (/sandbox/public_token/create) the Item
+# is created as with pass_good.
+_MFA_PASSWORDS = re.compile(
+    r"mfa_device|mfa_questions_[1-9]_[1-9]|mfa_selections(_[1-9]_[1-9]_[2-9])?"
+)
+ERROR_PREFIX = "error_"
 
 # https://plaid.com/docs/auth/coverage/testing/: user_good / microdeposits_good links an
 # Item in the automated micro-deposit flow. It links the one account the user gave the
@@ -57,9 +67,26 @@ MICRODEPOSITS_ACCOUNTS = (
 
 def accounts_for(username: str, password: str, item_id: str) -> Login | None:
     """What a test user links for the Item `item_id`, or None when the credentials are not
-    a test user's. INVALID_FIELD for a user_custom configuration that is not valid."""
+    a test user's.
+
+    Raises the forced error of an `error_<CODE>` password (`user_good` / `error_ITEM_LOCKED`
+    fails as Plaid's ITEM_LOCKED; an unknown code is a wrong password) and of a user_custom
+    configuration's `force_error`; INVALID_FIELD for a user_custom configuration that is
+    not valid (checked first: a malformed one fails as such whatever it forces).
+    """
+    if username == DEFAULT_USERNAME and password.startswith(ERROR_PREFIX):
+        error = item_creation_error(password[len(ERROR_PREFIX) :])
+        if error is not None:
+            raise error
+        return None
+    if username == DEFAULT_USERNAME and _MFA_PASSWORDS.fullmatch(password):
+        return Login(DEFAULT_ACCOUNTS)
     if username == custom.USERNAME:
         config = custom.parse_config(password)
+        if config.force_error is not None:
+            # parse_config has checked the code against Plaid's force_error list, all of
+            # which the catalogue of Item creation errors has.
+            raise item_creation_error(config.force_error) or InternalServerError()
         accounts, profile = custom.link(config, item_id)
         return Login(accounts, profile)
     if username == custom.DYNAMIC_USERNAME:

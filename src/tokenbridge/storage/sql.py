@@ -26,6 +26,8 @@ from tokenbridge.domain.models import (
     Client,
     CreatedTransaction,
     Item,
+    LinkToken,
+    LinkTokenMetadata,
     NewItem,
     ProcessorToken,
     SignalRecord,
@@ -65,7 +67,7 @@ def split_statements(script: str) -> list[str]:
 _CLIENT = "SELECT client_id, name, secret_hash, created_at, processor FROM clients"
 _ITEM = (
     "SELECT item_id, client_id, institution_id, products, created_at, webhook, removed_at,"
-    " profile FROM items"
+    " error_code, profile FROM items"
 )
 _ACCOUNT = (
     "SELECT account_id, item_id, position, name, official_name, mask, type, subtype,"
@@ -81,7 +83,7 @@ _PROCESSOR_TOKEN_SELECT = (
 # An access token's live Item, with one of its accounts if it has that account.
 _ITEM_AND_ACCOUNT_SELECT = (
     "SELECT i.item_id, i.client_id, i.institution_id, i.products, i.created_at, i.webhook,"
-    " i.removed_at, i.profile,"
+    " i.removed_at, i.error_code, i.profile,"
     " a.account_id, a.item_id, a.position, a.name, a.official_name, a.mask, a.type, a.subtype,"
     " a.available, a.current_balance, a.credit_limit, a.iso_currency_code,"
     " a.unofficial_currency_code, a.holder_category, a.verification_status"
@@ -94,7 +96,7 @@ _ITEM_AND_ACCOUNT_SELECT = (
 _GRANT_SELECT = (
     "SELECT p.client_id, p.processor, p.created_at, p.products, p.webhook,"
     " i.item_id, i.client_id, i.institution_id, i.products, i.created_at, i.webhook,"
-    " i.removed_at, i.profile,"
+    " i.removed_at, i.error_code, i.profile,"
     " a.account_id, a.position, a.name, a.official_name, a.mask, a.type, a.subtype,"
     " a.available, a.current_balance, a.credit_limit, a.iso_currency_code,"
     " a.unofficial_currency_code, a.holder_category, a.verification_status"
@@ -105,7 +107,7 @@ _GRANT_SELECT = (
 
 _ITEM_BY_ACCESS_TOKEN = (
     "SELECT i.item_id, i.client_id, i.institution_id, i.products, i.created_at,"
-    " i.webhook, i.removed_at, i.profile FROM access_tokens t JOIN items i"
+    " i.webhook, i.removed_at, i.error_code, i.profile FROM access_tokens t JOIN items i"
     " ON i.item_id = t.item_id WHERE t.token_hash = ? AND i.removed_at IS NULL"
 )
 
@@ -122,6 +124,7 @@ _GRANT_USABLE_BY = (
 )
 
 _decode_strings = msgspec.json.Decoder(tuple[str, ...]).decode
+_decode_link_metadata = msgspec.json.Decoder(LinkTokenMetadata).decode
 _encode = msgspec.json.Encoder().encode
 
 
@@ -136,7 +139,8 @@ def _strings(text: str) -> tuple[str, ...]:
 
 
 def _item(row: Row) -> Item:
-    return Item(row[0], row[1], row[2], _strings(row[3]), row[4], row[5], row[6], row[7])
+    return Item(row[0], row[1], row[2], _strings(row[3]), row[4], row[5], row[6], row[7],
+                row[8])  # fmt: skip
 
 
 def _account(row: Row) -> Account:
@@ -322,6 +326,24 @@ class SqlStore(ABC):
             audit,
         )
 
+    async def set_item_error(
+        self, item_id: str, error_code: str | None, audit: Sequence[AuditEntry] = ()
+    ) -> bool:
+        return await self._update_audited(
+            "UPDATE items SET error_code = ? WHERE item_id = ? AND removed_at IS NULL",
+            [error_code, item_id],
+            audit,
+        )
+
+    async def set_item_webhook(
+        self, item_id: str, webhook: str | None, audit: Sequence[AuditEntry] = ()
+    ) -> bool:
+        return await self._update_audited(
+            "UPDATE items SET webhook = ? WHERE item_id = ? AND removed_at IS NULL",
+            [webhook, item_id],
+            audit,
+        )
+
     async def exchange_public_token(
         self,
         token_hash: str,
@@ -371,7 +393,7 @@ class SqlStore(ABC):
             row = await self.fetchone(_ITEM_AND_ACCOUNT_OF, [account_id, token_hash, client_id])
         if row is None:
             return None
-        return _item(row[:8]), (_account(row[8:]) if row[8] is not None else None)
+        return _item(row[:9]), (_account(row[9:]) if row[9] is not None else None)
 
     async def create_processor_token(
         self, token: ProcessorToken, audit: Sequence[AuditEntry] = ()
@@ -409,10 +431,10 @@ class SqlStore(ABC):
         if row is None:
             return None
         # Every column once: the ids that the three rows share are read from one of them.
-        item = _item(row[5:13])
-        account = Account(row[13], item.item_id, row[14], row[15], row[16], row[17], row[18],
-                          row[19], Balances(row[20], row[21], row[22], row[23], row[24]),
-                          row[25], row[26])  # fmt: skip
+        item = _item(row[5:14])
+        account = Account(row[14], item.item_id, row[15], row[16], row[17], row[18], row[19],
+                          row[20], Balances(row[21], row[22], row[23], row[24], row[25]),
+                          row[26], row[27])  # fmt: skip
         token = ProcessorToken(token_hash, item.item_id, account.account_id, row[0], row[1],
                                row[2], _strings(row[3]), row[4])  # fmt: skip
         return token, item, account
@@ -458,6 +480,26 @@ class SqlStore(ABC):
             [token_hash],
         )
         return BankAccountToken(*row) if row else None
+
+    async def create_link_token(self, token: LinkToken, audit: Sequence[AuditEntry] = ()) -> None:
+        async with self.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO link_tokens (token_hash, client_id, item_id, created_at,"
+                " expires_at, metadata) VALUES (?, ?, ?, ?, ?, ?)",
+                [token.token_hash, token.client_id, token.item_id, token.created_at,
+                 token.expires_at, _encode(token.metadata).decode()],
+            )  # fmt: skip
+            await _insert_audit(tx, audit)
+
+    async def get_link_token(self, token_hash: str, *, client_id: str) -> LinkToken | None:
+        row = await self.fetchone(
+            "SELECT token_hash, client_id, created_at, expires_at, metadata, item_id"
+            " FROM link_tokens WHERE token_hash = ? AND client_id = ?",
+            [token_hash, client_id],
+        )
+        if row is None:
+            return None
+        return LinkToken(row[0], row[1], row[2], row[3], _decode_link_metadata(row[4]), row[5])
 
     async def list_audit(self, item_id: str | None = None) -> list[AuditEntry]:
         # Entries of one request share `at`; `seq` keeps their order within it.

@@ -1,0 +1,267 @@
+"""The sandbox's control of an Item: /sandbox/item/reset_login, /sandbox/item/fire_webhook,
+and our own repair (an extension, under /_tokenbridge/, since Link's update mode, which
+repairs an Item at Plaid, cannot run here).
+
+Method names are Plaid's operations in snake_case; the repair is named after its path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from tokenbridge.domain import audit, errors, webhook_events
+from tokenbridge.domain.auth import PENDING, VERIFICATION_WEBHOOKS
+from tokenbridge.domain.dates import iso_datetime
+from tokenbridge.domain.items import ItemService
+from tokenbridge.domain.models import Account, Client, Item
+from tokenbridge.domain.ports import Outbox
+from tokenbridge.domain.randomness import hash_token
+
+# Every ITEM_ERROR is answered with HTTP 400; `item.error.status` and webhooks carry it.
+ITEM_ERROR_STATUS = 400
+
+# https://plaid.com/docs/api/sandbox/#sandboxitemfire_webhook: the webhook types each code
+# may be fired as, the first being the one fired when the request names none, and the
+# product the Item must have for it (None: any Item). Codes are plaid-python 46's list.
+DEFAULT_UPDATE_TYPES: dict[str, str] = {
+    "TRANSACTIONS": "transactions",
+    "AUTH": "auth",
+    "IDENTITY": "identity",
+    "INVESTMENTS_TRANSACTIONS": "investments",
+    "HOLDINGS": "investments",
+    "LIABILITIES": "liabilities",
+}
+FIRED_AS: dict[str, tuple[tuple[str, ...], str | None]] = {
+    "NEW_ACCOUNTS_AVAILABLE": (("ITEM",), None),
+    "SMS_MICRODEPOSITS_VERIFICATION": (("AUTH",), None),
+    "AUTHORIZATION_GRANTED": (("ITEM",), None),
+    "USER_PERMISSION_REVOKED": (("ITEM",), None),
+    "USER_ACCOUNT_REVOKED": (("ITEM",), None),
+    "PENDING_DISCONNECT": (("ITEM",), None),
+    "LOGIN_REPAIRED": (("ITEM",), None),
+    "RECURRING_TRANSACTIONS_UPDATE": (("TRANSACTIONS",), "transactions"),
+    "SYNC_UPDATES_AVAILABLE": (("TRANSACTIONS",), "transactions"),
+    "PRODUCT_READY": (("ASSETS",), "assets"),
+    "ERROR": (("ASSETS",), "assets"),
+}
+WEBHOOK_CODES: tuple[str, ...] = ("DEFAULT_UPDATE", *FIRED_AS)
+WEBHOOK_TYPES: tuple[str, ...] = tuple(
+    dict.fromkeys([*DEFAULT_UPDATE_TYPES, *(t for ts, _ in FIRED_AS.values() for t in ts)])
+)
+# Products that bring another product's webhooks with them (Recurring Transactions is
+# served to Items with Transactions; Plaid's Sandbox fires it for them).
+_IMPLIED = {"recurring_transactions": "transactions"}
+# The most transactions a test webhook may report, as /sandbox/transactions/create adds at
+# most 10 at a time: a bound, so that the count stays a plausible one.
+MAX_NEW_TRANSACTIONS = 1000
+# A week, as Plaid's PENDING_DISCONNECT example gives the user time to act.
+_DISCONNECT_AFTER = 7 * 86400.0
+
+
+class SandboxItemService:
+    """Raises a `PlaidError` for anything Plaid would refuse."""
+
+    def __init__(self, items: ItemService, outbox: Outbox, environment: str) -> None:
+        self.items = items
+        self.store = items.store
+        self.clock = items.clock
+        self.outbox = outbox
+        self.environment = environment
+
+    async def sandbox_item_reset_login(
+        self, client: Client, access_token: str, *, request_id: str | None = None
+    ) -> None:
+        """Put the Item into ITEM_LOGIN_REQUIRED: every product read of it, by the developer
+        and through its processor tokens, then fails so; an ITEM ERROR webhook goes to the
+        Item's webhook, if it has one (on every call, as Plaid's Sandbox sends it)."""
+        item = await self.items.item_for(client, access_token)
+        error = errors.ItemLoginRequired()
+        entry = self._entry(client, audit.ITEM_RESET_LOGIN, request_id, item, access_token)
+        if not await self.store.set_item_error(item.item_id, error.error_code, [entry]):
+            raise errors.InvalidAccessToken()
+        if item.webhook is not None:
+            self.outbox.send(
+                item.webhook,
+                webhook_events.item_error(item.item_id, error, ITEM_ERROR_STATUS, self.environment),
+            )
+
+    async def tokenbridge_sandbox_item_repair(
+        self, client: Client, access_token: str, *, request_id: str | None = None
+    ) -> bool:
+        """What Link's update mode does for an Item in error: the Item is healthy again and,
+        if it was in ITEM_LOGIN_REQUIRED, Plaid's LOGIN_REPAIRED webhook goes to its
+        webhook. False (and nothing sent) when the Item was not in error."""
+        item = await self.items.item_for(client, access_token)
+        if item.error_code is None:
+            return False
+        entry = self._entry(client, audit.ITEM_REPAIR, request_id, item, access_token)
+        if not await self.store.set_item_error(item.item_id, None, [entry]):
+            raise errors.InvalidAccessToken()
+        if item.webhook is not None and item.error_code == errors.ItemLoginRequired.error_code:
+            self.outbox.send(
+                item.webhook, webhook_events.item_login_repaired(item.item_id, self.environment)
+            )
+        return True
+
+    async def sandbox_item_fire_webhook(
+        self,
+        client: Client,
+        access_token: str,
+        webhook_code: str,
+        webhook_type: str | None = None,
+        *,
+        new_transactions: int | None = None,
+    ) -> None:
+        """Send the test webhook `webhook_code` (as `webhook_type`) to the Item's webhook.
+        `new_transactions` is the count a TRANSACTIONS DEFAULT_UPDATE reports (0 by default:
+        the sandbox adds no transactions for a test webhook)."""
+        if new_transactions is not None and not 0 <= new_transactions <= MAX_NEW_TRANSACTIONS:
+            raise errors.InvalidField(
+                f"options.new_transactions must be between 0 and {MAX_NEW_TRANSACTIONS}"
+            )
+        if webhook_code == "DEFAULT_UPDATE":
+            types: tuple[str, ...] = tuple(DEFAULT_UPDATE_TYPES)
+        elif webhook_code in FIRED_AS:
+            types = FIRED_AS[webhook_code][0]
+        else:
+            raise errors.InvalidField("webhook_code must be one of " + ", ".join(WEBHOOK_CODES))
+        chosen = webhook_type or types[0]
+        if chosen not in types:
+            raise errors.InvalidField(
+                f"webhook_type {chosen} cannot be fired with webhook_code {webhook_code};"
+                " it takes " + ", ".join(types)
+            )
+        item = await self.items.item_for(client, access_token)
+        product = (
+            DEFAULT_UPDATE_TYPES[chosen] if webhook_code == "DEFAULT_UPDATE"
+            else FIRED_AS[webhook_code][1]
+        )  # fmt: skip
+        if product is not None and not _has(item, product):
+            raise errors.SandboxProductNotEnabled(product)
+        if item.webhook is None:
+            raise errors.SandboxWebhookInvalid()
+        accounts = await self.store.get_accounts(item.item_id)
+        payload = self._payload(webhook_code, chosen, item, accounts)
+        if new_transactions is not None and "new_transactions" in payload:
+            payload["new_transactions"] = new_transactions
+        self.outbox.send(item.webhook, payload)
+
+    def _payload(
+        self, code: str, webhook_type: str, item: Item, accounts: list[Account]
+    ) -> dict[str, Any]:
+        build: Callable[..., dict[str, Any]] = webhook_events.item_webhook
+        first = accounts[0].account_id if accounts else None
+        env = self.environment
+        args = (webhook_type, code, item.item_id, env)
+        if code == "DEFAULT_UPDATE":
+            return build(*args, **_DEFAULT_UPDATE_FIELDS[webhook_type])
+        if code == "SYNC_UPDATES_AVAILABLE":
+            return build(*args, initial_update_complete=True, historical_update_complete=True)
+        if code == "RECURRING_TRANSACTIONS_UPDATE":
+            return build(*args, account_ids=[a.account_id for a in accounts])
+        if code == "PENDING_DISCONNECT":
+            disconnect = self.clock.now() + _DISCONNECT_AFTER
+            return build(*args, reason="INSTITUTION_TOKEN_EXPIRATION",
+                         disconnect_time=iso_datetime(disconnect))  # fmt: skip
+        if code == "USER_ACCOUNT_REVOKED":
+            return build(*args, account_id=first)
+        if code == "USER_PERMISSION_REVOKED":
+            revoked = errors.UserPermissionRevoked()
+            return build(*args, error=webhook_events.plaid_error_object(revoked, 400))
+        if code == "SMS_MICRODEPOSITS_VERIFICATION":
+            return build(*args, account_id=first, status="MANUALLY_VERIFIED")
+        if code in ("ERROR", "PRODUCT_READY"):
+            # Assets webhooks name the report, not the Item (AssetsProductReadyWebhook,
+            # AssetsErrorWebhook).
+            extra: dict[str, Any] = (
+                {"report_type": "FULL"} if code == "PRODUCT_READY"
+                else {"error": webhook_events.plaid_error_object(
+                    errors.InternalServerError(), 500)}
+            )  # fmt: skip
+            report = _asset_report_id(item)
+            return {"webhook_type": webhook_type, "webhook_code": code,
+                    "asset_report_id": report, **extra, "environment": env}  # fmt: skip
+        if code == "NEW_ACCOUNTS_AVAILABLE":
+            return build(*args, error=None)
+        return build(*args)  # LOGIN_REPAIRED, AUTHORIZATION_GRANTED
+
+    async def sandbox_item_set_verification_status(
+        self,
+        client: Client,
+        access_token: str,
+        account_id: str,
+        verification_status: str,
+        *,
+        request_id: str | None = None,
+    ) -> None:
+        """Verify the account's automated micro-deposit, or let it expire; then the AUTH
+        webhook to the Item's webhook, if it has one.
+
+        INVALID_ACCOUNT_ID for an account the Item does not have; INVALID_FIELD for an
+        account that is not waiting for automatic verification.
+        """
+        code = VERIFICATION_WEBHOOKS.get(verification_status)
+        if code is None:
+            raise errors.InvalidField(
+                "verification_status must be one of: " + ", ".join(VERIFICATION_WEBHOOKS)
+            )
+        item, account = await self.items.item_and_account(client, access_token, account_id)
+        if account is None:
+            raise errors.InvalidAccountId()
+        refused = errors.InvalidField(
+            "the account is not pending automatic micro-deposit verification"
+            f" (its verification_status is {account.verification_status or 'not set'})"
+        )
+        if account.verification_status != PENDING:
+            raise refused
+        entry = audit.entry(
+            self.clock.now(), client.client_id, audit.ACCOUNT_VERIFICATION_STATUS_SET,
+            request_id, item_id=item.item_id, account_id=account.account_id,
+            detail=verification_status,
+        )  # fmt: skip
+        if not await self.store.set_account_verification_status(
+            account.account_id, verification_status, [entry]
+        ):
+            # Another call moved it first (or the Item was just removed).
+            raise refused
+        if item.webhook:
+            self.outbox.send(
+                item.webhook,
+                webhook_events.auth_verification(
+                    code, item.item_id, account.account_id, self.environment
+                ),
+            )
+
+    def _entry(
+        self, client: Client, action: str, request_id: str | None, item: Item, access_token: str
+    ) -> audit.AuditEntry:
+        return audit.entry(
+            self.clock.now(), client.client_id, action, request_id, item_id=item.item_id,
+            token_hash=hash_token(access_token),
+        )  # fmt: skip
+
+
+def _has(item: Item, product: str) -> bool:
+    return any(p == product or _IMPLIED.get(p) == product for p in item.products)
+
+
+_DEFAULT_UPDATE_FIELDS: dict[str, dict[str, Any]] = {
+    "TRANSACTIONS": {"error": None, "new_transactions": 0},
+    "AUTH": {"account_ids_with_new_auth": [], "account_ids_with_updated_auth": {}, "error": None},
+    "IDENTITY": {"account_ids_with_updated_identity": {}, "error": None},
+    "HOLDINGS": {"error": None, "new_holdings": 0, "updated_holdings": 0},
+    "INVESTMENTS_TRANSACTIONS": {
+        "error": None, "new_investments_transactions": 0, "cancelled_investments_transactions": 0,
+    },
+    "LIABILITIES": {
+        "error": None, "account_ids_with_new_liabilities": [],
+        "account_ids_with_updated_liabilities": {},
+    },
+}  # fmt: skip
+
+
+def _asset_report_id(item: Item) -> str:
+    # The sandbox makes no Asset Reports: the id is derived from the Item, so that repeated
+    # webhooks of one Item name one report.
+    return "assets-" + item.item_id
