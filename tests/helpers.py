@@ -135,6 +135,11 @@ class WebhookReceiver:
         answers = list(statuses)
 
         class Handler(BaseHTTPRequestHandler):
+            # A sender that connects and then stops (an in-process app whose loop no longer
+            # runs once the test is over) must not hold the receiver's one thread forever:
+            # close() waits for it.
+            timeout = 2.0
+
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length", "0"))
                 received.append(json.loads(self.rfile.read(length)))

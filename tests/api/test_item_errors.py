@@ -267,6 +267,7 @@ def test_controls_are_audited(api: Api, receiver: WebhookReceiver) -> None:
     api.ok("/sandbox/item/reset_login", {"access_token": item["access_token"]})
     api.ok(REPAIR, {"access_token": item["access_token"]})
     api.ok("/item/webhook/update", {"access_token": item["access_token"], "webhook": receiver.url})
+    wait_for(api, receiver.received, 1)
     entries = api.loop.run_until_complete(api.services.store.list_audit(item["item_id"]))
     actions = [e.action for e in entries]
     assert actions[-3:] == ["item.reset_login", "item.repair", "item.webhook.update"]

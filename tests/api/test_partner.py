@@ -24,6 +24,7 @@ PARTNER_CALLS: dict[str, dict[str, Any]] = {
     "/processor/identity/match": {"user": {"legal_name": "Alberta Charleson"}},
     "/processor/liabilities/get": {},
     "/processor/investments/holdings/get": {},
+    "/processor/investments/auth/get": {},
     "/processor/investments/transactions/get": {
         "start_date": "2000-01-01", "end_date": "2100-01-01",
     },
@@ -43,6 +44,7 @@ PRODUCT_OF: dict[str, str | None] = {
     "/processor/identity/match": "identity_match",
     "/processor/liabilities/get": "liabilities",
     "/processor/investments/holdings/get": "investments",
+    "/processor/investments/auth/get": "investments_auth",
     "/processor/investments/transactions/get": "investments",
     "/processor/signal/evaluate": "signal",
     "/processor/signal/decision/report": "signal",
@@ -180,6 +182,52 @@ def test_holdings_add_up_to_the_balance(api: Api, dwolla: Partner) -> None:
         ids = {s["security_id"] for s in got["securities"]}
         assert {h["security_id"] for h in got["holdings"]} == ids
         assert got["is_investments_fallback_item"] is False
+
+
+def test_investments_auth_numbers_owners_and_holdings(api: Api, dwolla: Partner) -> None:
+    item = link_item(api)
+    path = "/processor/investments/auth/get"
+    for name in ("Plaid IRA", "Plaid 401k"):
+        account = account_of(item, name)
+        token = token_for(api, item, name)
+        got = dwolla.ok(path, {"processor_token": token})
+        assert got["account"]["account_id"] == account["account_id"]
+        assert got["account"] == account
+        (acats,) = got["numbers"]["acats"]
+        assert acats["account_id"] == account["account_id"]
+        assert acats["account"].endswith(account["mask"])
+        assert acats["dtc_numbers"] and all(len(d) == 4 for d in acats["dtc_numbers"])
+        assert got["numbers"]["aton"] == []
+        # Only a 401k has a plan to roll over.
+        rollover = got["numbers"]["retirement_401k"]
+        assert [r["account"] for r in rollover] == ([acats["account"]] if name == "Plaid 401k"
+                                                    else [])  # fmt: skip
+        (owner,) = got["owners"]
+        identity = dwolla.ok("/processor/identity/get", {"processor_token": token})
+        assert owner == {"account_id": account["account_id"],
+                         "names": identity["account"]["owners"][0]["names"]}  # fmt: skip
+        holdings = dwolla.ok("/processor/investments/holdings/get", {"processor_token": token})
+        assert (got["holdings"], got["securities"]) == (holdings["holdings"],
+                                                        holdings["securities"])  # fmt: skip
+        assert got["data_sources"] == {"numbers": "INSTITUTION", "owners": "INSTITUTION",
+                                       "holdings": "INSTITUTION"}  # fmt: skip
+        # The same account gives the same numbers every time.
+        assert dwolla.ok(path, {"processor_token": token})["numbers"] == got["numbers"]
+
+
+def test_investments_auth_needs_its_own_product(api: Api, dwolla: Partner) -> None:
+    item = link_item(api)
+    token = token_for(api, item, "Plaid IRA")
+    api.ok("/processor/token/permissions/set", {"processor_token": token,
+                                                "products": ["investments"]})  # fmt: skip
+    body = assert_error(
+        dwolla.post("/processor/investments/auth/get", {"processor_token": token}),
+        400, "INVALID_INPUT", "INVALID_PRODUCT",
+    )  # fmt: skip
+    assert "investments_auth" in body["error_message"]
+    api.ok("/processor/token/permissions/set", {"processor_token": token,
+                                                "products": ["investments_auth"]})  # fmt: skip
+    assert dwolla.ok("/processor/investments/auth/get", {"processor_token": token})["numbers"]
 
 
 def test_investment_transactions_page_and_range(api: Api, dwolla: Partner) -> None:
@@ -344,6 +392,8 @@ def test_partner_sandbox_token_reads_its_own_account(api: Api, dwolla: Partner) 
         ("/processor/liabilities/get", "Plaid IRA", "NO_LIABILITY_ACCOUNTS"),
         ("/processor/investments/holdings/get", "Plaid Checking", "NO_INVESTMENT_ACCOUNTS"),
         ("/processor/investments/transactions/get", "Plaid Saving", "NO_INVESTMENT_ACCOUNTS"),
+        ("/processor/investments/auth/get", "Plaid Checking", "NO_INVESTMENT_ACCOUNTS"),
+        ("/processor/investments/auth/get", "Plaid Mortgage", "NO_INVESTMENT_ACCOUNTS"),
     ],
 )
 def test_account_type_mismatch(api: Api, dwolla: Partner, path: str, name: str, code: str) -> None:

@@ -17,6 +17,7 @@ from plaid.model.processor_auth_get_request import ProcessorAuthGetRequest
 from plaid.model.processor_balance_get_request import ProcessorBalanceGetRequest
 from plaid.model.processor_identity_get_request import ProcessorIdentityGetRequest
 from plaid.model.processor_identity_match_request import ProcessorIdentityMatchRequest
+from plaid.model.processor_investments_auth_get_request import ProcessorInvestmentsAuthGetRequest
 from plaid.model.processor_investments_holdings_get_request import (
     ProcessorInvestmentsHoldingsGetRequest,
 )
@@ -229,3 +230,24 @@ def test_webhook_update_acknowledged(client: plaid_api.PlaidApi, dwolla: plaid_a
     assert hook.webhook_code == "WEBHOOK_UPDATE_ACKNOWLEDGED"
     assert hook.account_id == linked.account_ids[0]
     assert hook.new_webhook_url == receiver.url
+
+
+def test_investments_auth_get(client: plaid_api.PlaidApi, dwolla: plaid_api.PlaidApi) -> None:
+    linked = link(client)
+    tokens = tokens_for(client, linked)
+    got = dwolla.processor_investments_auth_get(
+        ProcessorInvestmentsAuthGetRequest(processor_token=tokens["Plaid 401k"])
+    )
+    account_id = linked.account_ids[6]
+    assert got.account.account_id == account_id
+    (acats,) = got.numbers.acats
+    assert acats.account.endswith("6666") and acats.dtc_numbers
+    (rollover,) = got.numbers.retirement_401k
+    assert rollover.account_id == account_id and rollover.plan
+    assert got.owners[0].account_id == account_id and got.owners[0].names
+    total = sum(h.institution_value for h in got.holdings)
+    assert total == pytest.approx(23631.9805, abs=1e-3)
+    assert got.data_sources.numbers.value == "INSTITUTION"
+    api_error(lambda: dwolla.processor_investments_auth_get(
+        ProcessorInvestmentsAuthGetRequest(processor_token=tokens["Plaid Checking"])),
+        400, "ITEM_ERROR", "NO_INVESTMENT_ACCOUNTS")  # fmt: skip

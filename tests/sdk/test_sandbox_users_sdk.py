@@ -215,3 +215,24 @@ def test_transactions_create_then_sync(client: plaid_api.PlaidApi) -> None:
         ),
         400, "INVALID_REQUEST", "INVALID_FIELD",
     )  # fmt: skip
+
+
+def test_user_custom_force_error_and_a_malformed_configuration(client: plaid_api.PlaidApi) -> None:
+    def create(password: str) -> Any:
+        return client.sandbox_public_token_create(
+            SandboxPublicTokenCreateRequest(
+                institution_id="ins_109508", initial_products=[Products("auth")],
+                options=SandboxPublicTokenCreateRequestOptions(
+                    override_username="user_custom", override_password=password
+                ),
+            )
+        )  # fmt: skip
+
+    body = api_error(lambda: create(json.dumps({"force_error": "ITEM_LOCKED"})),
+                     400, "ITEM_ERROR", "ITEM_LOCKED")  # fmt: skip
+    assert body["display_message"]
+    api_error(lambda: create(json.dumps({"force_error": "INSTITUTION_NOT_RESPONDING"})),
+              400, "INSTITUTION_ERROR", "INSTITUTION_NOT_RESPONDING")  # fmt: skip
+    body = api_error(lambda: create('{"override_accounts": [{"type": "depository"}]}'),
+                     400, "INVALID_REQUEST", "INVALID_FIELD")  # fmt: skip
+    assert "override_accounts[0]" in body["error_message"]

@@ -12,23 +12,35 @@ from tokenbridge.domain.catalog import (
     INITIAL_PRODUCTS,
     PROCESSORS,
     PRODUCTS,
+    SEED_ONLY_PROCESSORS,
 )
 
 
-def test_processor_list_is_plaids_75_names() -> None:
-    assert len(PROCESSORS) == 75
-    assert len(set(PROCESSORS)) == 75
+def test_processor_list_is_the_seed_lists_75_and_the_sdks_14_names() -> None:
+    assert len(PROCESSORS) == 89
+    assert len(set(PROCESSORS)) == 89
     assert {"dwolla", "moov", "unit", "galileo", "atomicfi"} <= set(PROCESSORS)
+    # The seed list's order first, the SDKs' names after it.
+    assert PROCESSORS.index("atomicfi") == 74
+    assert PROCESSORS[75:] == (
+        "seamlessach", "pay", "natural", "kanmon", "kick", "increase", "airwallex", "cybrid",
+        "bizcap", "webull", "kikoff_enterprise", "adyen_ca", "bitgo", "anchorage",
+    )  # fmt: skip
+    # npm plaid 47 dropped paynote; it stays accepted, and is the only seed-only name.
+    assert {"paynote"} == SEED_ONLY_PROCESSORS
+    assert "paynote" in PROCESSORS
     # Stripe has its own endpoint (/processor/stripe/bank_account_token/create).
     assert "stripe" not in PROCESSORS
 
 
-def test_product_list_is_plaids_38_names() -> None:
-    assert len(PRODUCTS) == 38
-    assert len(set(PRODUCTS)) == 38
+def test_product_list_is_the_seed_lists_38_and_the_sdks_2_names() -> None:
+    assert len(PRODUCTS) == 40
+    assert len(set(PRODUCTS)) == 40
     assert {"auth", "identity", "transactions", "balance", "signal"} <= set(PRODUCTS)
+    assert PRODUCTS[38:] == ("cra_qualify", "cra_home_lending")
     assert "balance" not in INITIAL_PRODUCTS
-    assert set(PRODUCTS) > INITIAL_PRODUCTS
+    assert set(PRODUCTS) - {"balance"} == INITIAL_PRODUCTS
+    assert {"cra_qualify", "cra_home_lending"} <= INITIAL_PRODUCTS
 
 
 def test_api_versions() -> None:
@@ -95,3 +107,12 @@ def test_balance_is_not_an_initial_product(domain: Domain) -> None:
         domain.run(
             domain.services.items.sandbox_public_token_create(domain.client, "ins_109508", [])
         )
+
+
+def test_new_consumer_report_products_link_a_sandbox_item(domain: Domain) -> None:
+    items = domain.services.items
+    for product in ("cra_qualify", "cra_home_lending"):
+        token = domain.run(
+            items.sandbox_public_token_create(domain.client, "ins_109508", [product])
+        )
+        assert token.startswith("public-sandbox-")

@@ -11,6 +11,7 @@ from tokenbridge.domain.eligibility import auth_eligible, liability_eligible
 from tokenbridge.domain.identity_match import IdentityMatchUser, match_identity
 from tokenbridge.domain.models import Account, Balances, Item
 from tokenbridge.sandbox import numbers
+from tokenbridge.sandbox.bank import SandboxBank
 from tokenbridge.sandbox.identity import owners_for
 from tokenbridge.sandbox.investments import holdings_for, investment_transactions_for
 from tokenbridge.sandbox.liabilities import liabilities_for
@@ -167,3 +168,19 @@ def test_identity_match_scores() -> None:
     first_only = match_identity(IdentityMatchUser(legal_name=owner.names[0].split()[0]), [owner])
     assert first_only.legal_name.is_first_name_or_last_name_match is True
     assert first_only.legal_name.score is not None and first_only.legal_name.score < 100
+
+
+def test_investments_numbers_by_country_and_subtype() -> None:
+    bank = SandboxBank()
+    item = make_item()
+    ira = by_name(make_accounts(item), "Plaid IRA")
+    us = bank.investments_numbers(item, ira)
+    (acats,) = us.acats
+    dtc = bank.institution("ins_109508")
+    assert dtc is not None and acats.dtc_numbers == list(dtc.dtc_numbers)
+    assert acats.account.endswith("5555") and (us.aton, us.retirement_401k) == ([], [])
+    assert bank.investments_numbers(item, ira) == us
+    canadian = Item("item-ca", "client", "ins_43", ("auth",), 1_790_000_000.0)
+    ca = bank.investments_numbers(canadian, by_name(make_accounts(canadian), "Plaid 401k"))
+    assert ca.acats == [] and ca.aton[0].account.endswith("6666")
+    assert ca.retirement_401k[0].account == ca.aton[0].account

@@ -124,6 +124,36 @@ class AccountNumbers:
 
 
 @dataclass(frozen=True, slots=True)
+class NumbersACATS:
+    account_id: str
+    account: str
+    dtc_numbers: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class NumbersATON:
+    account_id: str
+    account: str
+
+
+@dataclass(frozen=True, slots=True)
+class NumbersRetirement401k:
+    account_id: str
+    plan: str | None
+    account: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class InvestmentsAuthNumbers:
+    """An investment account's numbers for moving its holdings (Investments Auth): ACATS in
+    the US, ATON in Canada, and a 401k's plan and account number."""
+
+    acats: list[NumbersACATS]
+    aton: list[NumbersATON]
+    retirement_401k: list[NumbersRetirement401k]
+
+
+@dataclass(frozen=True, slots=True)
 class PhoneNumber:
     data: str
     primary: bool

@@ -166,6 +166,19 @@ class Institution:
     country_codes: tuple[str, ...] = ("US",)
     oauth: bool = False
     products: tuple[str, ...] = ()
+    # What /institutions/* show of it (the Institution schema's optional metadata).
+    routing_numbers: tuple[str, ...] = ()
+    dtc_numbers: tuple[str, ...] = ()
+    url: str | None = None
+    primary_color: str | None = None
+    logo: str | None = None
+    # The health of its logins (ProductStatus.status: HEALTHY, DEGRADED or DOWN) and the
+    # Auth methods it supports (AuthSupportedMethods' field names).
+    status: str = "HEALTHY"
+    auth_methods: frozenset[str] = frozenset({"instant_auth"})
+    # Whether new Items can be created there (InstitutionConnectionAvailability:
+    # SUPPORTED or NOT_SUPPORTED).
+    connection_availability: str = "SUPPORTED"
 
 
 @dataclass(frozen=True, slots=True)

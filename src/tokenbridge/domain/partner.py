@@ -20,6 +20,7 @@ from tokenbridge.domain.auth import auth_servable, check_verified
 from tokenbridge.domain.bank_records import (
     AccountNumbers,
     Holding,
+    InvestmentsAuthNumbers,
     InvestmentTransaction,
     LiabilitiesObject,
     Owner,
@@ -40,6 +41,18 @@ IDENTITY = "identity"
 IDENTITY_MATCH = "identity_match"
 LIABILITIES = "liabilities"
 INVESTMENTS = "investments"
+INVESTMENTS_AUTH = "investments_auth"
+
+
+@dataclass(frozen=True, slots=True)
+class InvestmentsAuth:
+    """What /processor/investments/auth/get answers about the token's account."""
+
+    grant: PartnerGrant
+    numbers: InvestmentsAuthNumbers
+    owner_names: list[str]
+    holdings: list[Holding]
+    securities: list[Security]
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +135,27 @@ class PartnerService:
             raise errors.NoInvestmentAccounts()
         holdings, securities = self.bank.holdings(grant.item, grant.account)
         return grant, holdings, securities
+
+    async def processor_investments_auth_get(
+        self, client: Client, processor_token: str
+    ) -> InvestmentsAuth:
+        """The investment account's transfer numbers, owners' names and holdings (the
+        `investments_auth` product); NO_INVESTMENT_ACCOUNTS unless it is an investment
+        account, as for the other Investments reads."""
+        grant = await self._grant(client, processor_token, INVESTMENTS_AUTH)
+        if not investments_eligible(grant.account):
+            raise errors.NoInvestmentAccounts()
+        holdings, securities = self.bank.holdings(grant.item, grant.account)
+        names = [
+            name for owner in self.bank.owners(grant.item, grant.account) for name in owner.names
+        ]
+        return InvestmentsAuth(
+            grant=grant,
+            numbers=self.bank.investments_numbers(grant.item, grant.account),
+            owner_names=list(dict.fromkeys(names)),
+            holdings=holdings,
+            securities=securities,
+        )
 
     async def processor_investments_transactions_get(
         self,

@@ -18,6 +18,7 @@ from tokenbridge.domain.bank_records import (
     AccountNumbers,
     BankTransaction,
     Holding,
+    InvestmentsAuthNumbers,
     InvestmentTransaction,
     LiabilitiesObject,
     Owner,
@@ -69,14 +70,17 @@ class Bank(Protocol):
     def institution(self, institution_id: str) -> Institution | None:
         """The institution, or None if the bank has no such institution."""
 
+    def institutions(self) -> Sequence[Institution]:
+        """Every institution of the bank, in the bank's order."""
+
     def accounts_for_login(
         self, institution_id: str, username: str, password: str, item_id: str
     ) -> Login | None:
         """What these credentials link at the institution for the new Item `item_id`: the
         accounts, in the bank's order, and the profile to store with the Item. None when
         they are not a valid login. Raises the `PlaidError` of a login the bank refuses
-        otherwise (a locked account, an institution that is down, a configuration it
-        refuses, ...)."""
+        otherwise (a locked account, an institution that is down or no longer
+        supported, a configuration it refuses, ...)."""
 
     def numbers(self, item: Item, account: Account) -> AccountNumbers:
         """The account's account and routing numbers (Auth)."""
@@ -94,6 +98,9 @@ class Bank(Protocol):
         self, item: Item, account: Account
     ) -> tuple[list[InvestmentTransaction], list[Security]]:
         """An investment account's transactions, newest first, and the securities named."""
+
+    def investments_numbers(self, item: Item, account: Account) -> InvestmentsAuthNumbers:
+        """An investment account's numbers for moving its holdings (Investments Auth)."""
 
     def signal_scores(
         self, item: Item, account: Account, client_transaction_id: str, amount: float,

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from tokenbridge.domain.clients import ClientService
 from tokenbridge.domain.ids import Ids
+from tokenbridge.domain.institutions import InstitutionService
 from tokenbridge.domain.items import ItemService
 from tokenbridge.domain.link_tokens import LinkTokenService
 from tokenbridge.domain.partner import PartnerService
@@ -39,6 +40,7 @@ class Services:
     signal: SignalService
     transactions: TransactionsService
     link_tokens: LinkTokenService
+    institutions: InstitutionService
 
     @classmethod
     def build(
@@ -77,4 +79,5 @@ class Services:
             signal=SignalService(store, bank, clock, processor_tokens),
             transactions=TransactionsService(store, bank, clock, outbox, items, processor_tokens),
             link_tokens=LinkTokenService(store, items, ids, clock),
+            institutions=InstitutionService(bank),
         )

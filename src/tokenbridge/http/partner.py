@@ -85,6 +85,10 @@ class ProcessorInvestmentsHoldingsGetRequest(ProcessorTokenRequest):
     pass
 
 
+class ProcessorInvestmentsAuthGetRequest(ProcessorTokenRequest):
+    pass
+
+
 class InvestmentsTransactionsGetRequestOptions(s.Options):
     account_ids: list[str] | None = None
     count: Annotated[int, Meta(ge=1, le=500)] = 100
@@ -259,6 +263,38 @@ class ProcessorInvestmentsHoldingsGetResponse(s.PlaidResponse):
     is_investments_fallback_item: bool = False
 
 
+class InvestmentsAuthOwner(Struct, kw_only=True):
+    account_id: str
+    names: list[str]
+
+
+class InvestmentsAuthGetNumbers(Struct, kw_only=True):
+    acats: list[data.NumbersACATS]
+    aton: list[data.NumbersATON]
+    retirement_401k: list[data.NumbersRetirement401k]
+
+
+DataSources = Literal["INSTITUTION", "INSTITUTION_MASK", "USER"]
+
+
+class InvestmentsAuthDataSources(Struct, kw_only=True):
+    # Every sandbox answer is the institution's own data.
+    numbers: DataSources = "INSTITUTION"
+    owners: DataSources = "INSTITUTION"
+    holdings: DataSources = "INSTITUTION"
+
+
+class ProcessorInvestmentsAuthGetResponse(s.PlaidResponse):
+    # AccountBase here, where the holdings and transactions reads answer InvestmentAccount.
+    account: s.AccountBase
+    holdings: list[data.Holding]
+    securities: list[data.Security]
+    owners: list[InvestmentsAuthOwner]
+    numbers: InvestmentsAuthGetNumbers
+    data_sources: InvestmentsAuthDataSources
+    is_investments_fallback_item: bool = False
+
+
 class ProcessorInvestmentsTransactionsGetResponse(s.PlaidResponse):
     account: InvestmentAccount
     investment_transactions: list[data.InvestmentTransaction]
@@ -409,6 +445,26 @@ async def processor_investments_holdings_get(
     return ProcessorInvestmentsHoldingsGetResponse(
         account=_investment_view(grant.account), holdings=holdings, securities=securities
     )
+
+
+async def processor_investments_auth_get(
+    ctx: Context, req: ProcessorInvestmentsAuthGetRequest
+) -> ProcessorInvestmentsAuthGetResponse:
+    found = await ctx.services.partner.processor_investments_auth_get(
+        ctx.client, req.processor_token
+    )
+    account = found.grant.account
+    return ProcessorInvestmentsAuthGetResponse(
+        account=account_view(account),
+        holdings=found.holdings,
+        securities=found.securities,
+        owners=[InvestmentsAuthOwner(account_id=account.account_id, names=found.owner_names)],
+        numbers=InvestmentsAuthGetNumbers(
+            acats=found.numbers.acats, aton=found.numbers.aton,
+            retirement_401k=found.numbers.retirement_401k,
+        ),
+        data_sources=InvestmentsAuthDataSources(),
+    )  # fmt: skip
 
 
 async def processor_investments_transactions_get(

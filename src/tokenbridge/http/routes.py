@@ -6,7 +6,7 @@ A new operation is one line here and one handler in the module of its Plaid area
 
 from __future__ import annotations
 
-from tokenbridge.http import items, link, partner, processor_tokens, transactions
+from tokenbridge.http import institutions, items, link, partner, processor_tokens, transactions
 from tokenbridge.http.router import Operation
 
 OPERATIONS: tuple[Operation, ...] = tuple(
@@ -29,6 +29,10 @@ OPERATIONS: tuple[Operation, ...] = tuple(
         # Link tokens
         ("/link/token/create", link.link_token_create),
         ("/link/token/get", link.link_token_get),
+        # Institutions
+        ("/institutions/get", institutions.institutions_get),
+        ("/institutions/get_by_id", institutions.institutions_get_by_id),
+        ("/institutions/search", institutions.institutions_search),
         # Processor tokens
         ("/processor/token/create", processor_tokens.processor_token_create),
         ("/processor/token/permissions/set", processor_tokens.processor_token_permissions_set),
@@ -47,6 +51,7 @@ OPERATIONS: tuple[Operation, ...] = tuple(
         ("/processor/identity/match", partner.processor_identity_match),
         ("/processor/liabilities/get", partner.processor_liabilities_get),
         ("/processor/investments/holdings/get", partner.processor_investments_holdings_get),
+        ("/processor/investments/auth/get", partner.processor_investments_auth_get),
         (
             "/processor/investments/transactions/get",
             partner.processor_investments_transactions_get,

@@ -512,6 +512,132 @@ class PlaidErrorBody(Struct, kw_only=True):
     suggested_action: str | None = None
 
 
+# Institutions -------------------------------------------------------------------------
+
+# Plaid: `minItems: 1` for /institutions/get; the domain answers an empty list with
+# INVALID_FIELD on all three endpoints.
+CountryCodes = Annotated[list[CountryCode], Meta(extra_json_schema={"minItems": 1})]
+InstitutionProducts = Annotated[list[Product], Meta(extra_json_schema={"minItems": 1})]
+
+
+class InstitutionsGetRequestOptions(Options):
+    products: InstitutionProducts | None = None
+    routing_numbers: list[str] | None = None
+    oauth: bool | None = None
+    include_optional_metadata: bool = False
+    include_auth_metadata: bool = False
+    include_payment_initiation_metadata: bool = False
+
+
+class InstitutionsGetRequest(PlaidRequest):
+    count: Annotated[int, Meta(ge=1, le=500)]
+    offset: Annotated[int, Meta(ge=0)]
+    country_codes: CountryCodes
+    options: InstitutionsGetRequestOptions | UnsetType = UNSET
+
+
+class InstitutionsGetByIdRequestOptions(Options):
+    include_optional_metadata: bool = False
+    include_status: bool = False
+    include_auth_metadata: bool = False
+    include_payment_initiation_metadata: bool = False
+
+
+class InstitutionsGetByIdRequest(PlaidRequest):
+    institution_id: Annotated[str, Meta(min_length=1)]
+    country_codes: CountryCodes
+    options: InstitutionsGetByIdRequestOptions | UnsetType = UNSET
+
+
+class InstitutionsSearchPaymentInitiationOptions(Options):
+    payment_id: str | None = None
+    consent_id: str | None = None
+
+
+class InstitutionsSearchRequestOptions(Options):
+    oauth: bool | None = None
+    include_optional_metadata: bool = False
+    include_auth_metadata: bool | None = False
+    include_payment_initiation_metadata: bool | None = False
+    payment_initiation: InstitutionsSearchPaymentInitiationOptions | None = None
+
+
+class InstitutionsSearchRequest(PlaidRequest):
+    # Plaid sets no maximum; ours keeps a search from scanning megabytes (docs/ENDPOINTS.md).
+    query: Annotated[str, Meta(min_length=1, max_length=256)]
+    country_codes: CountryCodes
+    products: InstitutionProducts | None = None
+    options: InstitutionsSearchRequestOptions | UnsetType = UNSET
+
+
+class ProductStatusBreakdown(Struct, kw_only=True):
+    success: float
+    error_plaid: float
+    error_institution: float
+    refresh_interval: Literal["NORMAL", "DELAYED", "STOPPED"] | UnsetType = UNSET
+
+
+class ProductStatus(Struct, kw_only=True):
+    status: Literal["HEALTHY", "DEGRADED", "DOWN"]
+    last_status_change: str
+    breakdown: ProductStatusBreakdown
+
+
+class InstitutionStatus(Struct, kw_only=True):
+    item_logins: ProductStatus
+    transactions_updates: ProductStatus
+    auth: ProductStatus
+    identity: ProductStatus
+    investments_updates: ProductStatus
+    liabilities_updates: ProductStatus
+    liabilities: ProductStatus
+    investments: ProductStatus
+    health_incidents: None = None
+
+
+class AuthSupportedMethods(Struct, kw_only=True):
+    instant_auth: bool
+    instant_match: bool
+    automated_micro_deposits: bool
+    instant_micro_deposits: bool
+
+
+class AuthMetadata(Struct, kw_only=True):
+    supported_methods: AuthSupportedMethods
+
+
+class Institution(Struct, kw_only=True):
+    institution_id: str
+    name: str
+    products: list[Product]
+    country_codes: list[CountryCode]
+    url: str | None
+    primary_color: str | None
+    logo: str | None
+    routing_numbers: list[str]
+    dtc_numbers: list[str]
+    oauth: bool
+    # Newer than Plaid's 1.697.4 document; plaid-python 46 requires it.
+    connection_availability: Literal["SUPPORTED", "NOT_SUPPORTED"]
+    status: InstitutionStatus | UnsetType = UNSET
+    # No sandbox institution here offers Payment Initiation: null when asked for.
+    payment_initiation_metadata: UnsetType | None = UNSET
+    auth_metadata: AuthMetadata | UnsetType = UNSET
+
+
+class InstitutionsGetResponse(PlaidResponse):
+    institutions: list[Institution]
+    total: int
+
+
+class InstitutionsGetByIdResponse(PlaidResponse):
+    institution: Institution
+
+
+class InstitutionsSearchResponse(PlaidResponse):
+    institutions: list[Institution]
+
+
 # Sandbox control endpoints -------------------------------------------------------------
 
 # SandboxItemSetVerificationStatusRequest.verification_status; the domain checks the value

@@ -17,6 +17,7 @@ from tokenbridge.domain.bank_records import (
     AccountNumbers,
     BankTransaction,
     Holding,
+    InvestmentsAuthNumbers,
     InvestmentTransaction,
     LiabilitiesObject,
     Owner,
@@ -34,8 +35,10 @@ from tokenbridge.sandbox import (
     signal,
     transactions,
 )
-from tokenbridge.sandbox.institutions import INSTITUTIONS
+from tokenbridge.sandbox.institutions import INSTITUTIONS, check_login
 from tokenbridge.sandbox.users import accounts_for
+
+_ALL_INSTITUTIONS: tuple[Institution, ...] = tuple(INSTITUTIONS.values())
 
 
 class SandboxBank:
@@ -44,9 +47,13 @@ class SandboxBank:
     def institution(self, institution_id: str) -> Institution | None:
         return INSTITUTIONS.get(institution_id)
 
+    def institutions(self) -> Sequence[Institution]:
+        return _ALL_INSTITUTIONS
+
     def accounts_for_login(
         self, institution_id: str, username: str, password: str, item_id: str
     ) -> Login | None:
+        check_login(institution_id)
         # Every sandbox institution knows every test user.
         return accounts_for(username, password, item_id)
 
@@ -93,6 +100,12 @@ class SandboxBank:
         if configured is not None and configured.holdings is not None:
             return investments.configured_holdings(item, account, configured.holdings)
         return investments.holdings_for(item, account)
+
+    def investments_numbers(self, item: Item, account: Account) -> InvestmentsAuthNumbers:
+        institution = INSTITUTIONS.get(item.institution_id)
+        country = institution.country_codes[0] if institution else "US"
+        dtc = institution.dtc_numbers if institution else ()
+        return investments.investments_numbers_for(item, account, country, dtc)
 
     def investment_transactions(
         self, item: Item, account: Account

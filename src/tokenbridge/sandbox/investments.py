@@ -1,12 +1,22 @@
-"""Investments: securities, holdings and investment transactions for sandbox accounts."""
+"""Investments: securities, holdings, investment transactions and transfer numbers for
+sandbox accounts."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 
-from tokenbridge.domain.bank_records import Holding, InvestmentTransaction, Security
+from tokenbridge.domain.bank_records import (
+    Holding,
+    InvestmentsAuthNumbers,
+    InvestmentTransaction,
+    NumbersACATS,
+    NumbersATON,
+    NumbersRetirement401k,
+    Security,
+)
 from tokenbridge.domain.models import Account, Item
-from tokenbridge.sandbox.derive import as_of, rng_for, stable_id
+from tokenbridge.sandbox.derive import as_of, digits, rng_for, stable_id
 from tokenbridge.sandbox.overrides import (
     HoldingsOverride,
     InvestmentTransactionOverride,
@@ -153,6 +163,24 @@ def investment_transactions_for(
         )  # fmt: skip
     found.sort(key=lambda t: (t.date, t.investment_transaction_id), reverse=True)
     return found, list(used.values())
+
+
+def investments_numbers_for(
+    item: Item, account: Account, country: str, dtc_numbers: Sequence[str]
+) -> InvestmentsAuthNumbers:
+    """The numbers that move the account's holdings: an ACATS account number with the
+    institution's DTC numbers in the US, an ATON one in Canada, and for a 401k its plan
+    number and account. The account number ends with the account's mask."""
+    rng = rng_for("investments_numbers", item.item_id, account.account_id)
+    number = digits(rng, rng.randint(4, 6)) + (account.mask or digits(rng, 4))
+    acats = [NumbersACATS(account.account_id, number, list(dtc_numbers))] if country == "US" else []
+    aton = [NumbersATON(account.account_id, number)] if country == "CA" else []
+    retirement = (
+        [NumbersRetirement401k(account.account_id, "PLN" + digits(rng, 6), number)]
+        if account.subtype == "401k"
+        else []
+    )
+    return InvestmentsAuthNumbers(acats, aton, retirement)
 
 
 def _configured_security(s: SecurityOverride, price: float | None, day: date | None,
