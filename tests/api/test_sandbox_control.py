@@ -215,6 +215,8 @@ TOO_OLD = "Transaction and posted dates must be within the last 14 days"
          "transactions[0].date_posted must be a valid date in YYYY-MM-DD format"),
         ([{**custom(1)[0], "description": "  "}],
          "transactions[0].description must not be empty"),
+        ([{**custom(1)[0], "description": "a\u0000b"}],
+         "transactions[0].description must not contain NUL characters"),
         ([{**custom(1)[0], "iso_currency_code": "dollars"}],
          "transactions[0].iso_currency_code must be an ISO-4217 currency code"),
     ],

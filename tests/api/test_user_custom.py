@@ -269,6 +269,20 @@ MALFORMED: list[tuple[Any, str]] = [
      " override_accounts[0].has_null_available_balance"),
     ('{"seed": "' + "x" * 70000 + '"}',
      "the configuration must not be longer than 65536 characters"),
+    ('{"override_accounts": [{"type": "depository", "subtype": "checking",'
+     ' "meta": {"name": "A\\u0000B"}}]}',
+     "override_accounts[0].meta.name must not contain NUL characters"),
+    ('{"override_accounts": [{"type": "depository", "subtype": "checking",'
+     ' "transactions": [{"date_transacted": "9999-12-31", "date_posted": "9999-12-31",'
+     ' "amount": 1, "description": "x"}]}]}',
+     "override_accounts[0].transactions[0].date_transacted must be between 1970-01-01 and"
+     " 2100-12-31"),
+    ('{"override_accounts": [{"type": "depository", "subtype": "checking",'
+     ' "transactions": [{"date_transacted": "2026-01-05", "date_posted": "2026-01-04",'
+     ' "amount": 1, "description": "x"}]}]}',
+     "override_accounts[0].transactions[0].date_posted must not be before its"
+     " date_transacted"),
+    ('{"seed": "\\ud800"}', "the password must be a JSON object (it is not valid JSON)"),
     ('{"force_error": "SOMETHING_ELSE"}', "force_error must be one of: INSTITUTION_NOT_RESPONDING"),
     ('{"override_accounts": [' + ", ".join(['{"type": "depository", "subtype": "checking"}'] * 11)
      + "]}", "override_accounts must not hold more than 10 accounts"),

@@ -458,6 +458,10 @@ def _check_sandbox_transactions(
             raise errors.InvalidField(f"transactions[{i}].amount must be a finite number")
         if not t.description.strip():
             raise errors.InvalidField(f"transactions[{i}].description must not be empty")
+        if "\x00" in t.description:
+            raise errors.InvalidField(
+                f"transactions[{i}].description must not contain NUL characters"
+            )
         code = t.iso_currency_code
         if code is not None and not (len(code) == 3 and code.isascii() and code.isupper()):
             raise errors.InvalidField(

@@ -117,7 +117,7 @@ def parse_config(password: str) -> UserCustomPassword:
     except msgspec.ValidationError as exc:
         raise invalid(_msgspec_detail(exc)) from None
     except msgspec.DecodeError:
-        raise invalid("the password must be a JSON object") from None
+        raise invalid("the password must be a JSON object (it is not valid JSON)") from None
     _check_config(config)
     return config
 
@@ -133,12 +133,21 @@ def _amount(value: float | None, field: str) -> None:
         raise invalid(f"{field} must be a number between {-MAX_AMOUNT:.0e} and {MAX_AMOUNT:.0e}")
 
 
-def _date(value: str | None, field: str) -> None:
-    if value is not None:
-        try:
-            parse_date(value, field)
-        except errors.InvalidField as exc:
-            raise invalid(exc.error_message) from None
+# Dates a configuration may name: far enough either way for any test, and never near the
+# ends of the calendar, where date arithmetic overflows.
+EARLIEST, LATEST = date(1970, 1, 1), date(2100, 12, 31)
+
+
+def _date(value: str | None, field: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        day = parse_date(value, field)
+    except errors.InvalidField as exc:
+        raise invalid(exc.error_message) from None
+    if not EARLIEST <= day <= LATEST:
+        raise invalid(f"{field} must be between {EARLIEST} and {LATEST}")
+    return day
 
 
 def _currency(value: str | None, field: str) -> None:
@@ -170,6 +179,9 @@ def _check_account(a: OverrideAccount, at: str) -> None:
         )
     _currency(a.currency, f"{at}.currency")
     if a.meta is not None:
+        for name in ("name", "official_name"):
+            if "\x00" in (getattr(a.meta, name) or ""):
+                raise invalid(f"{at}.meta.{name} must not contain NUL characters")
         _amount(a.meta.limit, f"{at}.meta.limit")
         if a.meta.mask is not None and not _MASK.match(a.meta.mask):
             raise invalid(f"{at}.meta.mask must be empty or 2 to 4 letters and digits")
@@ -177,8 +189,10 @@ def _check_account(a: OverrideAccount, at: str) -> None:
         _check_numbers(a.numbers, f"{at}.numbers")
     for j, t in enumerate(a.transactions or []):
         where = f"{at}.transactions[{j}]"
-        _date(t.date_transacted, f"{where}.date_transacted")
-        _date(t.date_posted, f"{where}.date_posted")
+        transacted = _date(t.date_transacted, f"{where}.date_transacted")
+        posted = _date(t.date_posted, f"{where}.date_posted")
+        if transacted and posted and posted < transacted:
+            raise invalid(f"{where}.date_posted must not be before its date_transacted")
         _amount(t.amount, f"{where}.amount")
         _currency(t.currency, f"{where}.currency")
     if a.identity is not None:
