@@ -413,10 +413,11 @@ def _db_seed(args: argparse.Namespace, settings: Settings) -> int:
         store = await open_store(settings.database_url)
         out = open_tokens_out(args.tokens_out)
         try:
-            account = SandboxBank().accounts_for_login(
-                SEED_INSTITUTION, DEFAULT_USERNAME, DEFAULT_PASSWORD
+            login = SandboxBank().accounts_for_login(
+                SEED_INSTITUTION, DEFAULT_USERNAME, DEFAULT_PASSWORD, ""
             )
-            assert account, "the sandbox's default user links accounts"
+            assert login, "the sandbox's default user links accounts"
+            account = login.accounts
             report = await seed(
                 store, args.client_id, args.items, random=RandomSource(args.seed),
                 account=account[0], institution_id=SEED_INSTITUTION,

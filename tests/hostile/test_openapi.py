@@ -123,6 +123,10 @@ KNOWN_DIFFERENCES = (
     r"/sandbox/item/fire_webhook request: fields Plaid does not have: \['options'\]",
     r"/sandbox/item/fire_webhook request\.webhook_type: values not in Plaid's enum: "
     r"\['IDENTITY'\]",
+    # plaid-python 46 (spec 1.778) lets a transaction of /sandbox/transactions/create name
+    # its account; 1.697.4 applies every one to the depository account.
+    r"/sandbox/transactions/create request\.transactions\[\]: fields Plaid does not have: "
+    r"\['account_id'\]",
     # plaid-python 46 (spec 1.778) sends cra_report_parameter, newer than this document.
     r"/link/token/create request: fields Plaid does not have: \['cra_report_parameter'\]",
     r"/link/token/(create request|get response\.metadata)\.institution_data: fields Plaid does"

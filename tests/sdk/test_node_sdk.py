@@ -121,3 +121,23 @@ def test_node_sdk_sandbox_surface(node: str, server: LiveServer, receiver: Webho
     receiver.wait(2)
     codes = [w["webhook_code"] for w in receiver.received]
     assert codes == ["WEBHOOK_UPDATE_ACKNOWLEDGED", "SYNC_UPDATES_AVAILABLE"], codes
+
+
+def test_node_sdk_sandbox_users(node: str, server: LiveServer) -> None:
+    partner = _partner(server.database_url)
+    env = {
+        **os.environ,
+        "TOKENBRIDGE_URL": server.url,
+        "TOKENBRIDGE_CLIENT_ID": server.client_id,
+        "TOKENBRIDGE_SECRET": server.secret,
+        "TOKENBRIDGE_PARTNER_CLIENT_ID": partner["client_id"],
+        "TOKENBRIDGE_PARTNER_SECRET": partner["secret"],
+    }
+    result = subprocess.run(
+        [node, "--test", "--test-reporter=tap", "sandbox_users.test.mjs"],
+        cwd=NODE_DIR, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    report = result.stdout + result.stderr
+    assert result.returncode == 0, report
+    counts = {k: int(v) for k, v in re.findall(r"^# (pass|fail|skipped) (\d+)$", report, re.M)}
+    assert counts["fail"] == 0 and counts["pass"] == 3, report

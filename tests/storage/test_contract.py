@@ -101,6 +101,34 @@ async def test_create_item_then_get_item_and_accounts(store: Store) -> None:
     assert await store.get_account(new.accounts[1].account_id) == new.accounts[1]
 
 
+async def test_an_items_profile_and_verification_status_are_read_by_every_lookup(
+    store: Store,
+) -> None:
+    owner = f.client()
+    await store.create_client(owner)
+    new = f.new_item(owner.client_id, access_token="access-1", processor_token="proc-1")
+    profile = '{"user":"user_custom","accounts":[{"numbers":{"account":"1234"}}]}'
+    item = dataclasses.replace(new.item, profile=profile)
+    first = dataclasses.replace(
+        new.accounts[0], verification_status="pending_automatic_verification"
+    )
+    await store.create_item(
+        dataclasses.replace(new, item=item, accounts=(first, *new.accounts[1:]))
+    )
+    assert await store.get_item(item.item_id) == item
+    assert (await store.list_items(owner.client_id))[0].profile == profile
+    assert await store.get_item_by_access_token(hash_token("access-1")) == item
+    assert await store.get_item_and_account(hash_token("access-1"), first.account_id) == (
+        item, first,
+    )  # fmt: skip
+    assert (await store.get_accounts(item.item_id))[0] == first
+    assert await store.get_account(first.account_id) == first
+    grant = await store.get_processor_token_grant(hash_token("proc-1"))
+    assert grant is not None and grant[1:] == (item, first)
+    # The other account stays out of any micro-deposit flow.
+    assert (await store.get_accounts(item.item_id))[1].verification_status is None
+
+
 async def test_create_item_can_start_transactions(store: Store) -> None:
     owner = f.client()
     await store.create_client(owner)
@@ -734,3 +762,70 @@ async def test_concurrent_transactions_inits_agree(store: Store) -> None:
         *(store.init_transactions(new.item.item_id, 90 + i, 1.0) for i in range(5))
     )
     assert len({s.days_requested for s in states}) == 1
+
+
+# Sandbox: micro-deposit verification and created transactions ------------------------
+
+
+async def test_set_account_verification_status_moves_a_pending_account_once(
+    store: Store,
+) -> None:
+    owner = f.client()
+    await store.create_client(owner)
+    new = f.new_item(owner.client_id)
+    pending = dataclasses.replace(
+        new.accounts[0], verification_status="pending_automatic_verification"
+    )
+    await store.create_item(dataclasses.replace(new, accounts=(pending, *new.accounts[1:])))
+    entry = audit.entry(f.NOW, owner.client_id, audit.ACCOUNT_VERIFICATION_STATUS_SET, "req-1",
+                        item_id=new.item.item_id, account_id=pending.account_id)  # fmt: skip
+    results = await asyncio.gather(*(
+        store.set_account_verification_status(pending.account_id, status, [entry])
+        for status in ("automatically_verified", "verification_expired")
+    ))  # fmt: skip
+    assert sorted(results) == [False, True]
+    moved = await store.get_account(pending.account_id)
+    assert moved is not None
+    assert moved.verification_status == ("automatically_verified" if results[0]
+                                         else "verification_expired")  # fmt: skip
+    # Only the change that happened is in the audit log; an account outside the flow and a
+    # removed Item's account do not move.
+    assert len(await store.list_audit(new.item.item_id)) == 1
+    other = new.accounts[1]
+    assert await store.set_account_verification_status(other.account_id, "x") is False
+    assert (await store.get_account(other.account_id)).verification_status is None  # type: ignore[union-attr]
+    second = f.new_item(owner.client_id)
+    waiting = dataclasses.replace(
+        second.accounts[0], verification_status="pending_automatic_verification"
+    )
+    await store.create_item(dataclasses.replace(second, accounts=(waiting,)))
+    await store.remove_item(second.item.item_id, f.NOW + 1)
+    assert await store.set_account_verification_status(waiting.account_id, "x") is False
+
+
+async def test_create_sandbox_transactions_is_a_refresh_round(store: Store) -> None:
+    from datetime import date
+
+    from tokenbridge.domain.models import CreatedTransaction
+
+    new = await _linked(store)
+    item_id, account_id = new.item.item_id, new.accounts[0].account_id
+    await store.init_transactions(item_id, 90, f.NOW)
+    assert await store.list_sandbox_transactions(item_id) == []
+    rows = [
+        CreatedTransaction(0, 0, account_id, date(2026, 1, 2), date(2026, 1, 3), 12.5, "One",
+                           "USD"),
+        CreatedTransaction(0, 1, account_id, date(2026, 1, 3), date(2026, 1, 3), -4.0, "Two",
+                           "CAD"),
+    ]  # fmt: skip
+    state = await store.create_sandbox_transactions(item_id, rows, f.NOW + 5)
+    assert (state.generation, state.refreshed_at) == (1, (f.NOW + 5,))
+    stored = [dataclasses.replace(r, generation=1) for r in rows]
+    assert list(state.created) == stored
+    assert await store.list_sandbox_transactions(item_id) == stored
+    again = await store.create_sandbox_transactions(item_id, rows[:1], f.NOW + 6)
+    assert again.generation == 2
+    assert [(c.generation, c.seq) for c in again.created] == [(1, 0), (1, 1), (2, 0)]
+    other = await _linked(store)
+    with pytest.raises(LookupError):
+        await store.create_sandbox_transactions(other.item.item_id, rows, f.NOW)

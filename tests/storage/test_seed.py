@@ -25,9 +25,11 @@ INSTITUTION_ID = "ins_109508"
 
 def checking_template() -> AccountTemplate:
     """The first account the sandbox's default user links: what every seeded Item holds."""
-    templates = SandboxBank().accounts_for_login(INSTITUTION_ID, DEFAULT_USERNAME, DEFAULT_PASSWORD)
-    assert templates
-    return templates[0]
+    login = SandboxBank().accounts_for_login(
+        INSTITUTION_ID, DEFAULT_USERNAME, DEFAULT_PASSWORD, "seed"
+    )
+    assert login
+    return login.accounts[0]
 
 
 async def test_seeded_tokens_work_through_the_store(store: Store) -> None:

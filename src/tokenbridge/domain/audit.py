@@ -29,6 +29,8 @@ PROCESSOR_TOKEN_CREATE = "processor_token.create"
 PROCESSOR_TOKEN_PERMISSIONS_SET = "processor_token.permissions.set"
 PROCESSOR_TOKEN_WEBHOOK_UPDATE = "processor_token.webhook.update"
 STRIPE_BANK_ACCOUNT_TOKEN_CREATE = "stripe_bank_account_token.create"
+ACCOUNT_VERIFICATION_STATUS_SET = "account.verification_status.set"
+SANDBOX_TRANSACTIONS_CREATE = "sandbox.transactions.create"
 LINK_TOKEN_CREATE = "link_token.create"
 
 TOKEN_ID_LENGTH = 12

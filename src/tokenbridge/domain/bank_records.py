@@ -74,6 +74,7 @@ class BankTransaction:
     pending: bool
     pending_transaction_id: str | None = None
     check_number: str | None = None
+    iso_currency_code: str | None = "USD"
 
     @property
     def original_description(self) -> str:

@@ -269,6 +269,14 @@ class ProductsNotSupported(ItemError):
     default_message = ""
 
 
+class ProductNotReady(ItemError):
+    error_code = "PRODUCT_NOT_READY"
+    default_message = (
+        "the requested product is not yet ready. please provide a webhook or try the request"
+        " again later"
+    )
+
+
 class NoAuthAccounts(ItemError):
     error_code = "NO_AUTH_ACCOUNTS"
     default_message = "no valid checking or savings accounts found to retrieve routing numbers"

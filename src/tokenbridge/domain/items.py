@@ -81,18 +81,21 @@ class ItemService:
         """A new Item and its accounts as the bank links them (not yet stored)."""
         if self.bank.institution(institution_id) is None:
             raise errors.InvalidInstitution()
-        templates = self.bank.accounts_for_login(institution_id, username, password)
-        if templates is None:
+        # The id comes first: a bank may derive the new Item's data from it.
+        item_id = self.ids.new_id()
+        login = self.bank.accounts_for_login(institution_id, username, password, item_id)
+        if login is None:
             raise errors.InvalidCredentials()
         item = Item(
-            item_id=self.ids.new_id(),
+            item_id=item_id,
             client_id=client.client_id,
             institution_id=institution_id,
             products=tuple(dict.fromkeys(products)),
             created_at=self.clock.now(),
             webhook=webhook,
+            profile=login.profile,
         )
-        return item, self._accounts(item.item_id, templates)
+        return item, self._accounts(item.item_id, login.accounts)
 
     def _accounts(self, item_id: str, templates: Sequence[AccountTemplate]) -> tuple[Account, ...]:
         return tuple(
@@ -107,6 +110,7 @@ class ItemService:
                 subtype=t.subtype,
                 balances=t.balances,
                 holder_category=t.holder_category,
+                verification_status=t.verification_status,
             )
             for i, t in enumerate(templates)
         )

@@ -8,6 +8,7 @@ much (it sets each field through object.__setattr__), which was a tenth of a par
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 
@@ -43,6 +44,10 @@ class Account:
     subtype: str | None
     balances: Balances
     holder_category: str | None = None
+    # Plaid's AccountBase.verification_status: set only for an account in a micro-deposit
+    # flow (`pending_automatic_verification`, then `automatically_verified` or
+    # `verification_expired`); None for every other account.
+    verification_status: str | None = None
 
 
 @dataclass(slots=True)
@@ -57,6 +62,10 @@ class Item:
     # The error the Item is in (Plaid's `item.error`), by its code: ITEM_LOGIN_REQUIRED
     # after /sandbox/item/reset_login; None while the Item is healthy.
     error_code: str | None = None
+    # The bank's own record of the Item's data, a JSON document the `Bank` wrote when the
+    # Item was linked (`Login.profile`) and reads back on every answer about it; None when
+    # the bank derives everything from the ids. Opaque to the domain and the store.
+    profile: str | None = None
 
 
 @dataclass(slots=True)
@@ -178,11 +187,21 @@ class AccountTemplate:
 
     name: str
     official_name: str | None
-    mask: str
+    mask: str | None
     type: str
     subtype: str
     balances: Balances
     holder_category: str | None = None
+    verification_status: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Login:
+    """What a login links: its accounts, in the bank's order, and what the bank keeps
+    with the Item (stored as `Item.profile`: the user's own data, which no id derives)."""
+
+    accounts: tuple[AccountTemplate, ...]
+    profile: str | None = None
 
 
 @dataclass(slots=True)
@@ -209,6 +228,37 @@ class TransactionsState:
     generation: int  # the number of refreshes so far
     refreshed_at: tuple[float, ...]  # when each refresh happened, oldest first
     sync_users: frozenset[str]  # "" = the Item's developer, else processor token hashes
+    # What /sandbox/transactions/create added, oldest first (read only for an Item whose
+    # bank takes such transactions).
+    created: tuple[CreatedTransaction, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxTransaction:
+    """A transaction /sandbox/transactions/create is asked to add (CustomSandboxTransaction),
+    before the service checks it."""
+
+    date_transacted: str
+    date_posted: str
+    amount: float
+    description: str
+    iso_currency_code: str | None = None
+    account_id: str | None = None  # None: the Item's first depository account
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedTransaction:
+    """A transaction /sandbox/transactions/create added, as stored: the refresh round
+    (`generation`) that added it, its place in the call (`seq`) and its account."""
+
+    generation: int
+    seq: int
+    account_id: str
+    date_transacted: date
+    date_posted: date
+    amount: float
+    description: str
+    iso_currency_code: str
 
 
 # A Signal call as the store keeps it: (account_id, kind, client_transaction_id, data,

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from tokenbridge.domain import errors
+from tokenbridge.domain.auth import auth_servable, check_verified
 from tokenbridge.domain.bank_records import (
     AccountNumbers,
     Holding,
@@ -87,6 +88,9 @@ class PartnerService:
         grant = await self._grant(client, processor_token, AUTH)
         if not auth_eligible(grant.account):
             raise errors.NoAuthAccounts()
+        check_verified(grant.account)
+        if not auth_servable(grant.account):
+            raise errors.NoAuthAccounts()
         return grant, self.bank.numbers(grant.item, grant.account)
 
     async def processor_balance_get(self, client: Client, processor_token: str) -> PartnerGrant:
@@ -100,13 +104,14 @@ class PartnerService:
         self, client: Client, processor_token: str
     ) -> tuple[PartnerGrant, list[Owner]]:
         grant = await self._grant(client, processor_token, IDENTITY)
-        return grant, self.bank.owners(grant.item)
+        return grant, self.bank.owners(grant.item, grant.account)
 
     async def processor_identity_match(
         self, client: Client, processor_token: str, user: IdentityMatchUser | None
     ) -> tuple[PartnerGrant, IdentityMatchScores]:
         grant = await self._grant(client, processor_token, IDENTITY_MATCH)
-        scores = match_identity(user or IdentityMatchUser(), self.bank.owners(grant.item))
+        owners = self.bank.owners(grant.item, grant.account)
+        scores = match_identity(user or IdentityMatchUser(), owners)
         return grant, scores
 
     # Liabilities and investments --------------------------------------------------------
@@ -141,7 +146,9 @@ class PartnerService:
         if not investments_eligible(grant.account):
             raise errors.NoInvestmentAccounts()
         holdings, securities = self.bank.holdings(grant.item, grant.account)
-        names = [name for owner in self.bank.owners(grant.item) for name in owner.names]
+        names = [
+            name for owner in self.bank.owners(grant.item, grant.account) for name in owner.names
+        ]
         return InvestmentsAuth(
             grant=grant,
             numbers=self.bank.investments_numbers(grant.item, grant.account),
@@ -182,7 +189,10 @@ class PartnerService:
         """The Item's accounts and the numbers of those Auth can serve; NO_AUTH_ACCOUNTS
         when none of the (selected) accounts can."""
         found = await self.items.accounts_get(client, access_token, account_ids, "auth_get")
-        numbers = [self.bank.numbers(found.item, a) for a in found.accounts if auth_eligible(a)]
+        eligible = [a for a in found.accounts if auth_eligible(a)]
+        for account in eligible:
+            check_verified(account)
+        numbers = [self.bank.numbers(found.item, a) for a in eligible if auth_servable(a)]
         if not numbers:
             raise errors.NoAuthAccounts()
         return found, numbers
@@ -196,6 +206,7 @@ class PartnerService:
 
     async def identity_get(
         self, client: Client, access_token: str, account_ids: Sequence[str] | None = None
-    ) -> tuple[ItemAccounts, list[Owner]]:
+    ) -> tuple[ItemAccounts, dict[str, list[Owner]]]:
+        """The Item's accounts and the owners of each (by account_id)."""
         found = await self.items.accounts_get(client, access_token, account_ids, "identity_get")
-        return found, self.bank.owners(found.item)
+        return found, {a.account_id: self.bank.owners(found.item, a) for a in found.accounts}

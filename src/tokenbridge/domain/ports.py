@@ -27,12 +27,13 @@ from tokenbridge.domain.bank_records import (
 )
 from tokenbridge.domain.models import (
     Account,
-    AccountTemplate,
     BankAccountToken,
     Client,
+    CreatedTransaction,
     Institution,
     Item,
     LinkToken,
+    Login,
     NewItem,
     ProcessorToken,
     SignalRecord,
@@ -73,18 +74,19 @@ class Bank(Protocol):
         """Every institution of the bank, in the bank's order."""
 
     def accounts_for_login(
-        self, institution_id: str, username: str, password: str
-    ) -> Sequence[AccountTemplate] | None:
-        """The accounts these credentials link at the institution, in the bank's order,
-        or None when they are not a valid login. Raises the `PlaidError` of a login the
-        bank refuses otherwise (a locked account, an institution that is down or no longer
-        supported, ...)."""
+        self, institution_id: str, username: str, password: str, item_id: str
+    ) -> Login | None:
+        """What these credentials link at the institution for the new Item `item_id`: the
+        accounts, in the bank's order, and the profile to store with the Item. None when
+        they are not a valid login. Raises the `PlaidError` of a login the bank refuses
+        otherwise (a locked account, an institution that is down or no longer
+        supported, a configuration it refuses, ...)."""
 
     def numbers(self, item: Item, account: Account) -> AccountNumbers:
         """The account's account and routing numbers (Auth)."""
 
-    def owners(self, item: Item) -> list[Owner]:
-        """The owners of the Item's accounts (Identity)."""
+    def owners(self, item: Item, account: Account) -> list[Owner]:
+        """The owners of one of the Item's accounts (Identity)."""
 
     def liabilities(self, item: Item, accounts: Sequence[Account]) -> LiabilitiesObject:
         """Liability details of those of `accounts` that are liabilities."""
@@ -108,10 +110,15 @@ class Bank(Protocol):
         already reported for the account."""
 
     def transactions(
-        self, item: Item, account: Account, days_requested: int, refreshes: Sequence[date]
-    ) -> dict[str, BankTransaction]:
+        self, item: Item, account: Account, days_requested: int, refreshes: Sequence[date],
+        created: Sequence[CreatedTransaction] = (),
+    ) -> dict[str, BankTransaction]:  # fmt: skip
         """The account's transactions (by transaction_id) with `days_requested` days of
-        history, after refreshes on the days `refreshes` (oldest first)."""
+        history, after refreshes on the days `refreshes` (oldest first), with those of
+        `created` (the account's, added by /sandbox/transactions/create)."""
+
+    def accepts_sandbox_transactions(self, item: Item) -> bool:
+        """Whether /sandbox/transactions/create may add transactions to the Item."""
 
 
 class StoreUnavailable(Exception):
@@ -257,6 +264,15 @@ class Store(Protocol):
     async def get_bank_account_token(self, token_hash: str) -> BankAccountToken | None:
         """The bank account token, or None if unknown or its Item is removed."""
 
+    async def set_account_verification_status(
+        self, account_id: str, status: str, audit: Sequence[AuditEntry] = ()
+    ) -> bool:
+        """Move the account out of `pending_automatic_verification` to `status`, atomically.
+
+        False (writing nothing) if the account is not pending automatic verification, or its
+        Item is removed: of concurrent calls, exactly one moves it.
+        """
+
     # Link tokens ------------------------------------------------------------------------
 
     async def create_link_token(self, token: LinkToken, audit: Sequence[AuditEntry] = ()) -> None:
@@ -323,6 +339,20 @@ class Store(Protocol):
 
         The Item's Transactions must be initialized.
         """
+
+    async def create_sandbox_transactions(
+        self,
+        item_id: str,
+        transactions: Sequence[CreatedTransaction],
+        now: float,
+        audit: Sequence[AuditEntry] = (),
+    ) -> TransactionsState:
+        """Add one refresh round at `now` that adds `transactions`, atomically; the state
+        after it, `created` included. Each is stored with that round as its generation
+        (whatever the records say). The Item's Transactions must be initialized."""
+
+    async def list_sandbox_transactions(self, item_id: str) -> list[CreatedTransaction]:
+        """What /sandbox/transactions/create added to the Item, oldest first."""
 
     async def add_transactions_sync_user(self, item_id: str, subject: str, now: float) -> None:
         """Record that `subject` ('' for the developer, else a processor token hash) syncs."""

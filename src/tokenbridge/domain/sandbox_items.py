@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tokenbridge.domain import audit, errors, webhook_events
+from tokenbridge.domain.auth import PENDING, VERIFICATION_WEBHOOKS
 from tokenbridge.domain.dates import iso_datetime
 from tokenbridge.domain.items import ItemService
 from tokenbridge.domain.models import Account, Client, Item
@@ -180,6 +181,53 @@ class SandboxItemService:
         if code == "NEW_ACCOUNTS_AVAILABLE":
             return build(*args, error=None)
         return build(*args)  # LOGIN_REPAIRED, AUTHORIZATION_GRANTED
+
+    async def sandbox_item_set_verification_status(
+        self,
+        client: Client,
+        access_token: str,
+        account_id: str,
+        verification_status: str,
+        *,
+        request_id: str | None = None,
+    ) -> None:
+        """Verify the account's automated micro-deposit, or let it expire; then the AUTH
+        webhook to the Item's webhook, if it has one.
+
+        INVALID_ACCOUNT_ID for an account the Item does not have; INVALID_FIELD for an
+        account that is not waiting for automatic verification.
+        """
+        code = VERIFICATION_WEBHOOKS.get(verification_status)
+        if code is None:
+            raise errors.InvalidField(
+                "verification_status must be one of: " + ", ".join(VERIFICATION_WEBHOOKS)
+            )
+        item, account = await self.items.item_and_account(client, access_token, account_id)
+        if account is None:
+            raise errors.InvalidAccountId()
+        refused = errors.InvalidField(
+            "the account is not pending automatic micro-deposit verification"
+            f" (its verification_status is {account.verification_status or 'not set'})"
+        )
+        if account.verification_status != PENDING:
+            raise refused
+        entry = audit.entry(
+            self.clock.now(), client.client_id, audit.ACCOUNT_VERIFICATION_STATUS_SET,
+            request_id, item_id=item.item_id, account_id=account.account_id,
+            detail=verification_status,
+        )  # fmt: skip
+        if not await self.store.set_account_verification_status(
+            account.account_id, verification_status, [entry]
+        ):
+            # Another call moved it first (or the Item was just removed).
+            raise refused
+        if item.webhook:
+            self.outbox.send(
+                item.webhook,
+                webhook_events.auth_verification(
+                    code, item.item_id, account.account_id, self.environment
+                ),
+            )
 
     def _entry(
         self, client: Client, action: str, request_id: str | None, item: Item, access_token: str

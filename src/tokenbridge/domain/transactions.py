@@ -9,17 +9,25 @@ in domain/cursor.py, recurring streams in domain/recurring.py.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
 
-from tokenbridge.domain import errors, webhook_events
+from tokenbridge.domain import audit, errors, webhook_events
 from tokenbridge.domain.bank_records import BankTransaction
 from tokenbridge.domain.cursor import Cursor, decode_cursor, encode_cursor
 from tokenbridge.domain.dates import parse_date, utc_date
 from tokenbridge.domain.items import ItemService
 from tokenbridge.domain.link import check_days
-from tokenbridge.domain.models import Account, Client, Item, TransactionsState
+from tokenbridge.domain.models import (
+    Account,
+    Client,
+    CreatedTransaction,
+    Item,
+    SandboxTransaction,
+    TransactionsState,
+)
 from tokenbridge.domain.ports import Bank, Clock, Outbox, Store
 from tokenbridge.domain.processor_tokens import ProcessorTokenService
 from tokenbridge.domain.recurring import RecurringStreams, recurring_streams
@@ -112,7 +120,15 @@ class TransactionsService:
             )
         elif days_requested is not None:
             check_days(days_requested)
-        return state
+        return await self._with_created(item, state)
+
+    async def _with_created(self, item: Item, state: TransactionsState) -> TransactionsState:
+        """The state with what /sandbox/transactions/create added, for an Item that takes
+        such transactions (the others skip the read)."""
+        if not self.bank.accepts_sandbox_transactions(item):
+            return state
+        created = await self.store.list_sandbox_transactions(item.item_id)
+        return replace(state, created=tuple(c for c in created if c.generation <= state.generation))
 
     def _transactions(
         self, item: Item, account: Account, state: TransactionsState, generation: int
@@ -120,7 +136,11 @@ class TransactionsService:
         if generation < 0:
             return {}
         days = [utc_date(t) for t in state.refreshed_at[:generation]]
-        return self.bank.transactions(item, account, state.days_requested, days)
+        created = [
+            c for c in state.created
+            if c.generation <= generation and c.account_id == account.account_id
+        ]  # fmt: skip
+        return self.bank.transactions(item, account, state.days_requested, days, created)
 
     # /transactions/get ----------------------------------------------------------------
 
@@ -317,6 +337,13 @@ class TransactionsService:
         item = grant.item
         before = await self._state(item)
         after = await self.store.refresh_transactions(item.item_id, self.clock.now())
+        await self._announce(item, before, await self._with_created(item, after))
+
+    async def _announce(
+        self, item: Item, before: TransactionsState, after: TransactionsState
+    ) -> None:
+        """The webhooks of a new round of changes: to each processor token whose account
+        changed, and to the Item."""
         accounts = await self.store.get_accounts(item.item_id)
         new_by_account: dict[str, int] = {}
         for account in accounts:
@@ -333,6 +360,54 @@ class TransactionsService:
             self.outbox.send(item.webhook, webhook_events.transactions_update(
                 "" in after.sync_users, "item_id", item.item_id, total, self.environment
             ))  # fmt: skip
+
+    # /sandbox/transactions/create -------------------------------------------------------
+
+    async def sandbox_transactions_create(
+        self,
+        client: Client,
+        access_token: str,
+        transactions: Sequence[SandboxTransaction],
+        *,
+        request_id: str | None = None,
+    ) -> None:
+        """Add up to ten transactions to the Item's depository account, as one refresh
+        round: a sync cursor from before it sees them added, and the webhooks of a refresh
+        fire (https://plaid.com/docs/api/sandbox/#sandboxtransactionscreate).
+
+        Only an Item of the user_transactions_dynamic test user takes them.
+        """
+        item = await self.items.item_for(client, access_token)
+        if not self.bank.accepts_sandbox_transactions(item):
+            raise errors.InvalidField(
+                "/sandbox/transactions/create can only be used with Items created with the"
+                " user_transactions_dynamic test user"
+            )
+        now = self.clock.now()
+        checked = _check_sandbox_transactions(transactions, utc_date(now))
+        accounts = await self.store.get_accounts(item.item_id)
+        # "Custom transactions are only applied to the depository account": the Item's
+        # first, unless the transaction names one (plaid-python 46's account_id).
+        depository = [a.account_id for a in accounts if a.type == "depository"]
+        if not depository:
+            raise errors.NoAccounts()
+        targets = [t.account_id or depository[0] for t, _, _ in checked]
+        if any(target not in depository for target in targets):
+            raise errors.InvalidAccountId()
+        before = await self._state(item)
+        entry = audit.entry(
+            now, client.client_id, audit.SANDBOX_TRANSACTIONS_CREATE, request_id,
+            item_id=item.item_id, account_id=depository[0], detail=str(len(checked)),
+        )  # fmt: skip
+        rows = [
+            CreatedTransaction(0, seq, target, transacted, posted, t.amount, t.description,
+                               t.iso_currency_code or "USD")
+            for seq, ((t, transacted, posted), target) in enumerate(
+                zip(checked, targets, strict=True)
+            )
+        ]  # fmt: skip
+        after = await self.store.create_sandbox_transactions(item.item_id, rows, now, [entry])
+        await self._announce(item, before, after)
 
     # /processor/transactions/recurring/get --------------------------------------------
 
@@ -352,6 +427,48 @@ class TransactionsService:
         return RecurringStreams(
             [s for s in streams if s.inflow], [s for s in streams if not s.inflow], updated
         )
+
+
+# https://plaid.com/docs/api/sandbox/#sandboxtransactionscreate: up to 10 transactions,
+# dated today or up to 14 days back.
+MAX_SANDBOX_TRANSACTIONS = 10
+SANDBOX_TRANSACTION_DAYS = 14
+_DATES_MESSAGE = (
+    "Transaction and posted dates must be within the last 14 days, and the posted date must"
+    " not be before the transaction date."
+)
+
+
+def _check_sandbox_transactions(
+    transactions: Sequence[SandboxTransaction], today: date
+) -> list[tuple[SandboxTransaction, date, date]]:
+    """The transactions with their dates; INVALID_FIELD with Plaid's message otherwise."""
+    if len(transactions) > MAX_SANDBOX_TRANSACTIONS:
+        raise errors.InvalidField("The request contains too many transactions.")
+    if not transactions:
+        raise errors.InvalidField("transactions must contain at least one transaction")
+    earliest = today - timedelta(days=SANDBOX_TRANSACTION_DAYS)
+    out = []
+    for i, t in enumerate(transactions):
+        transacted = parse_date(t.date_transacted, f"transactions[{i}].date_transacted")
+        posted = parse_date(t.date_posted, f"transactions[{i}].date_posted")
+        if not (earliest <= transacted <= posted <= today):
+            raise errors.InvalidField(_DATES_MESSAGE)
+        if not (math.isfinite(t.amount) and abs(t.amount) <= 1e13):
+            raise errors.InvalidField(f"transactions[{i}].amount must be a finite number")
+        if not t.description.strip():
+            raise errors.InvalidField(f"transactions[{i}].description must not be empty")
+        if "\x00" in t.description:
+            raise errors.InvalidField(
+                f"transactions[{i}].description must not contain NUL characters"
+            )
+        code = t.iso_currency_code
+        if code is not None and not (len(code) == 3 and code.isascii() and code.isupper()):
+            raise errors.InvalidField(
+                f"transactions[{i}].iso_currency_code must be an ISO-4217 currency code"
+            )
+        out.append((t, transacted, posted))
+    return out
 
 
 def _check_account(account: Account) -> None:

@@ -105,3 +105,17 @@ def item_webhook_update_acknowledged(
         "ITEM", "WEBHOOK_UPDATE_ACKNOWLEDGED", item_id, environment,
         new_webhook_url=new_webhook_url, error=None,
     )  # fmt: skip
+
+
+def auth_verification(code: str, item_id: str, account_id: str, environment: str) -> dict[str, Any]:
+    """AUTOMATICALLY_VERIFIED or VERIFICATION_EXPIRED: an account of the automated
+    micro-deposit flow was verified, or was not within seven days
+    (https://plaid.com/docs/api/products/auth/#webhooks)."""
+    return {
+        "webhook_type": "AUTH",
+        "webhook_code": code,
+        "item_id": item_id,
+        "account_id": account_id,
+        "error": None,
+        "environment": environment,
+    }

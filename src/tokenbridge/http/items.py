@@ -100,6 +100,16 @@ async def sandbox_item_fire_webhook(
     return s.SandboxItemFireWebhookResponse(webhook_fired=True)
 
 
+async def sandbox_item_set_verification_status(
+    ctx: Context, req: s.SandboxItemSetVerificationStatusRequest
+) -> s.SandboxItemSetVerificationStatusResponse:
+    await ctx.services.sandbox_items.sandbox_item_set_verification_status(
+        ctx.client, req.access_token, req.account_id, req.verification_status,
+        request_id=ctx.request_id,
+    )  # fmt: skip
+    return s.SandboxItemSetVerificationStatusResponse()
+
+
 async def tokenbridge_sandbox_item_repair(
     ctx: Context, req: s.TokenbridgeSandboxItemRepairRequest
 ) -> s.TokenbridgeSandboxItemRepairResponse:

@@ -570,6 +570,6 @@ async def identity_get(ctx: Context, req: IdentityGetRequest) -> IdentityGetResp
         ctx.client, req.access_token, _account_ids(req.options)
     )
     return IdentityGetResponse(
-        accounts=[_identity_view(a, owners) for a in found.accounts],
+        accounts=[_identity_view(a, owners[a.account_id]) for a in found.accounts],
         item=item_view(ctx, found.item),
     )

@@ -22,6 +22,8 @@ OPERATIONS: tuple[Operation, ...] = tuple(
         # Sandbox controls
         ("/sandbox/item/reset_login", items.sandbox_item_reset_login),
         ("/sandbox/item/fire_webhook", items.sandbox_item_fire_webhook),
+        ("/sandbox/item/set_verification_status", items.sandbox_item_set_verification_status),
+        ("/sandbox/transactions/create", transactions.sandbox_transactions_create),
         # Ours, under our own prefix: Link's update mode cannot run here.
         ("/_tokenbridge/sandbox/item/repair", items.tokenbridge_sandbox_item_repair),
         # Link tokens

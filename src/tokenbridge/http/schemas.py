@@ -25,6 +25,15 @@ CountryCode = Annotated[str, Meta(extra_json_schema={"enum": list(COUNTRY_CODES)
 AnyObject = dict[str, Any]
 
 
+# AccountBase.verification_status (the values this sandbox sets).
+VerificationStatus = Annotated[
+    str,
+    Meta(extra_json_schema={"enum": [
+        "pending_automatic_verification", "automatically_verified", "verification_expired",
+    ]}),
+]  # fmt: skip
+
+
 class PlaidRequest(Struct, kw_only=True, forbid_unknown_fields=True):
     # APIClientID / APISecret: "may be provided either in the PLAID-CLIENT-ID /
     # PLAID-SECRET header or as part of a request body".
@@ -335,6 +344,8 @@ class AccountBase(Struct, kw_only=True):
     type: str
     subtype: str | None
     holder_category: str | UnsetType = UNSET
+    # Only for an account in a micro-deposit flow, as Plaid sends it.
+    verification_status: VerificationStatus | UnsetType = UNSET
 
 
 class PlaidErrorObject(Struct, kw_only=True):
@@ -625,3 +636,42 @@ class InstitutionsGetByIdResponse(PlaidResponse):
 
 class InstitutionsSearchResponse(PlaidResponse):
     institutions: list[Institution]
+
+
+# Sandbox control endpoints -------------------------------------------------------------
+
+# SandboxItemSetVerificationStatusRequest.verification_status; the domain checks the value
+# itself, with a message naming the choices.
+SandboxVerificationStatus = Annotated[
+    str, Meta(extra_json_schema={"enum": ["automatically_verified", "verification_expired"]})
+]
+
+
+class SandboxItemSetVerificationStatusRequest(PlaidRequest):
+    access_token: str
+    account_id: str
+    verification_status: SandboxVerificationStatus
+
+
+class SandboxItemSetVerificationStatusResponse(PlaidResponse):
+    pass
+
+
+class CustomSandboxTransaction(Options):
+    date_transacted: str
+    date_posted: str
+    amount: float
+    description: str
+    iso_currency_code: str | None = None
+    # In plaid-python 46 (newer than the spec, which applies every transaction to the
+    # depository account): the account to add the transaction to.
+    account_id: str | None = None
+
+
+class SandboxTransactionsCreateRequest(PlaidRequest):
+    access_token: str
+    transactions: list[CustomSandboxTransaction]
+
+
+class SandboxTransactionsCreateResponse(PlaidResponse):
+    pass

@@ -18,6 +18,7 @@ from tokenbridge.domain import recurring
 from tokenbridge.domain import transactions as domain
 from tokenbridge.domain.bank_records import BankTransaction, Merchant
 from tokenbridge.domain.dates import iso_datetime
+from tokenbridge.domain.models import SandboxTransaction
 from tokenbridge.http import schemas as s
 from tokenbridge.http.views import Context, account_view, item_view
 
@@ -311,7 +312,7 @@ def transaction_view(t: BankTransaction, original_description: bool) -> Transact
     return Transaction(
         account_id=t.account_id,
         amount=t.amount,
-        iso_currency_code="USD",
+        iso_currency_code=t.iso_currency_code,
         unofficial_currency_code=None,
         category=shared.category,
         category_id=m.category_id,
@@ -476,3 +477,25 @@ async def processor_transactions_recurring_get(
         outflow_streams=[stream_view(x) for x in streams.outflow_streams],
         updated_datetime=iso_datetime(streams.updated_at),
     )
+
+
+async def sandbox_transactions_create(
+    ctx: Context, req: s.SandboxTransactionsCreateRequest
+) -> s.SandboxTransactionsCreateResponse:
+    await ctx.services.transactions.sandbox_transactions_create(
+        ctx.client,
+        req.access_token,
+        [
+            SandboxTransaction(
+                t.date_transacted,
+                t.date_posted,
+                t.amount,
+                t.description,
+                t.iso_currency_code,
+                t.account_id,
+            )
+            for t in req.transactions
+        ],
+        request_id=ctx.request_id,
+    )
+    return s.SandboxTransactionsCreateResponse()

@@ -77,4 +77,5 @@ def account_view(account: models.Account) -> s.AccountBase:
         type=account.type,
         subtype=account.subtype,
         holder_category=account.holder_category or UNSET,
+        verification_status=account.verification_status or UNSET,
     )

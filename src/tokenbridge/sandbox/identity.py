@@ -5,6 +5,7 @@ from __future__ import annotations
 from tokenbridge.domain.bank_records import Address, AddressData, Email, Owner, PhoneNumber
 from tokenbridge.domain.models import Item
 from tokenbridge.sandbox.derive import digits, rng_for
+from tokenbridge.sandbox.overrides import Profile
 
 _GIVEN = ("Alberta", "Bartholomew", "Cordelia", "Desmond", "Evangeline", "Florian", "Gwendolyn")
 
@@ -58,5 +59,49 @@ def owners_for(item: Item) -> list[Owner]:
                 Email(f"{local}{rng.randint(1, 99)}@example.net", False, "secondary"),
             ],
             addresses=[Address(home, True), Address(second, False)],
+        )
+    ]
+
+
+def configured_owners(profile: Profile, position: int, derived: list[Owner]) -> list[Owner]:
+    """The owner a user_custom configuration gives the account at `position`.
+
+    What the account's `identity` leaves out is the sandbox's default ("Any fields not
+    specified will be filled in with default Sandbox information"); names given for any
+    account serve every account ("the same name data will be used for all accounts
+    associated with an Item", OwnerOverride.names).
+    """
+    accounts = profile.accounts
+    mine = accounts[position].identity if position < len(accounts) else None
+    names = (mine.names if mine is not None else None) or next(
+        (a.identity.names for a in accounts if a.identity and a.identity.names), None
+    )
+    if mine is None and names is None:
+        return derived
+    base = derived[0]
+    return [
+        Owner(
+            names=list(names) if names else base.names,
+            phone_numbers=base.phone_numbers
+            if mine is None or mine.phone_numbers is None
+            else [PhoneNumber(p.data, p.primary, p.type) for p in mine.phone_numbers],
+            emails=base.emails
+            if mine is None or mine.emails is None
+            else [Email(e.data, e.primary, e.type) for e in mine.emails],
+            addresses=base.addresses
+            if mine is None or mine.addresses is None
+            else [
+                Address(
+                    AddressData(
+                        a.data.city,
+                        a.data.region,
+                        a.data.street,
+                        a.data.postal_code,
+                        a.data.country,
+                    ),
+                    a.primary,
+                )
+                for a in mine.addresses
+            ],
         )
     ]

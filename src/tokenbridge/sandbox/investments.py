@@ -17,6 +17,11 @@ from tokenbridge.domain.bank_records import (
 )
 from tokenbridge.domain.models import Account, Item
 from tokenbridge.sandbox.derive import as_of, digits, rng_for, stable_id
+from tokenbridge.sandbox.overrides import (
+    HoldingsOverride,
+    InvestmentTransactionOverride,
+    SecurityOverride,
+)
 
 # (ticker, name, type, subtype, price, sector, industry, cash equivalent, MIC). The names
 # are made up; the tickers do not belong to real listings.
@@ -176,3 +181,78 @@ def investments_numbers_for(
         else []
     )
     return InvestmentsAuthNumbers(acats, aton, retirement)
+
+
+def _configured_security(s: SecurityOverride, price: float | None, day: date | None,
+                         currency: str) -> Security:  # fmt: skip
+    """A security a user_custom configuration names by ticker, CUSIP or ISIN. Its id is
+    derived from that identifier, so one security has one id across accounts and Items."""
+    key = s.ticker_symbol or s.cusip or s.isin or ""
+    cash = key.startswith("CUR:")
+    return Security(
+        security_id=stable_id("security", key), isin=s.isin, cusip=s.cusip, sedol=s.sedol,
+        institution_security_id=None, institution_id=None, proxy_security_id=None,
+        name=s.name or key, ticker_symbol=s.ticker_symbol, is_cash_equivalent=cash,
+        type="cash" if cash else None, subtype="cash" if cash else None, close_price=price,
+        close_price_as_of=day, iso_currency_code=s.currency or currency,
+        unofficial_currency_code=None, market_identifier_code=None, sector=None,
+        industry=None, cfi_code=None, figi=None, option_contract=None, fixed_income=None,
+    )  # fmt: skip
+
+
+def configured_holdings(
+    item: Item, account: Account, overrides: list[HoldingsOverride]
+) -> tuple[list[Holding], list[Security]]:
+    """The holdings a user_custom configuration gives the account, with their securities;
+    `institution_value` is the price times the quantity."""
+    holdings: list[Holding] = []
+    securities: dict[str, Security] = {}
+    for h in overrides:
+        day = date.fromisoformat(h.institution_price_as_of) if h.institution_price_as_of else None
+        security = _configured_security(h.security, h.institution_price, day, h.currency)
+        securities.setdefault(security.security_id, security)
+        holdings.append(
+            Holding(
+                account_id=account.account_id, security_id=security.security_id,
+                institution_price=h.institution_price, institution_price_as_of=day,
+                institution_value=round(h.institution_price * h.quantity, 2),
+                cost_basis=h.cost_basis, quantity=h.quantity, iso_currency_code=h.currency,
+                unofficial_currency_code=None,
+            )
+        )  # fmt: skip
+    return holdings, list(securities.values())
+
+
+# InvestmentTransaction.subtype for each configured type.
+_SUBTYPES = {"buy": "buy", "sell": "sell", "cash": "deposit", "fee": "account fee",
+             "transfer": "transfer"}  # fmt: skip
+
+
+def configured_investment_transactions(
+    item: Item, account: Account, overrides: list[InvestmentTransactionOverride]
+) -> tuple[list[InvestmentTransaction], list[Security]]:
+    """The investment transactions a user_custom configuration gives the account, newest
+    first. The amount is the quantity times the price plus the fees (a buy's positive
+    quantity takes cash out, a sell's negative one brings it in)."""
+    found: list[InvestmentTransaction] = []
+    securities: dict[str, Security] = {}
+    for n, t in enumerate(overrides):
+        day = date.fromisoformat(t.date)
+        security_id = None
+        if t.security is not None:
+            security = _configured_security(t.security, t.price, day, t.currency)
+            securities.setdefault(security.security_id, security)
+            security_id = security.security_id
+        found.append(
+            InvestmentTransaction(
+                investment_transaction_id=stable_id("itx-configured", item.item_id,
+                                                    account.account_id, str(n)),
+                account_id=account.account_id, security_id=security_id, date=day,
+                name=t.name, quantity=t.quantity,
+                amount=round(t.quantity * t.price + (t.fees or 0.0), 2), price=t.price,
+                fees=t.fees, type=t.type, subtype=_SUBTYPES[t.type],
+                iso_currency_code=t.currency, unofficial_currency_code=None,
+            )
+        )  # fmt: skip
+    found.sort(key=lambda t: (t.date, t.investment_transaction_id), reverse=True)
+    return found, list(securities.values())

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import replace
+from datetime import date, timedelta
+from typing import TypeVar
 
 from tokenbridge.domain.bank_records import (
     APR,
@@ -20,6 +22,9 @@ from tokenbridge.domain.bank_records import (
 from tokenbridge.domain.eligibility import CREDIT_LIABILITY_SUBTYPES
 from tokenbridge.domain.models import Account, Item
 from tokenbridge.sandbox.derive import as_of, digits, rng_for
+from tokenbridge.sandbox.overrides import LiabilityOverride
+
+T = TypeVar("T")
 
 
 def _money(value: float) -> float:
@@ -137,3 +142,75 @@ def liabilities_for(item: Item, accounts: list[Account]) -> LiabilitiesObject:
                 )
             )
     return LiabilitiesObject(credit or None, mortgage or None, student or None)
+
+
+def _date_or(value: str | None, default: date | None) -> date | None:
+    return date.fromisoformat(value) if value else default
+
+
+def configured_credit(card: CreditCardLiability, li: LiabilityOverride) -> CreditCardLiability:
+    """A credit card's generated liability with what a user_custom `liability` sets."""
+    given = [
+        (kind, value)
+        for kind, value in (("purchase_apr", li.purchase_apr), ("cash_apr", li.cash_apr),
+                            ("balance_transfer_apr", li.balance_transfer_apr),
+                            ("special", li.special_apr))
+        if value is not None
+    ]  # fmt: skip
+    aprs = card.aprs
+    if given:
+        subject = card.aprs[0].balance_subject_to_apr if card.aprs else None
+        aprs = [
+            APR(value, kind, subject if kind == "purchase_apr" else 0.0,
+                _money((subject or 0.0) * value / 1200) if kind == "purchase_apr" else 0.0)
+            for kind, value in given
+        ]  # fmt: skip
+    return replace(
+        card,
+        aprs=aprs,
+        is_overdue=card.is_overdue if li.is_overdue is None else li.is_overdue,
+        last_payment_amount=_pick(li.last_payment_amount, card.last_payment_amount),
+        minimum_payment_amount=_pick(li.minimum_payment_amount, card.minimum_payment_amount),
+    )
+
+
+def configured_student(loan: StudentLoan, li: LiabilityOverride) -> StudentLoan:
+    """A student loan's generated liability with what a user_custom `liability` sets."""
+    status, pslf, plan = loan.loan_status, loan.pslf_status, loan.repayment_plan
+    if li.loan_status is not None:
+        status = StudentLoanStatus(_date_or(li.loan_status.end_date, None),
+                                   li.loan_status.type or status.type)  # fmt: skip
+    if li.pslf_status is not None:
+        p = li.pslf_status
+        pslf = PSLFStatus(_date_or(p.estimated_eligibility_date, None), p.payments_made,
+                          p.payments_remaining)  # fmt: skip
+    if li.repayment_plan_description is not None or li.repayment_plan_type is not None:
+        plan = StudentRepaymentPlan(li.repayment_plan_description or plan.description,
+                                    li.repayment_plan_type or plan.type)  # fmt: skip
+    address = loan.servicer_address
+    if li.servicer_address is not None:
+        a = li.servicer_address.data
+        address = ServicerAddressData(a.city, a.region, a.street, a.postal_code, a.country)
+    origination = _date_or(li.origination_date, loan.origination_date)
+    return replace(
+        loan,
+        origination_date=origination,
+        disbursement_dates=[origination] if origination else loan.disbursement_dates,
+        origination_principal_amount=_pick(li.principal, loan.origination_principal_amount),
+        interest_rate_percentage=_pick(li.nominal_apr, loan.interest_rate_percentage),
+        expected_payoff_date=_date_or(li.expected_payoff_date, loan.expected_payoff_date),
+        guarantor=_pick(li.guarantor, loan.guarantor),
+        loan_name=_pick(li.loan_name, loan.loan_name),
+        loan_status=status,
+        payment_reference_number=_pick(li.payment_reference_number, loan.payment_reference_number),
+        pslf_status=pslf,
+        repayment_plan=plan,
+        sequence_number=_pick(li.sequence_number, loan.sequence_number),
+        servicer_address=address,
+        is_overdue=loan.is_overdue if li.is_overdue is None else li.is_overdue,
+        minimum_payment_amount=_pick(li.minimum_payment_amount, loan.minimum_payment_amount),
+    )
+
+
+def _pick(value: T | None, default: T) -> T:
+    return default if value is None else value

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from tokenbridge.domain.bank_records import (
     AccountNumbers,
@@ -15,6 +17,9 @@ from tokenbridge.domain.bank_records import (
 from tokenbridge.domain.institutions import aba_sum
 from tokenbridge.domain.models import Account, Item
 from tokenbridge.sandbox.derive import digits, rng_for
+
+if TYPE_CHECKING:
+    from tokenbridge.sandbox.overrides import Numbers
 
 
 def aba_check_digit(first_eight: str) -> str:
@@ -81,3 +86,45 @@ def _of(routing_numbers: tuple[str, ...], drawn: str) -> str:
     """`drawn`, or the institution's routing number it stands for when the institution
     lists some (the same draws as before, so the other digits stay as they were)."""
     return routing_numbers[int(drawn) % len(routing_numbers)] if routing_numbers else drawn
+
+
+def configured_numbers(account: Account, n: Numbers, derived: AccountNumbers) -> AccountNumbers:
+    """The numbers a user_custom configuration gives an account; what it leaves out comes
+    from `derived` (the numbers of the institution's country).
+
+    Each scheme the configuration names appears: ACH with `ach_routing`, EFT with
+    `eft_institution` and `eft_branch`, international with the IBAN and BIC, BACS with
+    `bacs_sort_code`. A configuration that names none keeps the derived schemes, with its
+    `account` number in them.
+    """
+    number = n.account or n.international_iban
+    named = (n.ach_routing, n.eft_institution, n.international_iban, n.bacs_sort_code)
+    if all(v is None for v in named):
+        if number is None and n.ach_wire_routing is None:
+            return derived
+        ach, eft, bacs = derived.ach, derived.eft, derived.bacs
+        return replace(
+            derived,
+            ach=ach and replace(ach, account=number or ach.account,
+                                wire_routing=n.ach_wire_routing or ach.wire_routing),
+            eft=eft and replace(eft, account=number or eft.account),
+            bacs=bacs and replace(bacs, account=number or bacs.account),
+        )  # fmt: skip
+    # The account number of a scheme the configuration names but whose number it leaves out.
+    fallback = number or next(
+        (x.account for x in (derived.ach, derived.eft, derived.bacs) if x is not None), ""
+    )
+    return AccountNumbers(
+        ach=None if n.ach_routing is None else NumbersACH(
+            account.account_id, fallback, n.ach_routing, n.ach_wire_routing or n.ach_routing
+        ),
+        eft=None if n.eft_institution is None or n.eft_branch is None else NumbersEFT(
+            account.account_id, fallback, n.eft_institution, n.eft_branch
+        ),
+        international=None
+        if n.international_iban is None or n.international_bic is None
+        else NumbersInternational(account.account_id, n.international_iban, n.international_bic),
+        bacs=None if n.bacs_sort_code is None else NumbersBACS(
+            account.account_id, fallback, n.bacs_sort_code
+        ),
+    )  # fmt: skip

@@ -20,9 +20,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from tokenbridge.domain.bank_records import NO_PLACE, BankTransaction, Merchant, Place
 from tokenbridge.domain.ids import derived_id
+from tokenbridge.domain.models import CreatedTransaction
+
+if TYPE_CHECKING:
+    from tokenbridge.sandbox.overrides import TransactionOverride
 
 # Transactions this many days old or newer at the Item's creation are still pending.
 PENDING_DAYS = 2
@@ -177,19 +182,27 @@ def _amount(rng: random.Random, merchant: Merchant) -> float:
 
 
 def history(
-    item_id: str, account_id: str, type_: str, subtype: str | None, created: date, days: int
-) -> tuple[BankTransaction, ...]:
-    """The account's transactions as linked: `days` days back from `created` (inclusive)."""
+    item_id: str, account_id: str, type_: str, subtype: str | None, created: date, days: int,
+    seed: str | None = None,
+) -> tuple[BankTransaction, ...]:  # fmt: skip
+    """The account's transactions as linked: `days` days back from `created` (inclusive).
+
+    With `seed` (a user_custom seed), the amounts and merchants come from it instead of the
+    ids: Items with one seed see the same history, dated relative to their creation.
+    """
     if type_ not in TRANSACTION_TYPES:
         return ()
-    return _history(item_id, account_id, type_, subtype, created, days)
+    return _history(item_id, account_id, type_, subtype, created, days, seed)
 
 
 @lru_cache(maxsize=512)
 def _history(
-    item_id: str, account_id: str, type_: str, subtype: str | None, created: date, days: int
-) -> tuple[BankTransaction, ...]:
-    rng = _rng("history", item_id, account_id)
+    item_id: str, account_id: str, type_: str, subtype: str | None, created: date, days: int,
+    seed: str | None = None,
+) -> tuple[BankTransaction, ...]:  # fmt: skip
+    rng = (
+        _rng("history", "seed", seed) if seed is not None else _rng("history", item_id, account_id)
+    )
     first = created - timedelta(days=days)
     streams, per_day = _plan(type_, subtype)
     found: list[tuple[date, Merchant, float]] = []
@@ -262,12 +275,14 @@ def state(
     created: date,
     days: int,
     refreshes: Sequence[date],
+    *,
+    seed: str | None = None,
 ) -> dict[str, BankTransaction]:
     """The account's transactions after the refreshes so far (by transaction_id).
 
     `refreshes[r]` is the date of refresh round r + 1; its changes are dated that day.
     """
-    return dict(_state(item_id, account_id, type_, subtype, created, days, tuple(refreshes)))
+    return dict(_state(item_id, account_id, type_, subtype, created, days, tuple(refreshes), seed))
 
 
 @lru_cache(maxsize=512)
@@ -279,13 +294,16 @@ def _state(
     created: date,
     days: int,
     refreshes: tuple[date, ...],
+    seed: str | None = None,
 ) -> tuple[tuple[str, BankTransaction], ...]:
-    base = history(item_id, account_id, type_, subtype, created, days)
+    base = history(item_id, account_id, type_, subtype, created, days, seed)
     current = {t.transaction_id: t for t in base}
     if not current:
         return ()
     if refreshes:
-        previous = dict(_state(item_id, account_id, type_, subtype, created, days, refreshes[:-1]))
+        previous = dict(
+            _state(item_id, account_id, type_, subtype, created, days, refreshes[:-1], seed)
+        )
         current = _refresh(previous, item_id, account_id, len(refreshes), refreshes[-1])
     return tuple(current.items())
 
@@ -343,3 +361,84 @@ def _refresh(
             name=f"{target.merchant.name} (adjusted)",
         )
     return after
+
+
+# A configured transaction names no merchant: it shows its description, uncategorized.
+CONFIGURED = _m("configured", "", None, ("Transfer",), "21000000", "GENERAL_MERCHANDISE",
+                "OTHER_GENERAL_MERCHANDISE", "other", None, "special", 0.0, 0.0,
+                confidence="LOW")  # fmt: skip
+
+
+@lru_cache(maxsize=1024)
+def _described(description: str) -> Merchant:
+    """The merchant of configured transactions with this description: one per description,
+    so that recurring streams group them by what they say."""
+    return replace(CONFIGURED, key="configured:" + description, name=description)
+
+
+def configured(
+    item_id: str,
+    account_id: str,
+    overrides: Sequence[TransactionOverride],
+    currency: str | None,
+    created: date,
+    refreshes: Sequence[date],
+) -> dict[str, BankTransaction]:
+    """The transactions a user_custom configuration gives an account, by transaction_id.
+
+    A transaction whose `date_posted` is after the day the data is as of (the last refresh,
+    or the Item's creation) is pending, dated `date_transacted`; once that day is reached it
+    posts, as Plaid posts one: the pending transaction is replaced by a posted one whose
+    `pending_transaction_id` names it (https://plaid.com/docs/sandbox/user-custom/).
+    """
+    as_of = refreshes[-1] if refreshes else created
+    out: dict[str, BankTransaction] = {}
+    for seq, t in enumerate(overrides):
+        transacted, posted = (
+            date.fromisoformat(t.date_transacted),
+            date.fromisoformat(t.date_posted),
+        )
+        pending_id = _derived_id("configured", item_id, account_id, str(seq))
+        was_pending = posted > created
+        if posted > as_of:
+            tid, pending, day, pending_of = pending_id, True, transacted, None
+        else:
+            tid = (
+                _derived_id("configured-posted", item_id, account_id, str(seq))
+                if was_pending
+                else pending_id
+            )
+            pending, day, pending_of = False, posted, (pending_id if was_pending else None)
+        out[tid] = BankTransaction(
+            transaction_id=tid,
+            account_id=account_id,
+            merchant=_described(t.description),
+            name=t.description,
+            amount=round(t.amount, 2),
+            date=day,
+            authorized_date=transacted,
+            pending=pending,
+            pending_transaction_id=pending_of,
+            iso_currency_code=t.currency or currency or "USD",
+        )
+    return out
+
+
+def created(item_id: str, added: Sequence[CreatedTransaction]) -> dict[str, BankTransaction]:
+    """The transactions /sandbox/transactions/create added, by transaction_id: posted on
+    their `date_posted` (never after the day they were added, so never pending)."""
+    out: dict[str, BankTransaction] = {}
+    for c in added:
+        tid = _derived_id("created", item_id, str(c.generation), str(c.seq))
+        out[tid] = BankTransaction(
+            transaction_id=tid,
+            account_id=c.account_id,
+            merchant=_described(c.description),
+            name=c.description,
+            amount=round(c.amount, 2),
+            date=c.date_posted,
+            authorized_date=c.date_transacted,
+            pending=False,
+            iso_currency_code=c.iso_currency_code,
+        )
+    return out

@@ -7,10 +7,16 @@ types and balances that Plaid's Sandbox returns (DOCS-FACTS, "Default user_good 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
-from tokenbridge.domain.errors import ERROR_PASSWORD_CODES, item_creation_error
+from tokenbridge.domain.errors import (
+    ERROR_PASSWORD_CODES,
+    InternalServerError,
+    item_creation_error,
+)
 from tokenbridge.domain.link import DEFAULT_PASSWORD, DEFAULT_USERNAME
-from tokenbridge.domain.models import AccountTemplate, Balances
+from tokenbridge.domain.models import AccountTemplate, Balances, Login
+from tokenbridge.sandbox import custom
 
 DEFAULT_ACCOUNTS: tuple[AccountTemplate, ...] = (
     AccountTemplate("Plaid Checking", "Plaid Gold Standard 0% Interest Checking", "0000",
@@ -53,12 +59,24 @@ _MFA_PASSWORDS = re.compile(
 )
 ERROR_PREFIX = "error_"
 
+# https://plaid.com/docs/auth/coverage/testing/: user_good / microdeposits_good links an
+# Item in the automated micro-deposit flow. It links the one account the user gave the
+# numbers of, which waits for the micro-deposit to be verified
+# (/sandbox/item/set_verification_status moves it on).
+MICRODEPOSITS_PASSWORD = "microdeposits_good"
+MICRODEPOSITS_ACCOUNTS = (
+    replace(DEFAULT_ACCOUNTS[0], verification_status="pending_automatic_verification"),
+)
 
-def accounts_for(username: str, password: str) -> tuple[AccountTemplate, ...] | None:
-    """The accounts a test user links, or None when the credentials are not a test user's.
+
+def accounts_for(username: str, password: str, item_id: str) -> Login | None:
+    """What a test user links for the Item `item_id`, or None when the credentials are not
+    a test user's.
 
     Raises the forced error of an `error_<CODE>` password (`user_good` / `error_ITEM_LOCKED`
-    fails as Plaid's ITEM_LOCKED); an unknown code is a wrong password.
+    fails as Plaid's ITEM_LOCKED; an unknown code is a wrong password) and of a user_custom
+    configuration's `force_error`; INVALID_FIELD for a user_custom configuration that is
+    not valid (checked first: a malformed one fails as such whatever it forces).
     """
     if username == DEFAULT_USERNAME and password.startswith(ERROR_PREFIX):
         code = password[len(ERROR_PREFIX) :]
@@ -67,8 +85,21 @@ def accounts_for(username: str, password: str) -> tuple[AccountTemplate, ...] | 
             raise error
         return None
     if username == DEFAULT_USERNAME and _MFA_PASSWORDS.fullmatch(password):
-        return DEFAULT_ACCOUNTS
+        return Login(DEFAULT_ACCOUNTS)
+    if username == custom.USERNAME:
+        config = custom.parse_config(password)
+        if config.force_error is not None:
+            # parse_config has checked the code against Plaid's force_error list, all of
+            # which the catalogue of Item creation errors has.
+            raise item_creation_error(config.force_error) or InternalServerError()
+        accounts, profile = custom.link(config, item_id)
+        return Login(accounts, profile)
+    if username == custom.DYNAMIC_USERNAME:
+        # Any password (https://plaid.com/docs/sandbox/test-credentials/).
+        return Login(DEFAULT_ACCOUNTS, custom.dynamic_profile())
+    if username == DEFAULT_USERNAME and password == MICRODEPOSITS_PASSWORD:
+        return Login(MICRODEPOSITS_ACCOUNTS)
     entry = TEST_USERS.get(username)
     if entry is None or entry[0] != password:
         return None
-    return entry[1]
+    return Login(entry[1])

@@ -12,6 +12,7 @@ import json
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
+from datetime import date
 from importlib import resources
 from typing import Any, Protocol
 
@@ -23,6 +24,7 @@ from tokenbridge.domain.models import (
     Balances,
     BankAccountToken,
     Client,
+    CreatedTransaction,
     Item,
     LinkToken,
     LinkTokenMetadata,
@@ -65,12 +67,12 @@ def split_statements(script: str) -> list[str]:
 _CLIENT = "SELECT client_id, name, secret_hash, created_at, processor FROM clients"
 _ITEM = (
     "SELECT item_id, client_id, institution_id, products, created_at, webhook, removed_at,"
-    " error_code FROM items"
+    " error_code, profile FROM items"
 )
 _ACCOUNT = (
     "SELECT account_id, item_id, position, name, official_name, mask, type, subtype,"
     " available, current_balance, credit_limit, iso_currency_code, unofficial_currency_code,"
-    " holder_category FROM accounts"
+    " holder_category, verification_status FROM accounts"
 )
 _PROCESSOR_TOKEN_SELECT = (
     "SELECT p.token_hash, p.item_id, p.account_id, p.client_id, p.processor, p.created_at,"
@@ -81,10 +83,10 @@ _PROCESSOR_TOKEN_SELECT = (
 # An access token's live Item, with one of its accounts if it has that account.
 _ITEM_AND_ACCOUNT_SELECT = (
     "SELECT i.item_id, i.client_id, i.institution_id, i.products, i.created_at, i.webhook,"
-    " i.removed_at, i.error_code,"
+    " i.removed_at, i.error_code, i.profile,"
     " a.account_id, a.item_id, a.position, a.name, a.official_name, a.mask, a.type, a.subtype,"
     " a.available, a.current_balance, a.credit_limit, a.iso_currency_code,"
-    " a.unofficial_currency_code, a.holder_category"
+    " a.unofficial_currency_code, a.holder_category, a.verification_status"
     " FROM access_tokens t JOIN items i ON i.item_id = t.item_id"
     " LEFT JOIN accounts a ON a.account_id = ? AND a.item_id = i.item_id"
     " WHERE t.token_hash = ? AND i.removed_at IS NULL"
@@ -94,10 +96,10 @@ _ITEM_AND_ACCOUNT_SELECT = (
 _GRANT_SELECT = (
     "SELECT p.client_id, p.processor, p.created_at, p.products, p.webhook,"
     " i.item_id, i.client_id, i.institution_id, i.products, i.created_at, i.webhook,"
-    " i.removed_at, i.error_code,"
+    " i.removed_at, i.error_code, i.profile,"
     " a.account_id, a.position, a.name, a.official_name, a.mask, a.type, a.subtype,"
     " a.available, a.current_balance, a.credit_limit, a.iso_currency_code,"
-    " a.unofficial_currency_code, a.holder_category"
+    " a.unofficial_currency_code, a.holder_category, a.verification_status"
     " FROM processor_tokens p JOIN items i ON i.item_id = p.item_id"
     " JOIN accounts a ON a.account_id = p.account_id"
     " WHERE p.token_hash = ? AND i.removed_at IS NULL"
@@ -105,7 +107,7 @@ _GRANT_SELECT = (
 
 _ITEM_BY_ACCESS_TOKEN = (
     "SELECT i.item_id, i.client_id, i.institution_id, i.products, i.created_at,"
-    " i.webhook, i.removed_at, i.error_code FROM access_tokens t JOIN items i"
+    " i.webhook, i.removed_at, i.error_code, i.profile FROM access_tokens t JOIN items i"
     " ON i.item_id = t.item_id WHERE t.token_hash = ? AND i.removed_at IS NULL"
 )
 
@@ -137,13 +139,14 @@ def _strings(text: str) -> tuple[str, ...]:
 
 
 def _item(row: Row) -> Item:
-    return Item(row[0], row[1], row[2], _strings(row[3]), row[4], row[5], row[6], row[7])
+    return Item(row[0], row[1], row[2], _strings(row[3]), row[4], row[5], row[6], row[7],
+                row[8])  # fmt: skip
 
 
 def _account(row: Row) -> Account:
     balances = Balances(row[8], row[9], row[10], row[11], row[12])
     return Account(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], balances,
-                   row[13])  # fmt: skip
+                   row[13], row[14])  # fmt: skip
 
 
 def _processor_token(row: Row) -> ProcessorToken:
@@ -244,20 +247,20 @@ class SqlStore(ABC):
         async with self.transaction() as tx:
             await tx.execute(
                 "INSERT INTO items (item_id, client_id, institution_id, products, webhook,"
-                " created_at, removed_at) VALUES (?, ?, ?, ?, ?, ?, NULL)",
+                " created_at, removed_at, profile) VALUES (?, ?, ?, ?, ?, ?, NULL, ?)",
                 [item.item_id, item.client_id, item.institution_id, _names(item.products),
-                 item.webhook, item.created_at],
+                 item.webhook, item.created_at, item.profile],
             )  # fmt: skip
             for a in new.accounts:
                 b = a.balances
                 await tx.execute(
                     "INSERT INTO accounts (account_id, item_id, position, name, official_name,"
                     " mask, type, subtype, available, current_balance, credit_limit,"
-                    " iso_currency_code, unofficial_currency_code, holder_category)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " iso_currency_code, unofficial_currency_code, holder_category,"
+                    " verification_status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [a.account_id, a.item_id, a.position, a.name, a.official_name, a.mask,
                      a.type, a.subtype, b.available, b.current, b.limit, b.iso_currency_code,
-                     b.unofficial_currency_code, a.holder_category],
+                     b.unofficial_currency_code, a.holder_category, a.verification_status],
                 )  # fmt: skip
             if new.public_token:
                 p = new.public_token
@@ -390,7 +393,7 @@ class SqlStore(ABC):
             row = await self.fetchone(_ITEM_AND_ACCOUNT_OF, [account_id, token_hash, client_id])
         if row is None:
             return None
-        return _item(row[:8]), (_account(row[8:]) if row[8] is not None else None)
+        return _item(row[:9]), (_account(row[9:]) if row[9] is not None else None)
 
     async def create_processor_token(
         self, token: ProcessorToken, audit: Sequence[AuditEntry] = ()
@@ -428,13 +431,25 @@ class SqlStore(ABC):
         if row is None:
             return None
         # Every column once: the ids that the three rows share are read from one of them.
-        item = _item(row[5:13])
-        account = Account(row[13], item.item_id, row[14], row[15], row[16], row[17], row[18],
-                          row[19], Balances(row[20], row[21], row[22], row[23], row[24]),
-                          row[25])  # fmt: skip
+        item = _item(row[5:14])
+        account = Account(row[14], item.item_id, row[15], row[16], row[17], row[18], row[19],
+                          row[20], Balances(row[21], row[22], row[23], row[24], row[25]),
+                          row[26], row[27])  # fmt: skip
         token = ProcessorToken(token_hash, item.item_id, account.account_id, row[0], row[1],
                                row[2], _strings(row[3]), row[4])  # fmt: skip
         return token, item, account
+
+    async def set_account_verification_status(
+        self, account_id: str, status: str, audit: Sequence[AuditEntry] = ()
+    ) -> bool:
+        return await self._update_audited(
+            "UPDATE accounts SET verification_status = ? WHERE account_id = ?"
+            " AND verification_status = 'pending_automatic_verification'"
+            " AND EXISTS (SELECT 1 FROM items WHERE items.item_id = accounts.item_id"
+            " AND items.removed_at IS NULL)",
+            [status, account_id],
+            audit,
+        )
 
     async def set_processor_token_products(
         self, token_hash: str, products: Sequence[str], audit: Sequence[AuditEntry] = ()
@@ -614,6 +629,68 @@ class SqlStore(ABC):
         return dataclasses.replace(
             state, generation=generation, refreshed_at=state.refreshed_at[:generation]
         )
+
+    async def create_sandbox_transactions(
+        self,
+        item_id: str,
+        transactions: Sequence[CreatedTransaction],
+        now: float,
+        audit: Sequence[AuditEntry] = (),
+    ) -> TransactionsState:
+        async with self.transaction() as tx:
+            # The UPDATE locks the row, as a refresh's does: concurrent calls get
+            # consecutive rounds.
+            row = await tx.fetchone(
+                "UPDATE transactions_items SET generation = generation + 1 WHERE item_id = ?"
+                " RETURNING generation",
+                [item_id],
+            )
+            if row is None:
+                raise LookupError(f"transactions are not initialized for {item_id}")
+            generation = int(row[0])
+            await tx.execute(
+                "INSERT INTO transactions_refreshes (item_id, generation, refreshed_at)"
+                " VALUES (?, ?, ?)",
+                [item_id, generation, now],
+            )
+            for seq, t in enumerate(transactions):
+                await tx.execute(
+                    "INSERT INTO sandbox_transactions (item_id, generation, seq, account_id,"
+                    " date_transacted, date_posted, amount, description, iso_currency_code)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [item_id, generation, seq, t.account_id, t.date_transacted.isoformat(),
+                     t.date_posted.isoformat(), t.amount, t.description, t.iso_currency_code],
+                )  # fmt: skip
+            await _insert_audit(tx, audit)
+        state = await self.get_transactions_state(item_id)
+        assert state is not None
+        created = [t for t in await self.list_sandbox_transactions(item_id)
+                   if t.generation <= generation]  # fmt: skip
+        return dataclasses.replace(
+            state, generation=generation, refreshed_at=state.refreshed_at[:generation],
+            created=tuple(created),
+        )  # fmt: skip
+
+    async def list_sandbox_transactions(self, item_id: str) -> list[CreatedTransaction]:
+        rows = await self.fetchall(
+            "SELECT generation, seq, account_id, date_transacted, date_posted, amount,"
+            " description, iso_currency_code FROM sandbox_transactions WHERE item_id = ?"
+            " ORDER BY generation, seq",
+            [item_id],
+        )
+        return [
+            CreatedTransaction(
+                r[0],
+                r[1],
+                r[2],
+                date.fromisoformat(r[3]),
+                date.fromisoformat(r[4]),
+                r[5],
+                r[6],
+                r[7],
+            )
+            for r in rows
+        ]
 
     async def add_transactions_sync_user(self, item_id: str, subject: str, now: float) -> None:
         async with self.transaction() as tx:
