@@ -199,6 +199,10 @@ def test_missing_client_user_id(api: Api) -> None:
          "redirect_uri must be an https URI (http is allowed for localhost only)"),
         ({"redirect_uri": "myapp://oauth"},
          "redirect_uri must be an https URI (http is allowed for localhost only)"),
+        *(({"redirect_uri": uri},
+           "redirect_uri must be an https URI (http is allowed for localhost only)")
+          for uri in ("https://%zz/", "https://[v1.x]/", "https://[::1%eth0]/",
+                      "http://localhost:0/", "https://exa mple.com/")),
         ({"redirect_uri": "https://example.com/o", "android_package_name": "com.example"},
          "redirect_uri and android_package_name cannot both be set: use android_package_name"
          " for Link on Android, redirect_uri elsewhere"),

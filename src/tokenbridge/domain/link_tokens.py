@@ -26,6 +26,7 @@ from tokenbridge.domain.items import ItemService
 from tokenbridge.domain.models import Client, LinkToken, LinkTokenMetadata
 from tokenbridge.domain.ports import Clock, Store
 from tokenbridge.domain.randomness import hash_token
+from tokenbridge.domain.webhook_destinations import valid_host
 
 # LinkTokenCreateResponse.expiration: "a link_token created to generate a public_token that
 # will be exchanged for a new access_token expires after 4 hours, and a link_token created
@@ -243,10 +244,13 @@ def _check_redirect_uri(uri: str) -> None:
     Dashboard's Allowed redirect URIs; with no Dashboard here, every such URI counts as listed."""
     try:
         parts = urlsplit(uri)
-        scheme, host = parts.scheme, parts.hostname
-        parts.port  # noqa: B018 (parses the port: ValueError if it is out of range)
+        scheme, host, port = parts.scheme, parts.hostname, parts.port
     except ValueError:
-        scheme, host = "", None
+        scheme, host, port = "", None, None
+    # A bracketed host is an IPv6 address, and a port is 1-65535.
+    bracketed = "[" in parts.netloc if scheme else False
+    if host is not None and (not valid_host(host) or port == 0 or (bracketed and ":" not in host)):
+        host = None
     if not host or not (scheme == "https" or (scheme == "http" and host in _LOCAL_HOSTS)):
         raise errors.InvalidField(
             "redirect_uri must be an https URI (http is allowed for localhost only)"

@@ -130,11 +130,19 @@ class PartnerService:
         self, client: Client, processor_token: str
     ) -> tuple[PartnerGrant, list[Holding], list[Security]]:
         """NO_INVESTMENT_ACCOUNTS unless the account is an investment account."""
-        grant = await self._grant(client, processor_token, INVESTMENTS)
-        if not investments_eligible(grant.account):
-            raise errors.NoInvestmentAccounts()
+        grant = await self._investment_grant(client, processor_token, INVESTMENTS)
         holdings, securities = self.bank.holdings(grant.item, grant.account)
         return grant, holdings, securities
+
+    async def _investment_grant(
+        self, client: Client, processor_token: str, product: str
+    ) -> PartnerGrant:
+        """The grant of a token for an Investments read (`product`): NO_INVESTMENT_ACCOUNTS
+        unless its account is an investment account."""
+        grant = await self._grant(client, processor_token, product)
+        if not investments_eligible(grant.account):
+            raise errors.NoInvestmentAccounts()
+        return grant
 
     async def processor_investments_auth_get(
         self, client: Client, processor_token: str
@@ -142,9 +150,7 @@ class PartnerService:
         """The investment account's transfer numbers, owners' names and holdings (the
         `investments_auth` product); NO_INVESTMENT_ACCOUNTS unless it is an investment
         account, as for the other Investments reads."""
-        grant = await self._grant(client, processor_token, INVESTMENTS_AUTH)
-        if not investments_eligible(grant.account):
-            raise errors.NoInvestmentAccounts()
+        grant = await self._investment_grant(client, processor_token, INVESTMENTS_AUTH)
         holdings, securities = self.bank.holdings(grant.item, grant.account)
         names = [
             name for owner in self.bank.owners(grant.item, grant.account) for name in owner.names
@@ -170,9 +176,7 @@ class PartnerService:
         transactions dated from `start_date` to `end_date` inclusive."""
         if start_date > end_date:
             raise errors.InvalidField("start_date must be on or before end_date")
-        grant = await self._grant(client, processor_token, INVESTMENTS)
-        if not investments_eligible(grant.account):
-            raise errors.NoInvestmentAccounts()
+        grant = await self._investment_grant(client, processor_token, INVESTMENTS)
         found, named = self.bank.investment_transactions(grant.item, grant.account)
         in_range = [t for t in found if start_date <= t.date <= end_date]
         page = in_range[offset : offset + count]

@@ -92,6 +92,16 @@ def ip_of(host: str) -> IPAddress | None:
         return None
 
 
+def valid_host(host: str) -> bool:
+    """Whether `host` (as `urlsplit(...).hostname` gives it) is an IP address without a zone
+    or a well-formed DNS name."""
+    if "%" in host:
+        return False
+    return ip_of(host) is not None or (
+        len(host) <= 253 and _NAME.fullmatch(name_of(host)) is not None
+    )
+
+
 def name_of(host: str) -> str:
     """A host name as it is compared with the listed names: lower case, ASCII, no final dot."""
     host = host.lower().rstrip(".")

@@ -87,14 +87,15 @@ INSTITUTIONS: dict[str, Institution] = {
 # "Unsupported Platypus Bank - Institution Not Supported"; the codes and messages are those
 # of https://plaid.com/docs/errors/institution/. Logins at the Degraded bank succeed, as
 # Link lets users continue there (docs/ENDPOINTS.md, "Institutions").
-LOGIN_FAILURES: dict[str, type[errors.PlaidError]] = {
-    "ins_132361": errors.InstitutionDown,
-    "ins_133402": errors.InstitutionNoLongerSupported,
+# The error codes are resolved through the one catalogue of Item-creation errors.
+LOGIN_FAILURES: dict[str, str] = {
+    "ins_132361": "INSTITUTION_DOWN",
+    "ins_133402": "INSTITUTION_NO_LONGER_SUPPORTED",
 }
 
 
 def check_login(institution_id: str) -> None:
     """Raise the INSTITUTION_ERROR a login at this institution fails with, if it fails."""
-    failure = LOGIN_FAILURES.get(institution_id)
-    if failure is not None:
-        raise failure()
+    code = LOGIN_FAILURES.get(institution_id)
+    if code is not None:
+        raise errors.item_creation_error(code) or errors.InternalServerError()
