@@ -24,10 +24,10 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import LiveServer
+from tests.nodejs import NODE_DIR, installed_node
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
-NODE_DIR = ROOT / "tests" / "node"
 PROGRAM = ".venv/bin/tokenbridge"
 # A long option as help and the README write it (`--database-url`, not `--` alone).
 FLAG = re.compile(r"(?<![\w-])--[a-z][a-z-]*")
@@ -166,19 +166,7 @@ def test_the_readme_states_the_sdk_versions_tested() -> None:
 
 @pytest.fixture(scope="module")
 def node() -> str:
-    """Node.js with the pinned npm `plaid` in tests/node, as tests/sdk/test_node_sdk.py has it."""
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if node is None or npm is None:
-        message = "Node.js and npm are not installed (the README's Node example needs them)"
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(message)
-        pytest.skip(message)
-    manifest = NODE_DIR / "node_modules" / "plaid" / "package.json"
-    pinned = pinned_versions()[1]
-    if not manifest.exists() or json.loads(manifest.read_text())["version"] != pinned:
-        subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-                       cwd=NODE_DIR, check=True, timeout=600)  # fmt: skip
-    return node
+    return installed_node("the README's Node example")
 
 
 @pytest.fixture(scope="module")

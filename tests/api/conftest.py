@@ -170,3 +170,17 @@ class Partner:
 @pytest.fixture
 def dwolla(api: Api) -> Partner:
     return Partner(api, "dwolla")
+
+
+@pytest.fixture
+def sent(api: Api) -> list[tuple[str, dict[str, Any]]]:
+    """Webhooks the app would deliver, recorded instead of posted: (url, payload), in order
+    (the app is rebuilt with a recording outbox: in process only)."""
+    deliveries: list[tuple[str, dict[str, Any]]] = []
+
+    class Recorder:
+        def send(self, url: str, payload: dict[str, Any]) -> None:
+            deliveries.append((url, payload))
+
+    rebuild(api, outbox=Recorder())
+    return deliveries

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.api.conftest import Api, Partner, link_item
@@ -46,6 +47,14 @@ def _linked_with_webhook(api: Api, url: str) -> dict[str, Any]:
     exchanged = api.ok("/item/public_token/exchange", {"public_token": public["public_token"]})
     accounts = api.ok("/accounts/get", {"access_token": exchanged["access_token"]})["accounts"]
     return {**exchanged, "accounts": accounts}
+
+
+def _fire(api: Api, item: dict[str, Any], code: str, webhook_type: str | None) -> httpx.Response:
+    """/sandbox/item/fire_webhook of `code` for the Item, as `webhook_type` when not None."""
+    body: dict[str, Any] = {"access_token": item["access_token"], "webhook_code": code}
+    if webhook_type is not None:
+        body["webhook_type"] = webhook_type
+    return api.post("/sandbox/item/fire_webhook", body)
 
 
 def test_reset_login_answers_as_plaid_and_item_get_shows_the_error(api: Api) -> None:
@@ -103,7 +112,7 @@ def test_repair_makes_the_item_healthy_again(api: Api, dwolla: Partner) -> None:
     assert api.ok(REPAIR, {"access_token": item["access_token"]})["repaired"] is False
 
 
-def test_the_error_survives_other_servers_and_is_the_items_alone(api: Api) -> None:
+def test_the_error_is_stored_with_that_item_alone(api: Api) -> None:
     first, second = link_item(api), link_item(api)
     api.ok("/sandbox/item/reset_login", {"access_token": first["access_token"]})
     api.ok("/accounts/get", {"access_token": second["access_token"]})
@@ -205,10 +214,9 @@ def test_fire_webhook_sends_the_payload_of_plaids_schema(
     api: Api, receiver: WebhookReceiver, code: str, sent: str | None, fired: str, fields: set[str]
 ) -> None:
     item = _linked_with_webhook(api, receiver.url)
-    body: dict[str, Any] = {"access_token": item["access_token"], "webhook_code": code}
-    if sent is not None:
-        body["webhook_type"] = sent
-    answer = api.ok("/sandbox/item/fire_webhook", body)
+    response = _fire(api, item, code, sent)
+    assert response.status_code == 200, response.text
+    answer = response.json()
     assert answer["webhook_fired"] is True
     wait_for(api, receiver.received, 1)
     (webhook,) = receiver.received
@@ -227,10 +235,7 @@ def test_fire_webhook_needs_the_product(
     api: Api, receiver: WebhookReceiver, code: str, webhook_type: str | None, product: str
 ) -> None:
     item = _linked_with_webhook(api, receiver.url)
-    body: dict[str, Any] = {"access_token": item["access_token"], "webhook_code": code}
-    if webhook_type:
-        body["webhook_type"] = webhook_type
-    error = assert_error(api.post("/sandbox/item/fire_webhook", body), 400, "SANDBOX_ERROR",
+    error = assert_error(_fire(api, item, code, webhook_type), 400, "SANDBOX_ERROR",
                          "SANDBOX_PRODUCT_NOT_ENABLED")  # fmt: skip
     assert error["error_message"] == f"The {product} product is not enabled on this item"
     wait_for(api, receiver.received, 1, seconds=0.2)
@@ -255,10 +260,7 @@ def test_fire_webhook_refuses_codes_and_types_plaid_does_not_fire(
     api: Api, receiver: WebhookReceiver, code: str, webhook_type: str | None, named: str
 ) -> None:
     item = _linked_with_webhook(api, receiver.url)
-    body: dict[str, Any] = {"access_token": item["access_token"], "webhook_code": code}
-    if webhook_type is not None:
-        body["webhook_type"] = webhook_type
-    error = assert_error(api.post("/sandbox/item/fire_webhook", body), 400, "INVALID_REQUEST",
+    error = assert_error(_fire(api, item, code, webhook_type), 400, "INVALID_REQUEST",
                          "INVALID_FIELD")  # fmt: skip
     assert error["error_message"].startswith(named)
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.api.conftest import Api, Partner, link_item, rebuild
+from tests.api.conftest import Api, Partner, link_item
 from tests.helpers import assert_plaid_error
 
 TODAY = datetime.now(UTC).date()
@@ -31,18 +31,6 @@ def link_as(api: Api, username: str, password: str, webhook: str | None = None
     exchanged = api.ok("/item/public_token/exchange", {"public_token": public["public_token"]})
     accounts = api.ok("/accounts/get", {"access_token": exchanged["access_token"]})["accounts"]
     return {**exchanged, "accounts": accounts}
-
-
-@pytest.fixture
-def sent(api: Api) -> list[tuple[str, dict[str, Any]]]:
-    deliveries: list[tuple[str, dict[str, Any]]] = []
-
-    class Recorder:
-        def send(self, url: str, payload: dict[str, Any]) -> None:
-            deliveries.append((url, payload))
-
-    rebuild(api, outbox=Recorder())
-    return deliveries
 
 
 # Micro-deposits ---------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.api.conftest import Api, Partner, link_item, rebuild
+from tests.api.conftest import Api, Partner, link_item
 from tests.helpers import CLIENT_ID, SECRET
 from tests.helpers import assert_plaid_error as assert_error
 from tokenbridge.app import create_app
@@ -18,19 +18,6 @@ from tokenbridge.settings import Settings
 from tokenbridge.storage import open_store
 
 ALL_TIME = {"start_date": "2000-01-01", "end_date": "2100-01-01"}
-
-
-@pytest.fixture
-def sent(api: Api) -> list[tuple[str, dict[str, Any]]]:
-    """Webhooks the transactions service would deliver, recorded instead of posted."""
-    deliveries: list[tuple[str, dict[str, Any]]] = []
-
-    class Recorder:
-        def send(self, url: str, payload: dict[str, Any]) -> None:
-            deliveries.append((url, payload))
-
-    rebuild(api, outbox=Recorder())
-    return deliveries
 
 
 def account_of(item: dict[str, Any], mask: str) -> str:

@@ -5,33 +5,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import {
-  Configuration,
-  CountryCode,
-  PlaidApi,
-  ProcessorTokenCreateRequestProcessorEnum,
-  Products,
-} from 'plaid';
+import { CountryCode, ProcessorTokenCreateRequestProcessorEnum, Products } from 'plaid';
+
+import { client, rejects } from './helpers.mjs';
 
 const env = process.env;
-const plaid = new PlaidApi(
-  new Configuration({
-    basePath: env.TOKENBRIDGE_URL,
-    baseOptions: {
-      headers: { 'PLAID-CLIENT-ID': env.TOKENBRIDGE_CLIENT_ID, 'PLAID-SECRET': env.TOKENBRIDGE_SECRET },
-    },
-  }),
-);
-
-async function rejects(call, status, errorType, errorCode) {
-  await assert.rejects(call, (error) => {
-    assert.ok(error.response, `no HTTP response: ${error}`);
-    assert.equal(error.response.status, status);
-    assert.equal(error.response.data.error_type, errorType);
-    assert.equal(error.response.data.error_code, errorCode);
-    return true;
-  });
-}
+const plaid = client(env.TOKENBRIDGE_CLIENT_ID, env.TOKENBRIDGE_SECRET);
 
 test('the newest processor and product names', async () => {
   const created = await plaid.sandboxPublicTokenCreate({

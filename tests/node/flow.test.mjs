@@ -6,36 +6,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { Configuration, PlaidApi, Products } from 'plaid';
+import { Products } from 'plaid';
+
+import { client, rejects } from './helpers.mjs';
 
 const env = process.env;
 const INSTITUTION = 'ins_109508';
 
-function client(clientId, secret) {
-  return new PlaidApi(
-    new Configuration({
-      basePath: env.TOKENBRIDGE_URL,
-      baseOptions: {
-        headers: {
-          'PLAID-CLIENT-ID': clientId,
-          'PLAID-SECRET': secret,
-          'Plaid-Version': '2020-09-14',
-        },
-      },
-    }),
-  );
-}
-
-// A call that must fail: its HTTP status and Plaid error, as the SDK (axios) reports them.
-async function rejects(call, status, errorType, errorCode) {
-  await assert.rejects(call, (error) => {
-    assert.ok(error.response, `no HTTP response: ${error}`);
-    assert.equal(error.response.status, status);
-    assert.equal(error.response.data.error_type, errorType);
-    assert.equal(error.response.data.error_code, errorCode);
-    assert.ok(error.response.data.request_id);
-    return true;
-  });
+// The version header is sent as Plaid's own examples send it.
+function plaidClient(clientId, secret) {
+  return client(clientId, secret, { 'Plaid-Version': '2020-09-14' });
 }
 
 async function linkItem(plaid) {
@@ -51,7 +31,7 @@ async function linkItem(plaid) {
 }
 
 test('core flow: public token to item removal', async () => {
-  const plaid = client(env.TOKENBRIDGE_CLIENT_ID, env.TOKENBRIDGE_SECRET);
+  const plaid = plaidClient(env.TOKENBRIDGE_CLIENT_ID, env.TOKENBRIDGE_SECRET);
   const { publicToken, access_token: accessToken, item_id: itemId } = await linkItem(plaid);
 
   const accounts = await plaid.accountsGet({ access_token: accessToken });
@@ -95,8 +75,8 @@ test('core flow: public token to item removal', async () => {
 });
 
 test('rejections: wrong secret, unknown processor, missing field', async () => {
-  const plaid = client(env.TOKENBRIDGE_CLIENT_ID, env.TOKENBRIDGE_SECRET);
-  const wrong = client(env.TOKENBRIDGE_CLIENT_ID, `${env.TOKENBRIDGE_SECRET}x`);
+  const plaid = plaidClient(env.TOKENBRIDGE_CLIENT_ID, env.TOKENBRIDGE_SECRET);
+  const wrong = plaidClient(env.TOKENBRIDGE_CLIENT_ID, `${env.TOKENBRIDGE_SECRET}x`);
   await rejects(() => wrong.itemGet({ access_token: 'access-sandbox-unknown' }),
     400, 'INVALID_INPUT', 'INVALID_API_KEYS');
   const { access_token: accessToken } = await linkItem(plaid);
@@ -111,8 +91,8 @@ test('rejections: wrong secret, unknown processor, missing field', async () => {
 });
 
 test('partner read with partner credentials', { skip: !env.TOKENBRIDGE_PARTNER_CLIENT_ID }, async () => {
-  const plaid = client(env.TOKENBRIDGE_CLIENT_ID, env.TOKENBRIDGE_SECRET);
-  const partner = client(env.TOKENBRIDGE_PARTNER_CLIENT_ID, env.TOKENBRIDGE_PARTNER_SECRET);
+  const plaid = plaidClient(env.TOKENBRIDGE_CLIENT_ID, env.TOKENBRIDGE_SECRET);
+  const partner = plaidClient(env.TOKENBRIDGE_PARTNER_CLIENT_ID, env.TOKENBRIDGE_PARTNER_SECRET);
   const { access_token: accessToken } = await linkItem(plaid);
   const accounts = await plaid.accountsGet({ access_token: accessToken });
   const account = accounts.data.accounts[0];
@@ -137,7 +117,7 @@ test('partner read with partner credentials', { skip: !env.TOKENBRIDGE_PARTNER_C
 });
 
 test('link token: create, then read back what it was made with', async () => {
-  const plaid = client(env.TOKENBRIDGE_CLIENT_ID, env.TOKENBRIDGE_SECRET);
+  const plaid = plaidClient(env.TOKENBRIDGE_CLIENT_ID, env.TOKENBRIDGE_SECRET);
   const created = await plaid.linkTokenCreate({
     user: { client_user_id: 'user-1' },
     client_name: 'Plaid Test App',

@@ -7,35 +7,18 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { Configuration, PlaidApi, Products } from 'plaid';
+import { Products } from 'plaid';
+
+import { client, rejects } from './helpers.mjs';
 
 const env = process.env;
 const INSTITUTION = 'ins_109508';
-
-function client(clientId, secret) {
-  return new PlaidApi(
-    new Configuration({
-      basePath: env.TOKENBRIDGE_URL,
-      baseOptions: { headers: { 'PLAID-CLIENT-ID': clientId, 'PLAID-SECRET': secret } },
-    }),
-  );
-}
 
 const plaid = client(env.TOKENBRIDGE_CLIENT_ID, env.TOKENBRIDGE_SECRET);
 const partner = client(env.TOKENBRIDGE_PARTNER_CLIENT_ID, env.TOKENBRIDGE_PARTNER_SECRET);
 
 function day(daysAgo) {
   return new Date(Date.now() - daysAgo * 86400000).toISOString().slice(0, 10);
-}
-
-async function rejects(call, status, errorType, errorCode) {
-  await assert.rejects(call, (error) => {
-    assert.ok(error.response, `no HTTP response: ${error}`);
-    assert.equal(error.response.status, status);
-    assert.equal(error.response.data.error_type, errorType);
-    assert.equal(error.response.data.error_code, errorCode);
-    return true;
-  });
 }
 
 async function link(username, password) {

@@ -8,10 +8,7 @@ The live tests send a few of the newest names through plaid-python to a real ser
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
 from collections.abc import Iterable
 
 import pytest
@@ -27,8 +24,8 @@ from plaid.model.products import Products
 from plaid.model.sandbox_public_token_create_request import SandboxPublicTokenCreateRequest
 
 from tests.helpers import LiveServer
+from tests.nodejs import NODE_DIR, installed_node, run_node_tests
 from tests.sdk.conftest import link
-from tests.sdk.test_node_sdk import NODE_DIR, PINNED, _installed_version
 from tokenbridge.domain.catalog import (
     INITIAL_PRODUCTS,
     PROCESSORS,
@@ -82,18 +79,7 @@ def _enum(source: str, name: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def node() -> str:
-    """node's path, with npm plaid installed by `npm ci` if need be (as in test_node_sdk)."""
-    npm, node_path = shutil.which("npm"), shutil.which("node")
-    if npm is None or node_path is None:
-        message = "node and npm are not installed (the npm plaid tests need them)"
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(message)
-        pytest.skip(message)
-    if _installed_version() != PINNED:
-        subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-                       cwd=NODE_DIR, check=True, timeout=600)  # fmt: skip
-    assert _installed_version() == PINNED
-    return node_path
+    return installed_node("the npm plaid tests")
 
 
 @pytest.fixture(scope="module")
@@ -152,17 +138,5 @@ def test_the_newest_products_are_permissions(client: plaid_api.PlaidApi) -> None
 
 def test_npm_plaid_live(node: str, server: LiveServer) -> None:
     """tests/node/catalog.test.mjs: the newest names and the institutions through npm plaid."""
-    env = {
-        **os.environ,
-        "TOKENBRIDGE_URL": server.url,
-        "TOKENBRIDGE_CLIENT_ID": server.client_id,
-        "TOKENBRIDGE_SECRET": server.secret,
-    }
-    result = subprocess.run(
-        [node, "--test", "--test-reporter=tap", "catalog.test.mjs"],
-        cwd=NODE_DIR, env=env, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-    report = result.stdout + result.stderr
-    assert result.returncode == 0, report
-    counts = {k: int(v) for k, v in re.findall(r"^# (pass|fail) (\d+)$", report, re.M)}
-    assert counts == {"pass": 2, "fail": 0}, report
+    run = run_node_tests(node, "catalog.test.mjs", server)
+    assert (run.counts["pass"], run.counts["fail"]) == (2, 0), run.report

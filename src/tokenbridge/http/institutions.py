@@ -24,9 +24,7 @@ async def institutions_get(
     )  # fmt: skip
     return s.InstitutionsGetResponse(
         institutions=[
-            _view(i, options.include_optional_metadata, options.include_auth_metadata,
-                  options.include_payment_initiation_metadata)
-            for i in page.institutions
+            _view(i, options) for i in page.institutions
         ],
         total=page.total,
     )  # fmt: skip
@@ -41,8 +39,7 @@ async def institutions_get_by_id(
     institution, health = ctx.services.institutions.institutions_get_by_id(
         req.institution_id, req.country_codes, options.include_status
     )
-    view = _view(institution, options.include_optional_metadata, options.include_auth_metadata,
-                 options.include_payment_initiation_metadata)  # fmt: skip
+    view = _view(institution, options)
     if health is not None:
         view.status = _status(health)
     return s.InstitutionsGetByIdResponse(institution=view)
@@ -59,16 +56,23 @@ async def institutions_search(
     )
     return s.InstitutionsSearchResponse(
         institutions=[
-            _view(i, options.include_optional_metadata, bool(options.include_auth_metadata),
-                  bool(options.include_payment_initiation_metadata))
-            for i in found
+            _view(i, options) for i in found
         ]
     )  # fmt: skip
 
 
-def _view(
-    institution: models.Institution, metadata: bool, auth: bool, payment_initiation: bool
-) -> s.Institution:
+# What asks for the optional parts of an institution (each endpoint's options).
+_ViewOptions = (
+    s.InstitutionsGetRequestOptions
+    | s.InstitutionsGetByIdRequestOptions
+    | s.InstitutionsSearchRequestOptions
+)
+
+
+def _view(institution: models.Institution, options: _ViewOptions) -> s.Institution:
+    metadata = options.include_optional_metadata
+    auth = bool(options.include_auth_metadata)
+    payment_initiation = bool(options.include_payment_initiation_metadata)
     methods = institution.auth_methods
     return s.Institution(
         institution_id=institution.institution_id,

@@ -1,0 +1,83 @@
+"""Node.js for the tests that drive the official npm `plaid`: the pinned package installed
+in tests/node, and a run of one of its `node:test` files against a live server.
+
+The npm package is installed from the committed lock file with `npm ci` the first time
+(tests/node/node_modules is not committed), so `make test` alone suffices on a fresh
+machine that has Node.js 20 and npm. Without them a test skips, except in CI, where it
+fails: a skipped second SDK must not pass for a green run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import LiveServer
+
+NODE_DIR = Path(__file__).resolve().parent / "node"
+PINNED = json.loads((NODE_DIR / "package.json").read_text())["dependencies"]["plaid"]
+
+
+def _tool(name: str, needed_by: str) -> str:
+    found = shutil.which(name)
+    if found is None:
+        message = f"{name} is not installed ({needed_by} needs Node.js 20 and npm)"
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return found
+
+
+def installed_version() -> str | None:
+    """The version of npm `plaid` in tests/node/node_modules, or None if none is there."""
+    manifest = NODE_DIR / "node_modules" / "plaid" / "package.json"
+    if not manifest.exists():
+        return None
+    version: str = json.loads(manifest.read_text())["version"]
+    return version
+
+
+def installed_node(needed_by: str = "this test") -> str:
+    """node's path, Node.js 20 or newer, with the pinned npm `plaid` installed in tests/node
+    (`npm ci` when it is missing or another version)."""
+    node = _tool("node", needed_by)
+    npm = _tool("npm", needed_by)
+    major = int(subprocess.run([node, "--version"], capture_output=True, text=True,
+                               check=True).stdout.strip().lstrip("v").split(".")[0])  # fmt: skip
+    assert major >= 20, f"Node.js {major} is too old; the tests use node:test of Node.js 20"
+    if installed_version() != PINNED:
+        subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+                       cwd=NODE_DIR, check=True, timeout=600)  # fmt: skip
+    assert installed_version() == PINNED
+    return node
+
+
+@dataclass(frozen=True)
+class NodeRun:
+    """A run of one `node:test` file: its TAP counts (pass, fail, skipped) and its output."""
+
+    counts: dict[str, int]
+    report: str
+
+
+def run_node_tests(node: str, name: str, server: LiveServer, **env: str) -> NodeRun:
+    """Run tests/node/`name` against `server` (TOKENBRIDGE_URL, TOKENBRIDGE_CLIENT_ID and
+    TOKENBRIDGE_SECRET in its environment, with `env` added), and assert it exited 0."""
+    result = subprocess.run(
+        [node, "--test", "--test-reporter=tap", name],
+        cwd=NODE_DIR, capture_output=True, text=True, timeout=300,
+        env={**os.environ, "TOKENBRIDGE_URL": server.url,
+             "TOKENBRIDGE_CLIENT_ID": server.client_id, "TOKENBRIDGE_SECRET": server.secret,
+             **env},
+    )  # fmt: skip
+    report = result.stdout + result.stderr
+    assert result.returncode == 0, report
+    counts = {k: int(v) for k, v in re.findall(r"^# (pass|fail|skipped) (\d+)$", report, re.M)}
+    return NodeRun(counts, report)
