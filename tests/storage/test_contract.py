@@ -362,6 +362,43 @@ async def test_set_item_webhook(store: Store) -> None:
     assert cleared is not None and cleared.webhook is None
 
 
+async def test_add_item_products_appends_new_ones_once_and_audits_only_a_change(
+    store: Store,
+) -> None:
+    new = await _linked(store, access_token="access-1")
+    before = new.item.products
+    entry = audit.entry(f.NOW, new.item.client_id, audit.ITEM_PRODUCT_ADD, "req-1",
+                        item_id=new.item.item_id, products=["liabilities"])  # fmt: skip
+    added = await store.add_item_products(new.item.item_id, ["liabilities", *before], [entry])
+    assert added == (*before, "liabilities")
+    item = await store.get_item_by_access_token(hash_token("access-1"))
+    assert item is not None and item.products == added
+    # Already there: nothing changes and nothing more is audited.
+    assert await store.add_item_products(new.item.item_id, ["liabilities"], [entry]) == added
+    (logged,) = await store.list_audit(new.item.item_id)
+    assert logged.action == audit.ITEM_PRODUCT_ADD and logged.products == ("liabilities",)
+
+
+async def test_add_item_products_of_a_removed_or_unknown_item_is_none(store: Store) -> None:
+    new = await _linked(store)
+    assert await store.remove_item(new.item.item_id, f.NOW)
+    assert await store.add_item_products(new.item.item_id, ["liabilities"]) is None
+    assert await store.add_item_products("no-such-item", ["liabilities"]) is None
+    removed = await store.get_item(new.item.item_id)
+    assert removed is not None and removed.products == new.item.products
+
+
+async def test_concurrent_add_item_products_keep_both(store: Store) -> None:
+    new = await _linked(store)
+    await asyncio.gather(
+        store.add_item_products(new.item.item_id, ["liabilities"]),
+        store.add_item_products(new.item.item_id, ["investments"]),
+    )
+    item = await store.get_item(new.item.item_id)
+    assert item is not None
+    assert set(item.products) == {*new.item.products, "liabilities", "investments"}
+
+
 # Public token exchange ----------------------------------------------------------------
 
 
@@ -715,6 +752,25 @@ async def test_signal_records_are_listed_oldest_first_and_by_kind(store: Store) 
     ]
     other = await _linked(store)
     assert await store.list_signal_records(other.item.item_id) == []
+
+
+async def test_find_signal_evaluation_by_client_transaction_id_of_the_client(
+    store: Store,
+) -> None:
+    new = await _linked(store)
+    item_id, client_id = new.item.item_id, new.item.client_id
+    first, second = new.accounts[0].account_id, new.accounts[1].account_id
+    await store.add_signal_record(item_id, first, "evaluate", "t1", {}, 10.0)
+    await store.add_signal_record(item_id, second, "evaluate", "t1", {}, 11.0)
+    await store.add_signal_record(item_id, first, "return", "t2", {}, 12.0)
+    # The latest evaluation wins; a report is not an evaluation.
+    assert await store.find_signal_evaluation(client_id, "t1") == (item_id, second)
+    assert await store.find_signal_evaluation(client_id, "t2") is None
+    # Another client's evaluations are not found, nor those of a removed Item.
+    other = await _linked(store)
+    assert await store.find_signal_evaluation(other.item.client_id, "t1") is None
+    assert await store.remove_item(item_id, f.NOW)
+    assert await store.find_signal_evaluation(client_id, "t1") is None
 
 
 # Transactions state ------------------------------------------------------------------

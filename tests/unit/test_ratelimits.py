@@ -73,6 +73,15 @@ def test_sandbox_limits_are_plaids_sandbox_column() -> None:
         "item_remove": (100, 500),
         "transactions_get": (80, 1000),
         "transactions_sync": (50, 1000),
+        "transactions_refresh": (2, 100),
+        "transactions_recurring_get": (20, 1000),
+        "investments_holdings_get": (100, 1000),
+        "investments_transactions_get": (100, 1000),
+        "investments_auth_get": (15, 500),
+        "liabilities_get": (10, 1000),
+        "signal_decision_report": (None, 4000),
+        "signal_return_report": (None, 4000),
+        "signal_prepare": (None, 2000),
     }
     codes = {op: (lim.item_code, lim.client_code) for op, lim in SANDBOX_LIMITS.items()}
     assert codes["accounts_balance_get"] == ("BALANCE_LIMIT", "ACCOUNTS_BALANCE_GET_LIMIT")
@@ -84,6 +93,12 @@ def test_sandbox_limits_are_plaids_sandbox_column() -> None:
     assert codes["transactions_sync"] == ("TRANSACTIONS_SYNC_LIMIT", "TRANSACTIONS_SYNC_LIMIT")
     assert codes["processor_token_create"] == ("RATE_LIMIT", "RATE_LIMIT")
     assert codes["item_remove"] == ("RATE_LIMIT", "RATE_LIMIT")
+    assert codes["transactions_refresh"] == ("TRANSACTIONS_REFRESH_LIMIT",) * 2
+    assert codes["investments_holdings_get"] == ("INVESTMENT_HOLDINGS_GET_LIMIT",) * 2
+    assert codes["investments_transactions_get"] == ("INVESTMENT_TRANSACTIONS_LIMIT",) * 2
+    for op in ("transactions_recurring_get", "investments_auth_get", "liabilities_get",
+               "signal_decision_report", "signal_return_report", "signal_prepare"):  # fmt: skip
+        assert codes[op] == ("RATE_LIMIT", "RATE_LIMIT")
 
 
 @pytest.mark.parametrize("operation", sorted(SANDBOX_LIMITS))

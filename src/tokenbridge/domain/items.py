@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from tokenbridge.domain import audit, errors, webhook_events
+from tokenbridge.domain import audit, errors, products, webhook_events
 from tokenbridge.domain.catalog import INITIAL_PRODUCTS
 from tokenbridge.domain.ids import Ids
 from tokenbridge.domain.link import DEFAULT_PASSWORD, DEFAULT_USERNAME, LinkOptions
@@ -227,6 +227,44 @@ class ItemService:
             wanted = set(account_ids)
             accounts = [a for a in accounts if a.account_id in wanted]
         return ItemAccounts(item, accounts)
+
+    async def product_accounts(
+        self,
+        client: Client,
+        access_token: str,
+        account_ids: Sequence[str] | None,
+        operation: str,
+        product: str,
+        *,
+        request_id: str | None = None,
+    ) -> ItemAccounts:
+        """`accounts_get` for a read of `product` with an access token, then `add_product`."""
+        found = await self.accounts_get(client, access_token, account_ids, operation)
+        await self.add_product(client, access_token, found.item, product, request_id=request_id)
+        return found
+
+    async def add_product(
+        self, client: Client, access_token: str, item: Item, product: str, *,
+        request_id: str | None = None,
+    ) -> None:  # fmt: skip
+        """Apply the product rule of a read of `product` with an access token
+        (`products.on_first_call`): a product the Item was linked without is added to it,
+        and so billed from then on as Plaid bills it, served as it is, or refused. Updates
+        `item`. Called once the request is otherwise known to be good, so that a refused
+        request adds nothing."""
+        if product in item.products:
+            return
+        added = products.on_first_call(product, item.products)
+        if added is None:
+            return
+        entry = audit.entry(
+            self.clock.now(), client.client_id, audit.ITEM_PRODUCT_ADD, request_id,
+            item_id=item.item_id, token_hash=hash_token(access_token), products=(added,),
+        )  # fmt: skip
+        now_products = await self.store.add_item_products(item.item_id, (added,), [entry])
+        if now_products is None:
+            raise errors.InvalidAccessToken()
+        item.products = now_products
 
     async def item_remove(
         self, client: Client, access_token: str, *, request_id: str | None = None

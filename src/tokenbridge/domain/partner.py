@@ -29,7 +29,7 @@ from tokenbridge.domain.bank_records import (
 from tokenbridge.domain.eligibility import auth_eligible, investments_eligible, liability_eligible
 from tokenbridge.domain.identity_match import IdentityMatchScores, IdentityMatchUser, match_identity
 from tokenbridge.domain.items import ItemService
-from tokenbridge.domain.models import Client, ItemAccounts, PartnerGrant
+from tokenbridge.domain.models import Account, Client, Item, ItemAccounts, PartnerGrant
 from tokenbridge.domain.ports import Bank
 from tokenbridge.domain.processor_tokens import ProcessorTokenService
 
@@ -45,26 +45,70 @@ INVESTMENTS_AUTH = "investments_auth"
 
 
 @dataclass(frozen=True, slots=True)
-class InvestmentsAuth:
-    """What /processor/investments/auth/get answers about the token's account."""
+class Liabilities:
+    """What /liabilities/get answers: the Item and its (selected) accounts, and the details
+    of those that are liabilities."""
 
-    grant: PartnerGrant
+    item: Item
+    accounts: list[Account]
+    liabilities: LiabilitiesObject
+
+
+@dataclass(frozen=True, slots=True)
+class Holdings:
+    """The investment accounts' holdings, and each security they name once."""
+
+    item: Item
+    accounts: list[Account]
+    holdings: list[Holding]
+    securities: list[Security]
+
+
+@dataclass(frozen=True, slots=True)
+class InvestmentsAuth:
+    """What the Investments Auth reads answer: the investment accounts' transfer numbers,
+    owners' names (by account_id) and holdings."""
+
+    item: Item
+    accounts: list[Account]
     numbers: InvestmentsAuthNumbers
-    owner_names: list[str]
+    owner_names: dict[str, list[str]]
     holdings: list[Holding]
     securities: list[Security]
 
 
 @dataclass(frozen=True, slots=True)
 class InvestmentTransactionsPage:
-    grant: PartnerGrant
+    item: Item
+    accounts: list[Account]
     investment_transactions: list[InvestmentTransaction]
     securities: list[Security]
     total_investment_transactions: int
 
 
+@dataclass(frozen=True, slots=True)
+class IdentityMatch:
+    item: Item
+    accounts: list[Account]
+    scores: dict[str, IdentityMatchScores]  # by account_id
+
+
+def _unique_securities(securities: Sequence[Security]) -> list[Security]:
+    """Each security once, in first-seen order: two accounts may hold the same one."""
+    return list({s.security_id: s for s in reversed(securities)}.values())[::-1]
+
+
 class PartnerService:
-    """Partner reads. Raises a `PlaidError` for anything Plaid would refuse."""
+    """The reads of the partner products, from either side. Raises a `PlaidError` for
+    anything Plaid would refuse.
+
+    Each product is served by one method over an Item and some of its accounts (`_holdings`,
+    `_liabilities`, ...). The partner form (`processor_*`) reaches it through the processor
+    token's grant (its one account, its product permissions); the developer form through
+    the access token (the Item's accounts or `account_ids`, and the product rule of
+    `ItemService.product_accounts`). The Item-state, account-type and product rules are
+    therefore the same for both sides, and so is the data.
+    """
 
     def __init__(
         self, bank: Bank, items: ItemService, processor_tokens: ProcessorTokenService
@@ -80,18 +124,24 @@ class PartnerService:
         """The token's account with its cached balances (no product gate in Plaid's docs)."""
         return await self._grant(client, processor_token, None)
 
+    def _numbers(self, item: Item, accounts: Sequence[Account]) -> list[AccountNumbers]:
+        """The numbers of those of `accounts` that Auth can serve (checking, savings or
+        cash management, verified); NO_AUTH_ACCOUNTS when none can. An account waiting for
+        its micro-deposits is PRODUCT_NOT_READY."""
+        eligible = [a for a in accounts if auth_eligible(a)]
+        for account in eligible:
+            check_verified(account)
+        numbers = [self.bank.numbers(item, a) for a in eligible if auth_servable(a)]
+        if not numbers:
+            raise errors.NoAuthAccounts()
+        return numbers
+
     async def processor_auth_get(
         self, client: Client, processor_token: str
     ) -> tuple[PartnerGrant, AccountNumbers]:
-        """The account's numbers; NO_AUTH_ACCOUNTS for an account Auth cannot serve
-        (anything but a checking, savings or cash management account)."""
         grant = await self._grant(client, processor_token, AUTH)
-        if not auth_eligible(grant.account):
-            raise errors.NoAuthAccounts()
-        check_verified(grant.account)
-        if not auth_servable(grant.account):
-            raise errors.NoAuthAccounts()
-        return grant, self.bank.numbers(grant.item, grant.account)
+        (numbers,) = self._numbers(grant.item, [grant.account])
+        return grant, numbers
 
     async def processor_balance_get(self, client: Client, processor_token: str) -> PartnerGrant:
         """The account with its balances. The sandbox's balances do not move, so the
@@ -106,62 +156,108 @@ class PartnerService:
         grant = await self._grant(client, processor_token, IDENTITY)
         return grant, self.bank.owners(grant.item, grant.account)
 
+    def _identity_match(
+        self, item: Item, accounts: Sequence[Account], user: IdentityMatchUser | None
+    ) -> IdentityMatch:
+        """Each account's scores of `user` against its owners."""
+        user = user or IdentityMatchUser()
+        scores = {a.account_id: match_identity(user, self.bank.owners(item, a)) for a in accounts}
+        return IdentityMatch(item, list(accounts), scores)
+
     async def processor_identity_match(
         self, client: Client, processor_token: str, user: IdentityMatchUser | None
-    ) -> tuple[PartnerGrant, IdentityMatchScores]:
+    ) -> IdentityMatch:
         grant = await self._grant(client, processor_token, IDENTITY_MATCH)
-        owners = self.bank.owners(grant.item, grant.account)
-        scores = match_identity(user or IdentityMatchUser(), owners)
-        return grant, scores
+        return self._identity_match(grant.item, [grant.account], user)
 
     # Liabilities and investments --------------------------------------------------------
 
-    async def processor_liabilities_get(
-        self, client: Client, processor_token: str
-    ) -> tuple[PartnerGrant, LiabilitiesObject]:
-        """NO_LIABILITY_ACCOUNTS unless the account is a credit card or a student loan or
-        mortgage (https://plaid.com/docs/errors/item/#no_liability_accounts)."""
-        grant = await self._grant(client, processor_token, LIABILITIES)
-        if not liability_eligible(grant.account):
+    def _liabilities(self, item: Item, accounts: Sequence[Account]) -> Liabilities:
+        """NO_LIABILITY_ACCOUNTS unless one of `accounts` is a credit card or a student loan
+        or mortgage (https://plaid.com/docs/errors/item/#no_liability_accounts)."""
+        if not any(liability_eligible(a) for a in accounts):
             raise errors.NoLiabilityAccounts()
-        return grant, self.bank.liabilities(grant.item, [grant.account])
+        return Liabilities(item, list(accounts), self.bank.liabilities(item, accounts))
+
+    async def processor_liabilities_get(self, client: Client, processor_token: str) -> Liabilities:
+        grant = await self._grant(client, processor_token, LIABILITIES)
+        return self._liabilities(grant.item, [grant.account])
+
+    @staticmethod
+    def _investment_accounts(accounts: Sequence[Account]) -> list[Account]:
+        """The investment accounts among `accounts`; NO_INVESTMENT_ACCOUNTS if there is none."""
+        found = [a for a in accounts if investments_eligible(a)]
+        if not found:
+            raise errors.NoInvestmentAccounts()
+        return found
+
+    def _holdings(self, item: Item, accounts: Sequence[Account]) -> Holdings:
+        held: list[Holding] = []
+        named: list[Security] = []
+        for account in self._investment_accounts(accounts):
+            holdings, securities = self.bank.holdings(item, account)
+            held.extend(holdings)
+            named.extend(securities)
+        return Holdings(item, list(accounts), held, _unique_securities(named))
 
     async def processor_investments_holdings_get(
         self, client: Client, processor_token: str
-    ) -> tuple[PartnerGrant, list[Holding], list[Security]]:
-        """NO_INVESTMENT_ACCOUNTS unless the account is an investment account."""
-        grant = await self._investment_grant(client, processor_token, INVESTMENTS)
-        holdings, securities = self.bank.holdings(grant.item, grant.account)
-        return grant, holdings, securities
+    ) -> Holdings:
+        grant = await self._grant(client, processor_token, INVESTMENTS)
+        return self._holdings(grant.item, [grant.account])
 
-    async def _investment_grant(
-        self, client: Client, processor_token: str, product: str
-    ) -> PartnerGrant:
-        """The grant of a token for an Investments read (`product`): NO_INVESTMENT_ACCOUNTS
-        unless its account is an investment account."""
-        grant = await self._grant(client, processor_token, product)
-        if not investments_eligible(grant.account):
-            raise errors.NoInvestmentAccounts()
-        return grant
+    def _investments_auth(self, item: Item, accounts: Sequence[Account]) -> InvestmentsAuth:
+        """The investment accounts' transfer numbers, owners' names and holdings (the
+        `investments_auth` product); NO_INVESTMENT_ACCOUNTS as for the other Investments
+        reads."""
+        investment = self._investment_accounts(accounts)
+        numbers = [self.bank.investments_numbers(item, a) for a in investment]
+        names = {
+            a.account_id: list(dict.fromkeys(
+                name for owner in self.bank.owners(item, a) for name in owner.names
+            ))
+            for a in investment
+        }  # fmt: skip
+        held = self._holdings(item, investment)
+        return InvestmentsAuth(
+            item=item,
+            accounts=list(accounts),
+            numbers=InvestmentsAuthNumbers(
+                acats=[n for found in numbers for n in found.acats],
+                aton=[n for found in numbers for n in found.aton],
+                retirement_401k=[n for found in numbers for n in found.retirement_401k],
+            ),
+            owner_names=names,
+            holdings=held.holdings,
+            securities=held.securities,
+        )
 
     async def processor_investments_auth_get(
         self, client: Client, processor_token: str
     ) -> InvestmentsAuth:
-        """The investment account's transfer numbers, owners' names and holdings (the
-        `investments_auth` product); NO_INVESTMENT_ACCOUNTS unless it is an investment
-        account, as for the other Investments reads."""
-        grant = await self._investment_grant(client, processor_token, INVESTMENTS_AUTH)
-        holdings, securities = self.bank.holdings(grant.item, grant.account)
-        names = [
-            name for owner in self.bank.owners(grant.item, grant.account) for name in owner.names
-        ]
-        return InvestmentsAuth(
-            grant=grant,
-            numbers=self.bank.investments_numbers(grant.item, grant.account),
-            owner_names=list(dict.fromkeys(names)),
-            holdings=holdings,
-            securities=securities,
-        )
+        grant = await self._grant(client, processor_token, INVESTMENTS_AUTH)
+        return self._investments_auth(grant.item, [grant.account])
+
+    def _investment_transactions(
+        self, item: Item, accounts: Sequence[Account], start_date: date, end_date: date,
+        count: int, offset: int,
+    ) -> InvestmentTransactionsPage:  # fmt: skip
+        """One page (`count` from `offset`, newest first) of the investment accounts'
+        transactions dated from `start_date` to `end_date` inclusive."""
+        found: list[InvestmentTransaction] = []
+        named: list[Security] = []
+        for account in self._investment_accounts(accounts):
+            transactions, securities = self.bank.investment_transactions(item, account)
+            found.extend(t for t in transactions if start_date <= t.date <= end_date)
+            named.extend(securities)
+        # The bank lists each account's newest first; a stable sort keeps that order among
+        # transactions of one day, so one account's pages are the same from either side.
+        found.sort(key=lambda t: t.date, reverse=True)
+        page = found[offset : offset + count]
+        # Plaid lists the securities of the transactions returned, not of every one.
+        wanted = {t.security_id for t in page if t.security_id is not None}
+        securities = [s for s in _unique_securities(named) if s.security_id in wanted]
+        return InvestmentTransactionsPage(item, list(accounts), page, securities, len(found))
 
     async def processor_investments_transactions_get(
         self,
@@ -172,34 +268,24 @@ class PartnerService:
         count: int = 100,
         offset: int = 0,
     ) -> InvestmentTransactionsPage:
-        """One page (`count` from `offset`, newest first) of the account's investment
-        transactions dated from `start_date` to `end_date` inclusive."""
-        if start_date > end_date:
-            raise errors.InvalidField("start_date must be on or before end_date")
-        grant = await self._investment_grant(client, processor_token, INVESTMENTS)
-        found, named = self.bank.investment_transactions(grant.item, grant.account)
-        in_range = [t for t in found if start_date <= t.date <= end_date]
-        page = in_range[offset : offset + count]
-        # Plaid lists the securities of the transactions returned, not of every one.
-        wanted = {t.security_id for t in page if t.security_id is not None}
-        securities = [s for s in named if s.security_id in wanted]
-        return InvestmentTransactionsPage(grant, page, securities, len(in_range))
+        _check_range(start_date, end_date)
+        grant = await self._grant(client, processor_token, INVESTMENTS)
+        return self._investment_transactions(
+            grant.item, [grant.account], start_date, end_date, count, offset
+        )
 
     # Developer side --------------------------------------------------------------------
 
     async def auth_get(
-        self, client: Client, access_token: str, account_ids: Sequence[str] | None = None
-    ) -> tuple[ItemAccounts, list[AccountNumbers]]:
+        self, client: Client, access_token: str, account_ids: Sequence[str] | None = None,
+        *, request_id: str | None = None,
+    ) -> tuple[ItemAccounts, list[AccountNumbers]]:  # fmt: skip
         """The Item's accounts and the numbers of those Auth can serve; NO_AUTH_ACCOUNTS
         when none of the (selected) accounts can."""
-        found = await self.items.accounts_get(client, access_token, account_ids, "auth_get")
-        eligible = [a for a in found.accounts if auth_eligible(a)]
-        for account in eligible:
-            check_verified(account)
-        numbers = [self.bank.numbers(found.item, a) for a in eligible if auth_servable(a)]
-        if not numbers:
-            raise errors.NoAuthAccounts()
-        return found, numbers
+        found = await self.items.product_accounts(
+            client, access_token, account_ids, "auth_get", AUTH, request_id=request_id
+        )
+        return found, self._numbers(found.item, found.accounts)
 
     async def accounts_balance_get(
         self, client: Client, access_token: str, account_ids: Sequence[str] | None = None
@@ -209,8 +295,77 @@ class PartnerService:
         )
 
     async def identity_get(
-        self, client: Client, access_token: str, account_ids: Sequence[str] | None = None
-    ) -> tuple[ItemAccounts, dict[str, list[Owner]]]:
+        self, client: Client, access_token: str, account_ids: Sequence[str] | None = None,
+        *, request_id: str | None = None,
+    ) -> tuple[ItemAccounts, dict[str, list[Owner]]]:  # fmt: skip
         """The Item's accounts and the owners of each (by account_id)."""
-        found = await self.items.accounts_get(client, access_token, account_ids, "identity_get")
+        found = await self.items.product_accounts(
+            client, access_token, account_ids, "identity_get", IDENTITY, request_id=request_id
+        )
         return found, {a.account_id: self.bank.owners(found.item, a) for a in found.accounts}
+
+    async def identity_match(
+        self, client: Client, access_token: str, user: IdentityMatchUser | None,
+        account_ids: Sequence[str] | None = None, *, request_id: str | None = None,
+    ) -> IdentityMatch:  # fmt: skip
+        found = await self.items.product_accounts(
+            client, access_token, account_ids, "identity_match", IDENTITY_MATCH,
+            request_id=request_id,
+        )  # fmt: skip
+        return self._identity_match(found.item, found.accounts, user)
+
+    async def liabilities_get(
+        self, client: Client, access_token: str, account_ids: Sequence[str] | None = None,
+        *, request_id: str | None = None,
+    ) -> Liabilities:  # fmt: skip
+        found = await self.items.product_accounts(
+            client, access_token, account_ids, "liabilities_get", LIABILITIES,
+            request_id=request_id,
+        )  # fmt: skip
+        return self._liabilities(found.item, found.accounts)
+
+    async def investments_holdings_get(
+        self, client: Client, access_token: str, account_ids: Sequence[str] | None = None,
+        *, request_id: str | None = None,
+    ) -> Holdings:  # fmt: skip
+        found = await self.items.product_accounts(
+            client, access_token, account_ids, "investments_holdings_get", INVESTMENTS,
+            request_id=request_id,
+        )  # fmt: skip
+        return self._holdings(found.item, found.accounts)
+
+    async def investments_auth_get(
+        self, client: Client, access_token: str, account_ids: Sequence[str] | None = None,
+        *, request_id: str | None = None,
+    ) -> InvestmentsAuth:  # fmt: skip
+        found = await self.items.product_accounts(
+            client, access_token, account_ids, "investments_auth_get", INVESTMENTS_AUTH,
+            request_id=request_id,
+        )  # fmt: skip
+        return self._investments_auth(found.item, found.accounts)
+
+    async def investments_transactions_get(
+        self,
+        client: Client,
+        access_token: str,
+        start_date: date,
+        end_date: date,
+        account_ids: Sequence[str] | None = None,
+        count: int = 100,
+        offset: int = 0,
+        *,
+        request_id: str | None = None,
+    ) -> InvestmentTransactionsPage:
+        _check_range(start_date, end_date)
+        found = await self.items.product_accounts(
+            client, access_token, account_ids, "investments_transactions_get", INVESTMENTS,
+            request_id=request_id,
+        )  # fmt: skip
+        return self._investment_transactions(
+            found.item, found.accounts, start_date, end_date, count, offset
+        )
+
+
+def _check_range(start_date: date, end_date: date) -> None:
+    if start_date > end_date:
+        raise errors.InvalidField("start_date must be on or before end_date")

@@ -193,6 +193,13 @@ class Store(Protocol):
         """Set (or with None, remove) the live Item's webhook URL. False if the Item is
         removed or never existed."""
 
+    async def add_item_products(
+        self, item_id: str, products: Sequence[str], audit: Sequence[AuditEntry] = ()
+    ) -> tuple[str, ...] | None:
+        """Add `products` to the live Item's products (those it has keep their place, new
+        ones go last) and record `audit` if any was new; the Item's products after it, or
+        None if the Item is removed or never existed."""
+
     async def exchange_public_token(
         self,
         token_hash: str,
@@ -319,6 +326,12 @@ class Store(Protocol):
     ) -> list[SignalRecord]:
         """The Item's Signal records, oldest first, as (account_id, kind,
         client_transaction_id, data, created_at); only those of `kind` if it is given."""
+
+    async def find_signal_evaluation(
+        self, client_id: str, client_transaction_id: str
+    ) -> tuple[str, str] | None:
+        """(item_id, account_id) of the latest Signal evaluation with this
+        client_transaction_id on a live Item of the client, or None."""
 
     # Transactions ------------------------------------------------------------------------
 

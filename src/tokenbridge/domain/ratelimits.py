@@ -43,7 +43,11 @@ class Limit:
 # code of its own for /processor/token/create or /item/remove, so those get the generic
 # RATE_LIMIT. /accounts/balance/get has two: BALANCE_LIMIT for the per-Item limit and
 # ACCOUNTS_BALANCE_GET_LIMIT, "too many requests ... by a single client", for the client's.
-# No limits are published for the /processor/* partner reads, so none are applied there.
+# Plaid names no code for the limits of /transactions/recurring/get, /investments/auth/get,
+# /liabilities/get or Signal either: RATE_LIMIT again. /signal/evaluate's limits are per hour
+# (per Item) and per second (per client), which one-minute windows cannot count, so they are
+# not applied; /identity/match has none published. No limits are published for the
+# /processor/* partner reads, so none are applied there.
 SANDBOX_LIMITS: Mapping[str, Limit] = {
     "processor_token_create": Limit(None, 500, "RATE_LIMIT", "RATE_LIMIT"),
     "accounts_get": Limit(100, 5000, "ACCOUNTS_LIMIT", "ACCOUNTS_LIMIT"),
@@ -54,6 +58,21 @@ SANDBOX_LIMITS: Mapping[str, Limit] = {
     "item_remove": Limit(100, 500, "RATE_LIMIT", "RATE_LIMIT"),
     "transactions_get": Limit(80, 1000, "TRANSACTIONS_LIMIT", "TRANSACTIONS_LIMIT"),
     "transactions_sync": Limit(50, 1000, "TRANSACTIONS_SYNC_LIMIT", "TRANSACTIONS_SYNC_LIMIT"),
+    "transactions_refresh": Limit(
+        2, 100, "TRANSACTIONS_REFRESH_LIMIT", "TRANSACTIONS_REFRESH_LIMIT"
+    ),
+    "transactions_recurring_get": Limit(20, 1000, "RATE_LIMIT", "RATE_LIMIT"),
+    "investments_holdings_get": Limit(
+        100, 1000, "INVESTMENT_HOLDINGS_GET_LIMIT", "INVESTMENT_HOLDINGS_GET_LIMIT"
+    ),
+    "investments_transactions_get": Limit(
+        100, 1000, "INVESTMENT_TRANSACTIONS_LIMIT", "INVESTMENT_TRANSACTIONS_LIMIT"
+    ),
+    "investments_auth_get": Limit(15, 500, "RATE_LIMIT", "RATE_LIMIT"),
+    "liabilities_get": Limit(10, 1000, "RATE_LIMIT", "RATE_LIMIT"),
+    "signal_decision_report": Limit(None, 4000, "RATE_LIMIT", "RATE_LIMIT"),
+    "signal_return_report": Limit(None, 4000, "RATE_LIMIT", "RATE_LIMIT"),
+    "signal_prepare": Limit(None, 2000, "RATE_LIMIT", "RATE_LIMIT"),
 }
 
 

@@ -76,7 +76,7 @@ class Services:
             processor_tokens=processor_tokens,
             partner=PartnerService(bank, items, processor_tokens),
             sandbox_items=SandboxItemService(items, outbox, environment),
-            signal=SignalService(store, bank, clock, processor_tokens),
+            signal=SignalService(store, bank, clock, items, processor_tokens),
             transactions=TransactionsService(store, bank, clock, outbox, items, processor_tokens),
             link_tokens=LinkTokenService(store, items, ids, clock),
             institutions=InstitutionService(bank),

@@ -14,7 +14,8 @@ from typing import Any
 
 from tokenbridge.domain import errors
 from tokenbridge.domain.bank_records import SignalScores
-from tokenbridge.domain.models import Account, Client, PartnerGrant, SignalRecord
+from tokenbridge.domain.items import ItemService
+from tokenbridge.domain.models import Account, Client, Item, PartnerGrant, SignalRecord
 from tokenbridge.domain.ports import Bank, Clock, Store
 from tokenbridge.domain.processor_tokens import ProcessorTokenService
 
@@ -31,38 +32,59 @@ class SignalEvaluation:
 
 
 class SignalService:
+    """Signal from either side: the partner form (`processor_signal_*`) through a processor
+    token's grant, the developer form through an access token and an `account_id`. Both
+    reach the same methods over an Item and one account (`_evaluate`, `_report`), so the
+    scores and the records are the same for one account from either side."""
+
     def __init__(
-        self, store: Store, bank: Bank, clock: Clock, processor_tokens: ProcessorTokenService
+        self,
+        store: Store,
+        bank: Bank,
+        clock: Clock,
+        items: ItemService,
+        processor_tokens: ProcessorTokenService,
     ) -> None:
         self.store = store
         self.bank = bank
         self.clock = clock
+        self.items = items
         self._grant = processor_tokens.processor_token_for_partner
 
-    async def processor_signal_evaluate(
-        self,
-        client: Client,
-        processor_token: str,
-        client_transaction_id: str,
-        amount: float,
-        request: dict[str, Any] | None = None,
-    ) -> SignalEvaluation:
-        """Return-risk scores for a planned ACH debit of `amount` from the account."""
-        if not amount > 0:
-            raise errors.InvalidField("amount must be greater than 0")
-        grant = await self._grant(client, processor_token, SIGNAL)
-        records = await self.store.list_signal_records(grant.item.item_id)
-        returns = sum(1 for r in records if r[0] == grant.account.account_id and r[1] == "return")
-        scores = self.bank.signal_scores(
-            grant.item, grant.account, client_transaction_id, amount, returns
-        )
+    # The shared reads and records ------------------------------------------------------
+
+    async def _evaluate(
+        self, item: Item, account: Account, client_transaction_id: str, amount: float,
+        request: dict[str, Any] | None,
+    ) -> SignalEvaluation:  # fmt: skip
+        records = await self.store.list_signal_records(item.item_id)
+        returns = sum(1 for r in records if r[0] == account.account_id and r[1] == "return")
+        scores = self.bank.signal_scores(item, account, client_transaction_id, amount, returns)
         await self.store.add_signal_record(
-            grant.item.item_id, grant.account.account_id, "evaluate", client_transaction_id,
+            item.item_id, account.account_id, "evaluate", client_transaction_id,
             {"amount": amount, "scores": asdict(scores), **(request or {})}, self.clock.now(),
         )  # fmt: skip
-        return SignalEvaluation(scores, _core_attributes(grant.account, records, grant))
+        return SignalEvaluation(scores, _core_attributes(item, account, records))
 
-    async def _evaluated(self, grant: PartnerGrant, client_transaction_id: str) -> None:
+    async def _report(
+        self, item_id: str, account_id: str, kind: str, client_transaction_id: str,
+        data: dict[str, Any],
+    ) -> None:  # fmt: skip
+        await self.store.add_signal_record(
+            item_id, account_id, kind, client_transaction_id, data, self.clock.now()
+        )
+
+    async def _prepare(self, item: Item, account: Account) -> bool:
+        """Opt the Item in to Signal; False (and no change) if it already was, as Plaid
+        answers 200 in that case too."""
+        if await self.store.list_signal_records(item.item_id, "prepare"):
+            return False
+        await self.store.add_signal_record(
+            item.item_id, account.account_id, "prepare", None, {}, self.clock.now()
+        )
+        return True
+
+    async def _evaluated_by_token(self, grant: PartnerGrant, client_transaction_id: str) -> None:
         records = await self.store.list_signal_records(grant.item.item_id, "evaluate")
         if not any(
             r[0] == grant.account.account_id and r[2] == client_transaction_id for r in records
@@ -74,16 +96,44 @@ class SignalService:
                 " for this processor token"
             )
 
+    async def _evaluated_by_client(
+        self, client: Client, client_transaction_id: str
+    ) -> tuple[str, str]:
+        """(item_id, account_id) of the client's evaluation of `client_transaction_id`."""
+        found = await self.store.find_signal_evaluation(client.client_id, client_transaction_id)
+        if found is None:
+            raise errors.InvalidField(
+                "client_transaction_id does not match any /signal/evaluate call of this client"
+            )
+        return found
+
+    # Partner side -----------------------------------------------------------------------
+
+    async def processor_signal_evaluate(
+        self,
+        client: Client,
+        processor_token: str,
+        client_transaction_id: str,
+        amount: float,
+        request: dict[str, Any] | None = None,
+    ) -> SignalEvaluation:
+        """Return-risk scores for a planned ACH debit of `amount` from the account."""
+        _check_amount(amount)
+        grant = await self._grant(client, processor_token, SIGNAL)
+        return await self._evaluate(
+            grant.item, grant.account, client_transaction_id, amount, request
+        )
+
     async def processor_signal_decision_report(
         self, client: Client, processor_token: str, client_transaction_id: str,
         report: dict[str, Any],
     ) -> None:  # fmt: skip
         """Record whether the partner initiated the evaluated transaction."""
         grant = await self._grant(client, processor_token, SIGNAL)
-        await self._evaluated(grant, client_transaction_id)
-        await self.store.add_signal_record(
+        await self._evaluated_by_token(grant, client_transaction_id)
+        await self._report(
             grant.item.item_id, grant.account.account_id, "decision", client_transaction_id,
-            report, self.clock.now(),
+            report,
         )  # fmt: skip
 
     async def processor_signal_return_report(
@@ -91,29 +141,84 @@ class SignalService:
         return_code: str, returned_at: str | None,
     ) -> None:  # fmt: skip
         """Record an ACH return (R01, R10, ...) of the evaluated transaction."""
-        if not _RETURN_CODE.match(return_code):
-            raise errors.InvalidField("return_code must be an ACH return code such as R01")
+        _check_return_code(return_code)
         grant = await self._grant(client, processor_token, SIGNAL)
-        await self._evaluated(grant, client_transaction_id)
-        await self.store.add_signal_record(
+        await self._evaluated_by_token(grant, client_transaction_id)
+        await self._report(
             grant.item.item_id, grant.account.account_id, "return", client_transaction_id,
-            {"return_code": return_code, "returned_at": returned_at}, self.clock.now(),
+            {"return_code": return_code, "returned_at": returned_at},
         )  # fmt: skip
 
     async def processor_signal_prepare(self, client: Client, processor_token: str) -> bool:
-        """Opt the token's Item in to Signal; False (and no change) if it already was, as
-        Plaid answers 200 in that case too."""
         grant = await self._grant(client, processor_token, SIGNAL)
-        if await self.store.list_signal_records(grant.item.item_id, "prepare"):
-            return False
-        await self.store.add_signal_record(
-            grant.item.item_id, grant.account.account_id, "prepare", None, {}, self.clock.now()
+        return await self._prepare(grant.item, grant.account)
+
+    # Developer side ---------------------------------------------------------------------
+
+    async def signal_evaluate(
+        self,
+        client: Client,
+        access_token: str,
+        account_id: str,
+        client_transaction_id: str,
+        amount: float,
+        request: dict[str, Any] | None = None,
+        *,
+        request_id: str | None = None,
+    ) -> SignalEvaluation:
+        """Return-risk scores for a planned ACH debit of `amount` from the Item's account."""
+        _check_amount(amount)
+        found = await self.items.product_accounts(
+            client, access_token, [account_id], "signal_evaluate", SIGNAL, request_id=request_id
         )
-        return True
+        (account,) = found.accounts
+        return await self._evaluate(found.item, account, client_transaction_id, amount, request)
+
+    async def signal_decision_report(
+        self, client: Client, client_transaction_id: str, report: dict[str, Any]
+    ) -> None:
+        """Record whether the client initiated the transaction it evaluated: the request
+        names no Item, only the evaluation's client_transaction_id."""
+        await self.items.rate_limiter.check("signal_decision_report", client.client_id, None)
+        item_id, account_id = await self._evaluated_by_client(client, client_transaction_id)
+        await self._report(item_id, account_id, "decision", client_transaction_id, report)
+
+    async def signal_return_report(
+        self, client: Client, client_transaction_id: str, return_code: str,
+        returned_at: str | None,
+    ) -> None:  # fmt: skip
+        _check_return_code(return_code)
+        await self.items.rate_limiter.check("signal_return_report", client.client_id, None)
+        item_id, account_id = await self._evaluated_by_client(client, client_transaction_id)
+        await self._report(
+            item_id, account_id, "return", client_transaction_id,
+            {"return_code": return_code, "returned_at": returned_at},
+        )  # fmt: skip
+
+    async def signal_prepare(
+        self, client: Client, access_token: str, *, request_id: str | None = None
+    ) -> bool:
+        """Add Signal to an Item linked without it (what /signal/prepare is for)."""
+        found = await self.items.product_accounts(
+            client, access_token, None, "signal_prepare", SIGNAL, request_id=request_id
+        )
+        if not found.accounts:
+            raise errors.NoAccounts()
+        return await self._prepare(found.item, found.accounts[0])
+
+
+def _check_amount(amount: float) -> None:
+    if not amount > 0:
+        raise errors.InvalidField("amount must be greater than 0")
+
+
+def _check_return_code(return_code: str) -> None:
+    if not _RETURN_CODE.match(return_code):
+        raise errors.InvalidField("return_code must be an ACH return code such as R01")
 
 
 def _core_attributes(
-    account: Account, records: Sequence[SignalRecord], grant: PartnerGrant
+    item: Item, account: Account, records: Sequence[SignalRecord]
 ) -> dict[str, Any]:
     """A few of Plaid's SignalEvaluateCoreAttributes, from what the sandbox knows."""
     balances = account.balances
@@ -133,5 +238,5 @@ def _core_attributes(
         "days_since_first_plaid_connection": 0,
         "unauthorized_transactions_count_30d": 0,
         "nsf_overdraft_transactions_count_30d": nsf,
-        "is_account_closed": grant.item.removed_at is not None,
+        "is_account_closed": item.removed_at is not None,
     }

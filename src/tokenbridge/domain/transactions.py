@@ -36,6 +36,10 @@ from tokenbridge.domain.recurring import RecurringStreams, recurring_streams
 DEFAULT_COUNT = 100
 MAX_COUNT = 500
 
+TRANSACTIONS = "transactions"
+TRANSACTIONS_REFRESH = "transactions_refresh"
+RECURRING_TRANSACTIONS = "recurring_transactions"
+
 
 @dataclass(frozen=True, slots=True)
 class TransactionsPage:
@@ -177,10 +181,10 @@ class TransactionsService:
         days_requested: int | None = None,
     ) -> TransactionsPage:
         """Transactions of the Item's accounts (or `account_ids`) dated in the range."""
-        found = await self.items.accounts_get(
-            client, access_token, account_ids, operation="transactions_get"
-        )
+        found = await self.items.accounts_get(client, access_token, account_ids, "transactions_get")
         start, end = _get_range(start_date, end_date, count, offset)
+        check_days(days_requested)
+        await self.items.add_product(client, access_token, found.item, TRANSACTIONS)
         state = await self._state(found.item, days_requested)
         page, total = self._page(found.item, found.accounts, state, start, end, count, offset)
         return TransactionsPage(found.item, found.accounts, page, total)
@@ -196,7 +200,7 @@ class TransactionsService:
     ) -> TransactionsPage:
         """The token's account's transactions dated in the range (product `transactions`)."""
         grant = await self.processor_tokens.processor_token_for_partner(
-            client, processor_token, "transactions"
+            client, processor_token, TRANSACTIONS
         )
         _check_account(grant.account)
         start, end = _get_range(start_date, end_date, count, offset)
@@ -288,11 +292,12 @@ class TransactionsService:
         alone, and a cursor of the whole Item is not valid for it, nor the reverse.
         """
         found = await self.items.accounts_get(
-            client,
-            access_token,
-            [account_id] if account_id is not None else None,
-            operation="transactions_sync",
-        )
+            client, access_token, [account_id] if account_id is not None else None,
+            "transactions_sync",
+        )  # fmt: skip
+        _check_count(count, "count")
+        check_days(days_requested)
+        await self.items.add_product(client, access_token, found.item, TRANSACTIONS)
         scope = f"account:{account_id}" if account_id else f"item:{found.item.item_id}"
         return await self._sync(
             found.item, found.accounts, scope, "", cursor, count, days_requested
@@ -309,7 +314,7 @@ class TransactionsService:
     ) -> SyncPage:
         """Changes to the token's account's transactions since `cursor`."""
         grant = await self.processor_tokens.processor_token_for_partner(
-            client, processor_token, "transactions"
+            client, processor_token, TRANSACTIONS
         )
         _check_account(grant.account)
         if account_id is not None and account_id != grant.account.account_id:
@@ -323,6 +328,24 @@ class TransactionsService:
     # /processor/transactions/refresh --------------------------------------------------
 
     async def processor_transactions_refresh(self, client: Client, processor_token: str) -> None:
+        """A new round of changes on the token's Item (product `transactions_refresh`)."""
+        grant = await self.processor_tokens.processor_token_for_partner(
+            client, processor_token, TRANSACTIONS_REFRESH
+        )
+        _check_account(grant.account)
+        await self._refresh(grant.item)
+
+    async def transactions_refresh(
+        self, client: Client, access_token: str, *, request_id: str | None = None
+    ) -> None:
+        """A new round of changes on the Item, as /processor/transactions/refresh makes."""
+        found = await self.items.product_accounts(
+            client, access_token, None, "transactions_refresh", TRANSACTIONS_REFRESH,
+            request_id=request_id,
+        )  # fmt: skip
+        await self._refresh(found.item)
+
+    async def _refresh(self, item: Item) -> None:
         """A new round of changes on the Item, then webhooks to whoever listens.
 
         The refresh is of the whole Item, as Plaid's extraction is, so every account (and
@@ -330,11 +353,6 @@ class TransactionsService:
         https://plaid.com/docs/api/processor-partners/#processortransactionsrefresh:
         SYNC_UPDATES_AVAILABLE to those who have called sync, DEFAULT_UPDATE to the others.
         """
-        grant = await self.processor_tokens.processor_token_for_partner(
-            client, processor_token, "transactions_refresh"
-        )
-        _check_account(grant.account)
-        item = grant.item
         before = await self._state(item)
         after = await self.store.refresh_transactions(item.item_id, self.clock.now())
         await self._announce(item, before, await self._with_created(item, after))
@@ -416,14 +434,31 @@ class TransactionsService:
     ) -> RecurringStreams:
         """The recurring inflow and outflow streams of the token's account."""
         grant = await self.processor_tokens.processor_token_for_partner(
-            client, processor_token, "recurring_transactions"
+            client, processor_token, RECURRING_TRANSACTIONS
         )
         _check_account(grant.account)
-        state = await self._state(grant.item)
-        current = self._transactions(grant.item, grant.account, state, state.generation)
+        return await self._recurring(grant.item, [grant.account])
+
+    async def transactions_recurring_get(
+        self, client: Client, access_token: str, account_ids: Sequence[str] | None = None,
+        *, request_id: str | None = None,
+    ) -> RecurringStreams:  # fmt: skip
+        """The recurring streams of the Item's accounts (or of `account_ids`)."""
+        found = await self.items.product_accounts(
+            client, access_token, account_ids, "transactions_recurring_get",
+            RECURRING_TRANSACTIONS, request_id=request_id,
+        )  # fmt: skip
+        return await self._recurring(found.item, found.accounts)
+
+    async def _recurring(self, item: Item, accounts: Sequence[Account]) -> RecurringStreams:
+        state = await self._state(item)
+        current = [
+            t for account in accounts
+            for t in self._transactions(item, account, state, state.generation).values()
+        ]  # fmt: skip
         # The streams are as of the latest refresh, or of the Item's creation before any.
-        updated = state.refreshed_at[-1] if state.refreshed_at else grant.item.created_at
-        streams = recurring_streams(list(current.values()), utc_date(updated))
+        updated = state.refreshed_at[-1] if state.refreshed_at else item.created_at
+        streams = recurring_streams(current, utc_date(updated))
         return RecurringStreams(
             [s for s in streams if s.inflow], [s for s in streams if not s.inflow], updated
         )

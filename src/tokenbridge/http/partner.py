@@ -25,6 +25,7 @@ from tokenbridge.domain.identity_match import (
     NameMatchScore,
     PhoneNumberMatchScore,
 )
+from tokenbridge.domain.partner import InvestmentsAuth
 from tokenbridge.http import schemas as s
 from tokenbridge.http.views import Context, account_view, item_view
 
@@ -130,7 +131,9 @@ class SignalDevice(s.Options):
     user_agent: str | None = None
 
 
-class ProcessorSignalEvaluateRequest(ProcessorTokenRequest):
+class SignalEvaluateFields(s.PlaidRequest):
+    """What both forms of /signal/evaluate take besides the token."""
+
     client_transaction_id: ClientTransactionId
     amount: float
     user_present: bool | None = None
@@ -142,13 +145,24 @@ class ProcessorSignalEvaluateRequest(ProcessorTokenRequest):
     ruleset_key: str | None = None
 
 
+class ProcessorSignalEvaluateRequest(SignalEvaluateFields, kw_only=True):
+    processor_token: str
+
+
+class SignalEvaluateRequest(SignalEvaluateFields, kw_only=True):
+    access_token: str
+    account_id: str
+    # Deprecated for ruleset_key; plaid-python 46 still sends it on this form only.
+    risk_profile_key: str | None = None
+
+
 SignalDecisionOutcome = Literal["APPROVE", "REVIEW", "REJECT", "TAKE_OTHER_RISK_MEASURES",
                                 "NOT_EVALUATED"]  # fmt: skip
 SignalPaymentMethod = Literal["SAME_DAY_ACH", "NEXT_DAY_ACH", "STANDARD_ACH",
                               "MULTIPLE_PAYMENT_METHODS"]  # fmt: skip
 
 
-class ProcessorSignalDecisionReportRequest(ProcessorTokenRequest):
+class SignalDecisionReportFields(s.PlaidRequest):
     client_transaction_id: ClientTransactionId
     initiated: bool
     days_funds_on_hold: Annotated[int, Meta(ge=0)] | None = None
@@ -157,23 +171,46 @@ class ProcessorSignalDecisionReportRequest(ProcessorTokenRequest):
     amount_instantly_available: float | None = None
 
 
-class ProcessorSignalReturnReportRequest(ProcessorTokenRequest):
+class SignalDecisionReportRequest(SignalDecisionReportFields, kw_only=True):
+    # When the decision was made; the developer form alone has it (plaid-python 46).
+    submitted_at: datetime | None = None
+
+
+class ProcessorSignalDecisionReportRequest(SignalDecisionReportFields, kw_only=True):
+    processor_token: str
+
+
+class SignalReturnReportRequest(s.PlaidRequest):
     client_transaction_id: ClientTransactionId
     return_code: str
     returned_at: datetime | None = None
+
+
+class ProcessorSignalReturnReportRequest(SignalReturnReportRequest, kw_only=True):
+    processor_token: str
 
 
 class ProcessorSignalPrepareRequest(ProcessorTokenRequest):
     pass
 
 
+class SignalPrepareRequest(s.PlaidRequest):
+    access_token: str
+
+
 class AccountIdsOptions(s.Options):
     account_ids: list[str] | None = None
 
 
-class AuthGetRequest(s.PlaidRequest):
+class AccountIdsRequest(s.PlaidRequest):
+    """A developer-side read: an access token and, in `options`, the accounts to read."""
+
     access_token: str
     options: AccountIdsOptions | UnsetType = UNSET
+
+
+class AuthGetRequest(AccountIdsRequest):
+    pass
 
 
 class AccountsBalanceGetRequestOptions(AccountIdsOptions):
@@ -185,9 +222,31 @@ class AccountsBalanceGetRequest(s.PlaidRequest):
     options: AccountsBalanceGetRequestOptions | UnsetType = UNSET
 
 
-class IdentityGetRequest(s.PlaidRequest):
+class IdentityGetRequest(AccountIdsRequest):
+    pass
+
+
+class IdentityMatchRequest(AccountIdsRequest, kw_only=True):
+    user: IdentityMatchUserRequest | None = None
+
+
+class LiabilitiesGetRequest(AccountIdsRequest):
+    pass
+
+
+class InvestmentsHoldingsGetRequest(AccountIdsRequest):
+    pass
+
+
+class InvestmentsAuthGetRequest(AccountIdsRequest):
+    pass
+
+
+class InvestmentsTransactionsGetRequest(s.PlaidRequest):
     access_token: str
-    options: AccountIdsOptions | UnsetType = UNSET
+    start_date: date
+    end_date: date
+    options: InvestmentsTransactionsGetRequestOptions | UnsetType = UNSET
 
 
 # Responses ----------------------------------------------------------------------------
@@ -337,6 +396,61 @@ class IdentityGetResponse(s.PlaidResponse):
     item: s.Item
 
 
+class IdentityMatchResponse(s.PlaidResponse):
+    accounts: list[AccountIdentityMatchScore]
+    item: s.Item
+
+
+class LiabilitiesGetResponse(s.PlaidResponse):
+    accounts: list[s.AccountBase]
+    item: s.Item
+    liabilities: data.LiabilitiesObject
+
+
+class InvestmentsHoldingsGetResponse(s.PlaidResponse):
+    accounts: list[InvestmentAccount]
+    holdings: list[data.Holding]
+    securities: list[data.Security]
+    item: s.Item
+    is_investments_fallback_item: bool = False
+
+
+class InvestmentsAuthGetResponse(s.PlaidResponse):
+    accounts: list[InvestmentAccount]
+    holdings: list[data.Holding]
+    securities: list[data.Security]
+    owners: list[InvestmentsAuthOwner]
+    numbers: InvestmentsAuthGetNumbers
+    data_sources: InvestmentsAuthDataSources
+    item: s.Item
+
+
+class InvestmentsTransactionsGetResponse(s.PlaidResponse):
+    item: s.Item
+    accounts: list[InvestmentAccount]
+    securities: list[data.Security]
+    investment_transactions: list[data.InvestmentTransaction]
+    total_investment_transactions: int
+    is_investments_fallback_item: bool = False
+
+
+# The developer forms of Signal answer what the partner forms do.
+class SignalEvaluateResponse(ProcessorSignalEvaluateResponse):
+    pass
+
+
+class SignalDecisionReportResponse(s.PlaidResponse):
+    pass
+
+
+class SignalReturnReportResponse(s.PlaidResponse):
+    pass
+
+
+class SignalPrepareResponse(s.PlaidResponse):
+    pass
+
+
 def _identity_view(account: models.Account, owners: list[data.Owner]) -> AccountIdentity:
     return AccountIdentity(**structs.asdict(account_view(account)), owners=owners)
 
@@ -359,6 +473,68 @@ def _investment_view(account: models.Account) -> InvestmentAccount:
 
 def _account_ids(options: AccountIdsOptions | UnsetType) -> list[str] | None:
     return None if isinstance(options, UnsetType) else options.account_ids
+
+
+def _match_user(user: IdentityMatchUserRequest | None) -> IdentityMatchUser | None:
+    if user is None:
+        return None
+    address = user.address or AddressDataNullableNoRequiredFields()
+    return IdentityMatchUser(
+        legal_name=user.legal_name,
+        phone_number=user.phone_number,
+        email_address=user.email_address,
+        street=address.street,
+        city=address.city,
+        region=address.region,
+        postal_code=address.postal_code,
+        country=address.country,
+    )
+
+
+def _investments_auth_fields(found: InvestmentsAuth) -> dict[str, Any]:
+    """The fields both forms of the Investments Auth read answer alike."""
+    numbers = found.numbers
+    return {
+        "holdings": found.holdings,
+        "securities": found.securities,
+        "owners": [InvestmentsAuthOwner(account_id=account_id, names=names)
+                   for account_id, names in found.owner_names.items()],
+        "numbers": InvestmentsAuthGetNumbers(
+            acats=numbers.acats, aton=numbers.aton, retirement_401k=numbers.retirement_401k
+        ),
+        "data_sources": InvestmentsAuthDataSources(),
+    }  # fmt: skip
+
+
+def _investments_transactions_options(
+    options: InvestmentsTransactionsGetRequestOptions | UnsetType,
+) -> InvestmentsTransactionsGetRequestOptions:
+    return InvestmentsTransactionsGetRequestOptions() if isinstance(options, UnsetType) else options
+
+
+def _evaluation_detail(req: SignalEvaluateFields) -> dict[str, Any]:
+    """What the caller sent, minus tokens, credentials and the fields stored on their own,
+    kept with the evaluation."""
+    return {k: v for k, v in to_builtins(req).items()
+            if k not in ("processor_token", "access_token", "client_id", "secret",
+                         "client_transaction_id", "amount") and v is not None}  # fmt: skip
+
+
+def _decision(req: SignalDecisionReportFields) -> dict[str, Any]:
+    report: dict[str, Any] = {
+        "initiated": req.initiated,
+        "days_funds_on_hold": req.days_funds_on_hold,
+        "decision_outcome": req.decision_outcome,
+        "payment_method": req.payment_method,
+        "amount_instantly_available": req.amount_instantly_available,
+    }
+    if isinstance(req, SignalDecisionReportRequest) and req.submitted_at is not None:
+        report["submitted_at"] = req.submitted_at.isoformat()
+    return report
+
+
+def _returned_at(req: SignalReturnReportRequest) -> str | None:
+    return req.returned_at.isoformat() if req.returned_at is not None else None
 
 
 # Handlers: partner side ---------------------------------------------------------------
@@ -405,46 +581,34 @@ async def processor_identity_get(
 async def processor_identity_match(
     ctx: Context, req: ProcessorIdentityMatchRequest
 ) -> ProcessorIdentityMatchResponse:
-    user = None
-    if req.user is not None:
-        address = req.user.address or AddressDataNullableNoRequiredFields()
-        user = IdentityMatchUser(
-            legal_name=req.user.legal_name,
-            phone_number=req.user.phone_number,
-            email_address=req.user.email_address,
-            street=address.street,
-            city=address.city,
-            region=address.region,
-            postal_code=address.postal_code,
-            country=address.country,
-        )
-    grant, scores = await ctx.services.partner.processor_identity_match(
-        ctx.client, req.processor_token, user
+    found = await ctx.services.partner.processor_identity_match(
+        ctx.client, req.processor_token, _match_user(req.user)
     )
-    return ProcessorIdentityMatchResponse(account=_match_view(grant.account, scores))
+    (account,) = found.accounts
+    return ProcessorIdentityMatchResponse(
+        account=_match_view(account, found.scores[account.account_id])
+    )
 
 
 async def processor_liabilities_get(
     ctx: Context, req: ProcessorLiabilitiesGetRequest
 ) -> ProcessorLiabilitiesGetResponse:
-    grant, liabilities = await ctx.services.partner.processor_liabilities_get(
-        ctx.client, req.processor_token
-    )
+    found = await ctx.services.partner.processor_liabilities_get(ctx.client, req.processor_token)
     return ProcessorLiabilitiesGetResponse(
-        account=account_view(grant.account), liabilities=liabilities
+        account=account_view(found.accounts[0]), liabilities=found.liabilities
     )
 
 
 async def processor_investments_holdings_get(
     ctx: Context, req: ProcessorInvestmentsHoldingsGetRequest
 ) -> ProcessorInvestmentsHoldingsGetResponse:
-    partner = ctx.services.partner
-    grant, holdings, securities = await partner.processor_investments_holdings_get(
+    found = await ctx.services.partner.processor_investments_holdings_get(
         ctx.client, req.processor_token
     )
     return ProcessorInvestmentsHoldingsGetResponse(
-        account=_investment_view(grant.account), holdings=holdings, securities=securities
-    )
+        account=_investment_view(found.accounts[0]), holdings=found.holdings,
+        securities=found.securities,
+    )  # fmt: skip
 
 
 async def processor_investments_auth_get(
@@ -453,34 +617,21 @@ async def processor_investments_auth_get(
     found = await ctx.services.partner.processor_investments_auth_get(
         ctx.client, req.processor_token
     )
-    account = found.grant.account
     return ProcessorInvestmentsAuthGetResponse(
-        account=account_view(account),
-        holdings=found.holdings,
-        securities=found.securities,
-        owners=[InvestmentsAuthOwner(account_id=account.account_id, names=found.owner_names)],
-        numbers=InvestmentsAuthGetNumbers(
-            acats=found.numbers.acats, aton=found.numbers.aton,
-            retirement_401k=found.numbers.retirement_401k,
-        ),
-        data_sources=InvestmentsAuthDataSources(),
-    )  # fmt: skip
+        account=account_view(found.accounts[0]), **_investments_auth_fields(found)
+    )
 
 
 async def processor_investments_transactions_get(
     ctx: Context, req: ProcessorInvestmentsTransactionsGetRequest
 ) -> ProcessorInvestmentsTransactionsGetResponse:
-    options = (
-        InvestmentsTransactionsGetRequestOptions()
-        if isinstance(req.options, UnsetType)
-        else req.options
-    )
+    options = _investments_transactions_options(req.options)
     page = await ctx.services.partner.processor_investments_transactions_get(
         ctx.client, req.processor_token, req.start_date, req.end_date, options.count,
         options.offset,
     )  # fmt: skip
     return ProcessorInvestmentsTransactionsGetResponse(
-        account=_investment_view(page.grant.account),
+        account=_investment_view(page.accounts[0]),
         investment_transactions=page.investment_transactions,
         securities=page.securities,
         total_investment_transactions=page.total_investment_transactions,
@@ -490,13 +641,10 @@ async def processor_investments_transactions_get(
 async def processor_signal_evaluate(
     ctx: Context, req: ProcessorSignalEvaluateRequest
 ) -> ProcessorSignalEvaluateResponse:
-    # What the partner sent, minus the token and credentials, is kept with the evaluation.
-    detail = {k: v for k, v in to_builtins(req).items()
-              if k not in ("processor_token", "client_id", "secret", "client_transaction_id",
-                           "amount") and v is not None}  # fmt: skip
     evaluation = await ctx.services.signal.processor_signal_evaluate(
-        ctx.client, req.processor_token, req.client_transaction_id, req.amount, detail
-    )
+        ctx.client, req.processor_token, req.client_transaction_id, req.amount,
+        _evaluation_detail(req),
+    )  # fmt: skip
     return ProcessorSignalEvaluateResponse(
         scores=evaluation.scores, core_attributes=evaluation.core_attributes
     )
@@ -505,15 +653,8 @@ async def processor_signal_evaluate(
 async def processor_signal_decision_report(
     ctx: Context, req: ProcessorSignalDecisionReportRequest
 ) -> ProcessorSignalDecisionReportResponse:
-    report = {
-        "initiated": req.initiated,
-        "days_funds_on_hold": req.days_funds_on_hold,
-        "decision_outcome": req.decision_outcome,
-        "payment_method": req.payment_method,
-        "amount_instantly_available": req.amount_instantly_available,
-    }
     await ctx.services.signal.processor_signal_decision_report(
-        ctx.client, req.processor_token, req.client_transaction_id, report
+        ctx.client, req.processor_token, req.client_transaction_id, _decision(req)
     )
     return ProcessorSignalDecisionReportResponse()
 
@@ -521,10 +662,10 @@ async def processor_signal_decision_report(
 async def processor_signal_return_report(
     ctx: Context, req: ProcessorSignalReturnReportRequest
 ) -> ProcessorSignalReturnReportResponse:
-    returned_at = req.returned_at.isoformat() if req.returned_at is not None else None
     await ctx.services.signal.processor_signal_return_report(
-        ctx.client, req.processor_token, req.client_transaction_id, req.return_code, returned_at
-    )
+        ctx.client, req.processor_token, req.client_transaction_id, req.return_code,
+        _returned_at(req),
+    )  # fmt: skip
     return ProcessorSignalReturnReportResponse()
 
 
@@ -540,7 +681,7 @@ async def processor_signal_prepare(
 
 async def auth_get(ctx: Context, req: AuthGetRequest) -> AuthGetResponse:
     found, numbers = await ctx.services.partner.auth_get(
-        ctx.client, req.access_token, _account_ids(req.options)
+        ctx.client, req.access_token, _account_ids(req.options), request_id=ctx.request_id
     )
     return AuthGetResponse(
         accounts=[account_view(a) for a in found.accounts],
@@ -567,9 +708,107 @@ async def accounts_balance_get(
 
 async def identity_get(ctx: Context, req: IdentityGetRequest) -> IdentityGetResponse:
     found, owners = await ctx.services.partner.identity_get(
-        ctx.client, req.access_token, _account_ids(req.options)
+        ctx.client, req.access_token, _account_ids(req.options), request_id=ctx.request_id
     )
     return IdentityGetResponse(
         accounts=[_identity_view(a, owners[a.account_id]) for a in found.accounts],
         item=item_view(ctx, found.item),
     )
+
+
+async def identity_match(ctx: Context, req: IdentityMatchRequest) -> IdentityMatchResponse:
+    found = await ctx.services.partner.identity_match(
+        ctx.client, req.access_token, _match_user(req.user), _account_ids(req.options),
+        request_id=ctx.request_id,
+    )  # fmt: skip
+    return IdentityMatchResponse(
+        accounts=[_match_view(a, found.scores[a.account_id]) for a in found.accounts],
+        item=item_view(ctx, found.item),
+    )
+
+
+async def liabilities_get(ctx: Context, req: LiabilitiesGetRequest) -> LiabilitiesGetResponse:
+    found = await ctx.services.partner.liabilities_get(
+        ctx.client, req.access_token, _account_ids(req.options), request_id=ctx.request_id
+    )
+    return LiabilitiesGetResponse(
+        accounts=[account_view(a) for a in found.accounts],
+        item=item_view(ctx, found.item),
+        liabilities=found.liabilities,
+    )
+
+
+async def investments_holdings_get(
+    ctx: Context, req: InvestmentsHoldingsGetRequest
+) -> InvestmentsHoldingsGetResponse:
+    found = await ctx.services.partner.investments_holdings_get(
+        ctx.client, req.access_token, _account_ids(req.options), request_id=ctx.request_id
+    )
+    return InvestmentsHoldingsGetResponse(
+        accounts=[_investment_view(a) for a in found.accounts], holdings=found.holdings,
+        securities=found.securities, item=item_view(ctx, found.item),
+    )  # fmt: skip
+
+
+async def investments_auth_get(
+    ctx: Context, req: InvestmentsAuthGetRequest
+) -> InvestmentsAuthGetResponse:
+    found = await ctx.services.partner.investments_auth_get(
+        ctx.client, req.access_token, _account_ids(req.options), request_id=ctx.request_id
+    )
+    return InvestmentsAuthGetResponse(
+        accounts=[_investment_view(a) for a in found.accounts], item=item_view(ctx, found.item),
+        **_investments_auth_fields(found),
+    )  # fmt: skip
+
+
+async def investments_transactions_get(
+    ctx: Context, req: InvestmentsTransactionsGetRequest
+) -> InvestmentsTransactionsGetResponse:
+    options = _investments_transactions_options(req.options)
+    page = await ctx.services.partner.investments_transactions_get(
+        ctx.client, req.access_token, req.start_date, req.end_date, options.account_ids,
+        options.count, options.offset, request_id=ctx.request_id,
+    )  # fmt: skip
+    return InvestmentsTransactionsGetResponse(
+        item=item_view(ctx, page.item),
+        accounts=[_investment_view(a) for a in page.accounts],
+        securities=page.securities,
+        investment_transactions=page.investment_transactions,
+        total_investment_transactions=page.total_investment_transactions,
+    )
+
+
+async def signal_evaluate(ctx: Context, req: SignalEvaluateRequest) -> SignalEvaluateResponse:
+    evaluation = await ctx.services.signal.signal_evaluate(
+        ctx.client, req.access_token, req.account_id, req.client_transaction_id, req.amount,
+        _evaluation_detail(req), request_id=ctx.request_id,
+    )  # fmt: skip
+    return SignalEvaluateResponse(
+        scores=evaluation.scores, core_attributes=evaluation.core_attributes
+    )
+
+
+async def signal_decision_report(
+    ctx: Context, req: SignalDecisionReportRequest
+) -> SignalDecisionReportResponse:
+    await ctx.services.signal.signal_decision_report(
+        ctx.client, req.client_transaction_id, _decision(req)
+    )
+    return SignalDecisionReportResponse()
+
+
+async def signal_return_report(
+    ctx: Context, req: SignalReturnReportRequest
+) -> SignalReturnReportResponse:
+    await ctx.services.signal.signal_return_report(
+        ctx.client, req.client_transaction_id, req.return_code, _returned_at(req)
+    )
+    return SignalReturnReportResponse()
+
+
+async def signal_prepare(ctx: Context, req: SignalPrepareRequest) -> SignalPrepareResponse:
+    await ctx.services.signal.signal_prepare(
+        ctx.client, req.access_token, request_id=ctx.request_id
+    )
+    return SignalPrepareResponse()

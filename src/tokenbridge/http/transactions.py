@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from msgspec import UNSET, Struct, UnsetType
 
@@ -99,6 +100,21 @@ class TransactionsRecurringGetRequestOptions(s.Options):
 class ProcessorTransactionsRecurringGetRequest(s.PlaidRequest):
     processor_token: str
     options: TransactionsRecurringGetRequestOptions | UnsetType = UNSET
+
+
+class TransactionsRecurringGetRequestOptionsWithAccounts(TransactionsRecurringGetRequestOptions):
+    # Where plaid-python 39's request carried `account_ids`; newer ones send it at the top.
+    account_ids: list[str] | None = None
+
+
+class TransactionsRecurringGetRequest(s.PlaidRequest):
+    access_token: str
+    account_ids: list[str] | None = None
+    options: TransactionsRecurringGetRequestOptionsWithAccounts | UnsetType = UNSET
+
+
+class TransactionsRefreshRequest(s.PlaidRequest):
+    access_token: str
 
 
 # Responses ----------------------------------------------------------------------------
@@ -215,6 +231,10 @@ class ProcessorTransactionsRefreshResponse(s.PlaidResponse):
     pass
 
 
+class TransactionsRefreshResponse(s.PlaidResponse):
+    pass
+
+
 class TransactionStreamAmount(Struct, kw_only=True):
     amount: float
     iso_currency_code: str | None
@@ -246,6 +266,10 @@ class ProcessorTransactionsRecurringGetResponse(s.PlaidResponse):
     outflow_streams: list[TransactionStream]
     updated_datetime: str
     personal_finance_category_version: str = "v1"
+
+
+class TransactionsRecurringGetResponse(ProcessorTransactionsRecurringGetResponse):
+    pass
 
 
 # Views --------------------------------------------------------------------------------
@@ -472,11 +496,35 @@ async def processor_transactions_recurring_get(
     streams = await ctx.services.transactions.processor_transactions_recurring_get(
         ctx.client, req.processor_token
     )
-    return ProcessorTransactionsRecurringGetResponse(
-        inflow_streams=[stream_view(x) for x in streams.inflow_streams],
-        outflow_streams=[stream_view(x) for x in streams.outflow_streams],
-        updated_datetime=iso_datetime(streams.updated_at),
+    return ProcessorTransactionsRecurringGetResponse(**_streams_fields(streams))
+
+
+def _streams_fields(streams: recurring.RecurringStreams) -> dict[str, Any]:
+    return {
+        "inflow_streams": [stream_view(x) for x in streams.inflow_streams],
+        "outflow_streams": [stream_view(x) for x in streams.outflow_streams],
+        "updated_datetime": iso_datetime(streams.updated_at),
+    }
+
+
+async def transactions_recurring_get(
+    ctx: Context, req: TransactionsRecurringGetRequest
+) -> TransactionsRecurringGetResponse:
+    options = req.options or TransactionsRecurringGetRequestOptionsWithAccounts()
+    account_ids = req.account_ids if req.account_ids is not None else options.account_ids
+    streams = await ctx.services.transactions.transactions_recurring_get(
+        ctx.client, req.access_token, account_ids, request_id=ctx.request_id
     )
+    return TransactionsRecurringGetResponse(**_streams_fields(streams))
+
+
+async def transactions_refresh(
+    ctx: Context, req: TransactionsRefreshRequest
+) -> TransactionsRefreshResponse:
+    await ctx.services.transactions.transactions_refresh(
+        ctx.client, req.access_token, request_id=ctx.request_id
+    )
+    return TransactionsRefreshResponse()
 
 
 async def sandbox_transactions_create(

@@ -344,6 +344,32 @@ class SqlStore(ABC):
             audit,
         )
 
+    async def add_item_products(
+        self, item_id: str, products: Sequence[str], audit: Sequence[AuditEntry] = ()
+    ) -> tuple[str, ...] | None:
+        # Compare-and-set on the stored list, so that two concurrent additions to one Item
+        # (two servers over PostgreSQL) both land: the loser reads again and retries.
+        while True:
+            row = await self.fetchone(
+                "SELECT products FROM items WHERE item_id = ? AND removed_at IS NULL", [item_id]
+            )
+            if row is None:
+                return None
+            current = _strings(row[0])
+            merged = tuple(dict.fromkeys((*current, *products)))
+            if merged == current:
+                return current
+            async with self.transaction() as tx:
+                changed = await tx.execute(
+                    "UPDATE items SET products = ? WHERE item_id = ? AND products = ?"
+                    " AND removed_at IS NULL",
+                    [_names(merged), item_id, row[0]],
+                )
+                if changed:
+                    await _insert_audit(tx, audit)
+            if changed:
+                return merged
+
     async def exchange_public_token(
         self,
         token_hash: str,
@@ -571,6 +597,18 @@ class SqlStore(ABC):
             params.append(kind)
         rows = await self.fetchall(sql + " ORDER BY created_at", params)
         return [(r[0], r[1], r[2], json.loads(r[3]), r[4]) for r in rows]
+
+    async def find_signal_evaluation(
+        self, client_id: str, client_transaction_id: str
+    ) -> tuple[str, str] | None:
+        row = await self.fetchone(
+            "SELECT s.item_id, s.account_id FROM signal_records s"
+            " JOIN items i ON i.item_id = s.item_id"
+            " WHERE s.client_transaction_id = ? AND s.kind = 'evaluate' AND i.client_id = ?"
+            " AND i.removed_at IS NULL ORDER BY s.created_at DESC LIMIT 1",
+            [client_transaction_id, client_id],
+        )
+        return None if row is None else (row[0], row[1])
 
     # Transactions ------------------------------------------------------------------------
 
