@@ -3,7 +3,7 @@ plaid-python from requirements/sdk-previous.lock, in a venv of its own (it has t
 name of the test venv's plaid-python), and npm `plaid` from tests/node-previous.
 
 Each is installed by the first run and kept: the venv in .venv-sdk-previous beside .venv,
-remade when the lock changes; the npm package by tests/nodejs.py, as for the newest one.
+remade when a lock changes; the npm package by tests/nodejs.py, as for the newest one.
 """
 
 from __future__ import annotations
@@ -25,16 +25,18 @@ from tests.sdk.conftest import create_partner
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCK = ROOT / "requirements" / "sdk-previous.lock"
+# setuptools, to build plaid-python 39 (an sdist only) without fetching an unpinned backend.
+BUILD_LOCK = ROOT / "requirements" / "sdk-previous-build.lock"
 VENV = ROOT / ".venv-sdk-previous"
 FLOW = Path(__file__).resolve().parent / "previous" / "plaid_python_flow.py"
 PINNED = re.findall(r"^plaid-python==(\S+)", LOCK.read_text(), re.M)[0]
 
 
 def _previous_python() -> Path:
-    """The venv's python, with the lock installed (`--require-hashes`) on first use."""
+    """The venv's python, with the locks installed (`--require-hashes`) on first use."""
     python = VENV / "bin" / "python"
     stamp = VENV / ".lock-sha256"
-    digest = hashlib.sha256(LOCK.read_bytes()).hexdigest()
+    digest = hashlib.sha256(BUILD_LOCK.read_bytes() + LOCK.read_bytes()).hexdigest()
     if stamp.exists() and stamp.read_text() == digest and python.exists():
         return python
     shutil.rmtree(VENV, ignore_errors=True)
@@ -45,11 +47,10 @@ def _previous_python() -> Path:
         if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
             pytest.fail(message)
         pytest.skip(message)
-    subprocess.run(
-        [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-         "--require-hashes", "-r", str(LOCK)],
-        check=True, timeout=600,
-    )  # fmt: skip
+    pip = [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+           "--require-hashes"]  # fmt: skip
+    subprocess.run([*pip, "-r", str(BUILD_LOCK)], check=True, timeout=600)
+    subprocess.run([*pip, "--no-build-isolation", "-r", str(LOCK)], check=True, timeout=600)
     stamp.write_text(digest)
     return python
 
