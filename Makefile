@@ -6,6 +6,10 @@ PORT ?= 8787
 # The lock files pin every package, with its hashes, for Python 3.11 on Linux x86_64.
 LOCK := requirements/test.lock
 RUNTIME_LOCK := requirements/runtime.lock
+# The previous plaid-python, for a venv of its own that tests/sdk/test_previous_sdks.py makes,
+# and the build backend that venv builds it with (it is published only as an sdist).
+PREVIOUS_SDK_LOCK := requirements/sdk-previous.lock
+PREVIOUS_SDK_BUILD_LOCK := requirements/sdk-previous-build.lock
 # Only `make lock` uses uv; it installs this version into $(VENV) itself.
 UV_VERSION := 0.13.9
 LOCK_FLAGS = --generate-hashes --python-version 3.11 --python-platform x86_64-unknown-linux-gnu \
@@ -72,6 +76,10 @@ lock:  ## regenerate requirements/*.lock from pyproject.toml (with uv)
 		--output-file $(LOCK)
 	$(BIN)/uv pip compile pyproject.toml --constraint $(LOCK) $(LOCK_FLAGS) $(LOCK_ARGS) \
 		--output-file $(RUNTIME_LOCK)
+	$(BIN)/uv pip compile requirements/sdk-previous.in $(LOCK_FLAGS) $(LOCK_ARGS) \
+		--output-file $(PREVIOUS_SDK_LOCK)
+	$(BIN)/uv pip compile requirements/sdk-previous-build.in $(LOCK_FLAGS) $(LOCK_ARGS) \
+		--output-file $(PREVIOUS_SDK_BUILD_LOCK)
 
 openapi: install  ## regenerate docs/openapi.json from the code
 	$(BIN)/python -m tokenbridge.http.openapi docs/openapi.json
@@ -80,4 +88,5 @@ bench: install  ## run the benchmark (see bench/README.md)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:  ## remove the virtual environment and caches
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache tests/node/node_modules
+	rm -rf $(VENV) .venv-sdk-previous .pytest_cache .mypy_cache .ruff_cache .import_linter_cache \
+		tests/node/node_modules tests/node-previous/node_modules

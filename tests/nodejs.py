@@ -1,10 +1,11 @@
 """Node.js for the tests that drive the official npm `plaid`: the pinned package installed
-in tests/node, and a run of one of its `node:test` files against a live server.
+in tests/node (or in tests/node-previous, the previous series), and a run of one of that
+directory's `node:test` files against a live server.
 
 The npm package is installed from the committed lock file with `npm ci` the first time
-(tests/node/node_modules is not committed), so `make test` alone suffices on a fresh
-machine that has Node.js 20 and npm. Without them a test skips, except in CI, where it
-fails: a skipped second SDK must not pass for a green run.
+(node_modules is not committed), so `make test` alone suffices on a fresh machine that has
+Node.js 20 and npm. Without them a test skips, except in CI, where it fails: a skipped
+second SDK must not pass for a green run.
 """
 
 from __future__ import annotations
@@ -22,7 +23,17 @@ import pytest
 from tests.helpers import LiveServer
 
 NODE_DIR = Path(__file__).resolve().parent / "node"
-PINNED = json.loads((NODE_DIR / "package.json").read_text())["dependencies"]["plaid"]
+# The previous npm `plaid` series, with a package.json and lock file of its own.
+PREVIOUS_NODE_DIR = NODE_DIR.with_name("node-previous")
+
+
+def pinned_version(directory: Path = NODE_DIR) -> str:
+    """The npm `plaid` version that `directory`'s package.json pins."""
+    version: str = json.loads((directory / "package.json").read_text())["dependencies"]["plaid"]
+    return version
+
+
+PINNED = pinned_version()
 
 
 def _tool(name: str, needed_by: str) -> str:
@@ -35,27 +46,28 @@ def _tool(name: str, needed_by: str) -> str:
     return found
 
 
-def installed_version() -> str | None:
-    """The version of npm `plaid` in tests/node/node_modules, or None if none is there."""
-    manifest = NODE_DIR / "node_modules" / "plaid" / "package.json"
+def installed_version(directory: Path = NODE_DIR) -> str | None:
+    """The version of npm `plaid` in `directory`/node_modules, or None if none is there."""
+    manifest = directory / "node_modules" / "plaid" / "package.json"
     if not manifest.exists():
         return None
     version: str = json.loads(manifest.read_text())["version"]
     return version
 
 
-def installed_node(needed_by: str = "this test") -> str:
-    """node's path, Node.js 20 or newer, with the pinned npm `plaid` installed in tests/node
+def installed_node(needed_by: str = "this test", directory: Path = NODE_DIR) -> str:
+    """node's path, Node.js 20 or newer, with the pinned npm `plaid` installed in `directory`
     (`npm ci` when it is missing or another version)."""
     node = _tool("node", needed_by)
     npm = _tool("npm", needed_by)
     major = int(subprocess.run([node, "--version"], capture_output=True, text=True,
                                check=True).stdout.strip().lstrip("v").split(".")[0])  # fmt: skip
     assert major >= 20, f"Node.js {major} is too old; the tests use node:test of Node.js 20"
-    if installed_version() != PINNED:
+    pinned = pinned_version(directory)
+    if installed_version(directory) != pinned:
         subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-                       cwd=NODE_DIR, check=True, timeout=600)  # fmt: skip
-    assert installed_version() == PINNED
+                       cwd=directory, check=True, timeout=600)  # fmt: skip
+    assert installed_version(directory) == pinned
     return node
 
 
@@ -67,12 +79,13 @@ class NodeRun:
     report: str
 
 
-def run_node_tests(node: str, name: str, server: LiveServer, **env: str) -> NodeRun:
-    """Run tests/node/`name` against `server` (TOKENBRIDGE_URL, TOKENBRIDGE_CLIENT_ID and
+def run_node_tests(node: str, name: str, server: LiveServer, *, directory: Path = NODE_DIR,
+                   **env: str) -> NodeRun:  # fmt: skip
+    """Run `directory`/`name` against `server` (TOKENBRIDGE_URL, TOKENBRIDGE_CLIENT_ID and
     TOKENBRIDGE_SECRET in its environment, with `env` added), and assert it exited 0."""
     result = subprocess.run(
         [node, "--test", "--test-reporter=tap", name],
-        cwd=NODE_DIR, capture_output=True, text=True, timeout=300,
+        cwd=directory, capture_output=True, text=True, timeout=300,
         env={**os.environ, "TOKENBRIDGE_URL": server.url,
              "TOKENBRIDGE_CLIENT_ID": server.client_id, "TOKENBRIDGE_SECRET": server.secret,
              **env},

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import LiveServer
-from tests.nodejs import NODE_DIR, installed_node
+from tests.nodejs import NODE_DIR, PREVIOUS_NODE_DIR, installed_node, pinned_version
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
@@ -154,14 +154,27 @@ def pinned_versions() -> tuple[str, str]:
     return pins[0].removeprefix("plaid-python=="), package["dependencies"]["plaid"]
 
 
+def previous_versions() -> tuple[str, str]:
+    """The previous series that tests/sdk/test_previous_sdks.py runs: plaid-python, npm `plaid`."""
+    lock = (ROOT / "requirements" / "sdk-previous.lock").read_text()
+    python_sdk = re.findall(r"^plaid-python==(\S+)", lock, re.M)
+    assert len(python_sdk) == 1, python_sdk
+    return python_sdk[0], pinned_version(PREVIOUS_NODE_DIR)
+
+
 def test_the_readme_states_the_sdk_versions_tested() -> None:
     python_sdk, node_sdk = pinned_versions()
+    previous_python, previous_node = previous_versions()
     text = " ".join(readme().split())  # a sentence may wrap anywhere
     assert f"Tested with plaid-python {python_sdk} and npm `plaid` {node_sdk}" in text
     assert f"npm install plaid@{node_sdk}" in text
     assert f"pip install plaid-python=={python_sdk}" in text
+    assert (f"also runs with the previous series, plaid-python {previous_python} and npm "
+            f"`plaid` {previous_node}") in text  # fmt: skip
     stated = set(re.findall(r"plaid(?:-python ?|@|` )=*(\d+\.\d+\.\d+)", text))
-    assert stated == {python_sdk, node_sdk}, f"other versions stated: {stated}"
+    assert stated == {python_sdk, node_sdk, previous_python, previous_node}, (
+        f"other versions stated: {stated}"
+    )
 
 
 @pytest.fixture(scope="module")
