@@ -202,3 +202,47 @@ def test_plaids_sandbox_limits_apply(api: Api, path: str, operation: str) -> Non
     for _ in range(allowed):
         api.ok(path, body(item, path))
     limited(limit.item_code, api.post(path, body(item, path)))
+
+
+def test_recurring_streams_of_one_account_equal_the_partner_form(api: Api, dwolla: Partner) -> None:
+    item = link(api, "auth", "transactions")
+    checking = account_of(item, "Plaid Checking")["account_id"]
+    token = token_for(api, item, "Plaid Checking")
+    partner = dwolla.ok("/processor/transactions/recurring/get", {"processor_token": token})
+    mine = api.ok("/transactions/recurring/get", body(item, "/transactions/recurring/get",
+                                                      account_ids=[checking]))  # fmt: skip
+    assert mine["outflow_streams"] and mine["outflow_streams"] == partner["outflow_streams"]
+    assert mine["inflow_streams"] == partner["inflow_streams"]
+    every = api.ok("/transactions/recurring/get", body(item, "/transactions/recurring/get"))
+    accounts = {s["account_id"] for s in every["outflow_streams"] + every["inflow_streams"]}
+    assert checking in accounts and len(accounts) > 1
+    # Paths Plaid does not have for it: `account_ids` belongs at the top level.
+    assert_error(api.post("/transactions/recurring/get",
+                          body(item, "/transactions/recurring/get",
+                               options={"account_ids": [checking]})),
+                 400, "INVALID_REQUEST", "UNKNOWN_FIELDS")  # fmt: skip
+
+
+def test_an_item_in_error_refuses_every_developer_read(api: Api) -> None:
+    item = link(api, "auth", "transactions", "liabilities", "investments")
+    api.ok("/signal/evaluate", body(item, "/signal/evaluate", client_transaction_id="t-err"))
+    api.ok("/sandbox/item/reset_login", {"access_token": item["access_token"]})
+    for path in DEVELOPER_CALLS:
+        assert_error(api.post(path, body(item, path)), 400, "ITEM_ERROR", "ITEM_LOGIN_REQUIRED")
+    for path, extra in (("/signal/decision/report", {"initiated": True}),
+                        ("/signal/return/report", {"return_code": "R01"})):  # fmt: skip
+        assert_error(api.post(path, {"client_transaction_id": "t-err", **extra}),
+                     400, "ITEM_ERROR", "ITEM_LOGIN_REQUIRED")  # fmt: skip
+
+
+def test_a_removed_item_is_an_invalid_access_token_everywhere(api: Api) -> None:
+    item = link(api, "auth", "transactions")
+    api.ok("/signal/evaluate", body(item, "/signal/evaluate", client_transaction_id="t-gone"))
+    api.ok("/item/remove", {"access_token": item["access_token"]})
+    for path in DEVELOPER_CALLS:
+        assert_error(api.post(path, body(item, path)),
+                     400, "INVALID_INPUT", "INVALID_ACCESS_TOKEN")  # fmt: skip
+    # The reports of a removed Item's evaluations find no evaluation.
+    assert_error(api.post("/signal/decision/report",
+                          {"client_transaction_id": "t-gone", "initiated": True}),
+                 400, "INVALID_REQUEST", "INVALID_FIELD")  # fmt: skip

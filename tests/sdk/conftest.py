@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,11 +43,12 @@ class Linked:
     account_ids: list[str]
 
 
-def link(client: plaid_api.PlaidApi, institution_id: str = "ins_109508") -> Linked:
+def link(client: plaid_api.PlaidApi, institution_id: str = "ins_109508",
+         products: Sequence[str] = ("auth",)) -> Linked:  # fmt: skip
     """A sandbox Item through the SDK: public token, exchange, accounts."""
     public = client.sandbox_public_token_create(
         SandboxPublicTokenCreateRequest(
-            institution_id=institution_id, initial_products=[Products("auth")]
+            institution_id=institution_id, initial_products=[Products(p) for p in products]
         )
     ).public_token
     exchanged = client.item_public_token_exchange(

@@ -14,7 +14,7 @@ from typing import Any
 
 from tokenbridge.domain import errors
 from tokenbridge.domain.bank_records import SignalScores
-from tokenbridge.domain.items import ItemService
+from tokenbridge.domain.items import ItemService, check_healthy
 from tokenbridge.domain.models import Account, Client, Item, PartnerGrant, SignalRecord
 from tokenbridge.domain.ports import Bank, Clock, Store
 from tokenbridge.domain.processor_tokens import ProcessorTokenService
@@ -101,10 +101,13 @@ class SignalService:
     ) -> tuple[str, str]:
         """(item_id, account_id) of the client's evaluation of `client_transaction_id`."""
         found = await self.store.find_signal_evaluation(client.client_id, client_transaction_id)
-        if found is None:
+        item = None if found is None else await self.store.get_item(found[0])
+        if found is None or item is None:
             raise errors.InvalidField(
                 "client_transaction_id does not match any /signal/evaluate call of this client"
             )
+        # An Item in error refuses its reports, as the partner form's do.
+        check_healthy(item)
         return found
 
     # Partner side -----------------------------------------------------------------------

@@ -102,15 +102,11 @@ class ProcessorTransactionsRecurringGetRequest(s.PlaidRequest):
     options: TransactionsRecurringGetRequestOptions | UnsetType = UNSET
 
 
-class TransactionsRecurringGetRequestOptionsWithAccounts(TransactionsRecurringGetRequestOptions):
-    # Where plaid-python 39's request carried `account_ids`; newer ones send it at the top.
-    account_ids: list[str] | None = None
-
-
 class TransactionsRecurringGetRequest(s.PlaidRequest):
     access_token: str
+    # At the top level, where the other reads have it in `options`.
     account_ids: list[str] | None = None
-    options: TransactionsRecurringGetRequestOptionsWithAccounts | UnsetType = UNSET
+    options: TransactionsRecurringGetRequestOptions | UnsetType = UNSET
 
 
 class TransactionsRefreshRequest(s.PlaidRequest):
@@ -510,10 +506,8 @@ def _streams_fields(streams: recurring.RecurringStreams) -> dict[str, Any]:
 async def transactions_recurring_get(
     ctx: Context, req: TransactionsRecurringGetRequest
 ) -> TransactionsRecurringGetResponse:
-    options = req.options or TransactionsRecurringGetRequestOptionsWithAccounts()
-    account_ids = req.account_ids if req.account_ids is not None else options.account_ids
     streams = await ctx.services.transactions.transactions_recurring_get(
-        ctx.client, req.access_token, account_ids, request_id=ctx.request_id
+        ctx.client, req.access_token, req.account_ids, request_id=ctx.request_id
     )
     return TransactionsRecurringGetResponse(**_streams_fields(streams))
 
