@@ -77,6 +77,9 @@ def test_previous_plaid_python_core_flow(server: LiveServer) -> None:
     assert summary["partner_account_id"] == summary["checking"]
     assert summary["transactions_added"] > 0, summary
     assert summary["permissions"] == ["auth", "identity"]
+    reads = summary["developer_reads"]
+    assert reads["credit_cards"] == 2 and reads["holdings"] > 0, reads
+    assert reads["recurring_outflows"] > 0 and 1 <= reads["signal_score"] <= 99, reads
     assert summary["after_remove"] == {
         "status": 400, "error_type": "INVALID_INPUT", "error_code": "INVALID_PROCESSOR_TOKEN",
     }  # fmt: skip

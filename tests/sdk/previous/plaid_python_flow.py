@@ -17,8 +17,10 @@ import plaid
 from plaid.api import plaid_api
 from plaid.model.accounts_get_request import AccountsGetRequest
 from plaid.model.auth_get_request import AuthGetRequest
+from plaid.model.investments_holdings_get_request import InvestmentsHoldingsGetRequest
 from plaid.model.item_public_token_exchange_request import ItemPublicTokenExchangeRequest
 from plaid.model.item_remove_request import ItemRemoveRequest
+from plaid.model.liabilities_get_request import LiabilitiesGetRequest
 from plaid.model.processor_auth_get_request import ProcessorAuthGetRequest
 from plaid.model.processor_token_create_request import ProcessorTokenCreateRequest
 from plaid.model.processor_token_permissions_get_request import (
@@ -29,6 +31,8 @@ from plaid.model.processor_token_permissions_set_request import (
 )
 from plaid.model.products import Products
 from plaid.model.sandbox_public_token_create_request import SandboxPublicTokenCreateRequest
+from plaid.model.signal_evaluate_request import SignalEvaluateRequest
+from plaid.model.transactions_recurring_get_request import TransactionsRecurringGetRequest
 from plaid.model.transactions_sync_request import TransactionsSyncRequest
 
 
@@ -104,6 +108,30 @@ def main() -> dict[str, Any]:
     assert read.numbers.ach.account_id == checking
     assert read.numbers.ach.routing == ach[checking].routing
 
+    # The developer-side reads of the partner products, through this SDK's models.
+    liabilities = developer.liabilities_get(LiabilitiesGetRequest(access_token=access))
+    holdings = developer.investments_holdings_get(
+        InvestmentsHoldingsGetRequest(access_token=access)
+    )
+    recurring = developer.transactions_recurring_get(
+        TransactionsRecurringGetRequest(access_token=access, account_ids=[checking])
+    )
+    assert all(s.account_id == checking for s in recurring.outflow_streams)
+    scores = developer.signal_evaluate(
+        SignalEvaluateRequest(
+            access_token=access,
+            account_id=checking,
+            client_transaction_id="txn-previous",
+            amount=42.0,
+        )
+    ).scores
+    developer_reads = {
+        "credit_cards": len(liabilities.liabilities.credit or []),
+        "holdings": len(holdings.holdings),
+        "recurring_outflows": len(recurring.outflow_streams),
+        "signal_score": scores.customer_initiated_return_risk.score.value,
+    }
+
     assert developer.item_remove(ItemRemoveRequest(access_token=access)).request_id
     try:
         partner.processor_auth_get(ProcessorAuthGetRequest(processor_token=token))
@@ -120,6 +148,7 @@ def main() -> dict[str, Any]:
         "transactions_added": len(added),
         "sync_pages": pages,
         "permissions": after,
+        "developer_reads": developer_reads,
         "after_remove": {k: refused.get(k) for k in ("status", "error_type", "error_code")},
     }
 
