@@ -90,35 +90,110 @@ def test_per_call_products_are_served_without_being_added(api: Api, path: str) -
     assert products_of(api, item)["products"] == ["auth"]
 
 
+def needs_transactions(path: str) -> str:
+    return (
+        f"{path} needs Transactions initialized on the Item: link it with transactions, or"
+        " call /transactions/sync or /transactions/get (with a processor token,"
+        " /processor/transactions/sync or /get) once first"
+    )
+
+
 @pytest.mark.parametrize("path", ["/transactions/recurring/get", "/transactions/refresh"])
 def test_recurring_and_refresh_need_transactions_on_the_item(api: Api, path: str) -> None:
     item = link(api, "auth")
     assert_error(api.post(path, body(item, path)), 400, "ITEM_ERROR", "PRODUCTS_NOT_SUPPORTED",
-                 f"{path} needs the transactions product on the Item: link it with"
-                 " transactions, or call /transactions/sync or /transactions/get once to add"
-                 " it")  # fmt: skip
+                 needs_transactions(path))  # fmt: skip
     assert products_of(api, item)["products"] == ["auth"]
-    # /transactions/sync adds Transactions, after which both are served.
+    # /transactions/sync adds Transactions, after which both are served (and add nothing).
     api.ok("/transactions/sync", {"access_token": item["access_token"]})
     assert products_of(api, item)["products"] == ["auth", "transactions"]
     api.ok(path, body(item, path))
+    assert products_of(api, item)["products"] == ["auth", "transactions"]
 
 
-def test_a_refused_read_adds_no_product(api: Api) -> None:
+@pytest.mark.parametrize(
+    ("path", "partner_path"),
+    [("/transactions/recurring/get", "/processor/transactions/recurring/get"),
+     ("/transactions/refresh", "/processor/transactions/refresh")],
+)  # fmt: skip
+def test_the_partner_forms_need_transactions_initialized_too(
+    api: Api, dwolla: Partner, path: str, partner_path: str
+) -> None:
+    item = link(api, "auth")
+    token = token_for(api, item, "Plaid Checking")
+    assert_error(dwolla.post(partner_path, {"processor_token": token}),
+                 400, "ITEM_ERROR", "PRODUCTS_NOT_SUPPORTED",
+                 needs_transactions(partner_path))  # fmt: skip
+    # A partner's first sync initializes Transactions on the Item for both sides, as
+    # Plaid's processor docs say, without adding the product to the developer's Item.
+    dwolla.ok("/processor/transactions/sync", {"processor_token": token})
+    dwolla.ok(partner_path, {"processor_token": token})
+    api.ok(path, body(item, path))
+    assert products_of(api, item)["products"] == ["auth"]
+
+
+def test_recurring_refuses_investment_accounts_on_both_sides(api: Api, dwolla: Partner) -> None:
+    item = link(api, "auth", "transactions", "investments")
+    ira = account_of(item, "Plaid IRA")["account_id"]
+    message = "the transactions product is not supported for investment accounts"
+    assert_error(api.post("/transactions/recurring/get",
+                          body(item, "/transactions/recurring/get", account_ids=[ira])),
+                 400, "ITEM_ERROR", "PRODUCTS_NOT_SUPPORTED", message)  # fmt: skip
+    token = token_for(api, item, "Plaid IRA")
+    assert_error(dwolla.post("/processor/transactions/recurring/get", {"processor_token": token}),
+                 400, "ITEM_ERROR", "PRODUCTS_NOT_SUPPORTED", message)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("path", "extra", "status", "error_type", "code"),
+    [("/liabilities/get", {"options": {"account_ids": ["nope"]}},
+      400, "INVALID_INPUT", "INVALID_ACCOUNT_ID"),
+     ("/liabilities/get", {"options": {"account_ids": ["CHECKING"]}},
+      400, "ITEM_ERROR", "NO_LIABILITY_ACCOUNTS"),
+     ("/investments/holdings/get", {"options": {"account_ids": ["CHECKING"]}},
+      400, "ITEM_ERROR", "NO_INVESTMENT_ACCOUNTS"),
+     ("/investments/transactions/get", {"options": {"account_ids": ["CHECKING"]}},
+      400, "ITEM_ERROR", "NO_INVESTMENT_ACCOUNTS"),
+     ("/investments/transactions/get", {"start_date": "2024-02-01", "end_date": "2024-01-01"},
+      400, "INVALID_REQUEST", "INVALID_FIELD"),
+     ("/transactions/sync", {"cursor": "garbage"}, 400, "INVALID_REQUEST", "INVALID_FIELD"),
+     ("/transactions/get", {"start_date": "2024-02-01", "end_date": "2024-01-01"},
+      400, "INVALID_REQUEST", "INVALID_FIELD"),
+     ("/signal/evaluate", {"amount": -1}, 400, "INVALID_REQUEST", "INVALID_FIELD")],
+)  # fmt: skip
+def test_a_refused_read_adds_no_product(
+    api: Api, path: str, extra: dict[str, Any], status: int, error_type: str, code: str
+) -> None:
     item = link(api, "auth")
     checking = account_of(item, "Plaid Checking")["account_id"]
-    assert_error(api.post("/liabilities/get", {"access_token": item["access_token"],
-                                               "options": {"account_ids": ["nope"]}}),
-                 400, "INVALID_INPUT", "INVALID_ACCOUNT_ID")  # fmt: skip
-    assert_error(api.post("/transactions/get", {"access_token": item["access_token"],
-                                                "start_date": "2024-02-01",
-                                                "end_date": "2024-01-01"}),
-                 400, "INVALID_REQUEST", "INVALID_FIELD")  # fmt: skip
-    api.ok("/sandbox/item/reset_login", {"access_token": item["access_token"]})
-    assert_error(api.post("/signal/evaluate", body(item, "/signal/evaluate")),
-                 400, "ITEM_ERROR", "ITEM_LOGIN_REQUIRED")  # fmt: skip
+    if "options" in extra:
+        ids = [checking if a == "CHECKING" else a for a in extra["options"]["account_ids"]]
+        extra = {**extra, "options": {"account_ids": ids}}
+    request = {**body(item, path), **extra} if path in DEVELOPER_CALLS else {
+        "access_token": item["access_token"], **extra}  # fmt: skip
+    assert_error(api.post(path, request), status, error_type, code)
     assert products_of(api, item)["products"] == ["auth"]
-    assert checking  # the Item's checking account existed all along
+    log = api.loop.run_until_complete(api.services.store.list_audit(item["item_id"]))
+    assert [e for e in log if e.action == "item.product.add"] == []
+
+
+def test_an_item_in_error_adds_no_product(api: Api) -> None:
+    item = link(api, "auth")
+    api.ok("/sandbox/item/reset_login", {"access_token": item["access_token"]})
+    for path in DEVELOPER_CALLS:
+        assert_error(api.post(path, body(item, path)), 400, "ITEM_ERROR", "ITEM_LOGIN_REQUIRED")
+    assert products_of(api, item)["products"] == ["auth"]
+
+
+def test_the_audit_entry_of_an_added_product_names_the_request(api: Api) -> None:
+    item = link(api, "auth")
+    for path in ("/transactions/sync", "/liabilities/get"):
+        response = api.post(path, {"access_token": item["access_token"]})
+        assert response.status_code == 200, response.text
+        log = api.loop.run_until_complete(api.services.store.list_audit(item["item_id"]))
+        (entry,) = [e for e in log if e.action == "item.product.add" and e.request_id ==
+                    response.json()["request_id"]]  # fmt: skip
+        assert entry.products == ({"/transactions/sync": "transactions"}.get(path, "liabilities"),)
 
 
 # Equal data from either side ---------------------------------------------------------------
@@ -177,12 +252,41 @@ def test_signal_reports_find_the_evaluation_by_its_id(api: Api) -> None:
                      400, "INVALID_REQUEST", "INVALID_FIELD")  # fmt: skip
     assert_error(api.post("/signal/return/report",
                           {"client_transaction_id": "t-1", "return_code": "X1"}),
-                 400, "INVALID_REQUEST", "INVALID_FIELD")  # fmt: skip
+                 400, "INVALID_REQUEST", "INVALID_FIELD",
+                 "return_code must be an ACH return code such as R01")  # fmt: skip
     # The return raises the account's next scores, as the partner form's does.
     again = api.ok("/signal/evaluate", body(item, "/signal/evaluate", client_transaction_id="t-1"))
     assert (again["scores"]["customer_initiated_return_risk"]["score"]
             >= first["scores"]["customer_initiated_return_risk"]["score"])  # fmt: skip
     assert again["core_attributes"]["nsf_overdraft_transactions_count_30d"] == 1
+
+
+def test_signal_reports_name_only_the_reporters_own_evaluations(api: Api, dwolla: Partner) -> None:
+    item = link(api, "auth")
+    token = token_for(api, item, "Plaid Checking")
+    dwolla.ok(
+        "/processor/signal/evaluate",
+        {"processor_token": token, "client_transaction_id": "p-only", "amount": 10.0},
+    )
+    api.ok("/signal/evaluate", body(item, "/signal/evaluate", client_transaction_id="d-only"))
+    # The developer cannot report on the partner's evaluation, nor the partner on the
+    # developer's, although both are of the same account.
+    assert_error(api.post("/signal/decision/report",
+                          {"client_transaction_id": "p-only", "initiated": True}),
+                 400, "INVALID_REQUEST", "INVALID_FIELD",
+                 "client_transaction_id does not match any /signal/evaluate call of this"
+                 " client")  # fmt: skip
+    assert_error(dwolla.post("/processor/signal/decision/report",
+                             {"processor_token": token, "client_transaction_id": "d-only",
+                              "initiated": True}),
+                 400, "INVALID_REQUEST", "INVALID_FIELD",
+                 "client_transaction_id does not match any /processor/signal/evaluate call"
+                 " for this processor token")  # fmt: skip
+    dwolla.ok(
+        "/processor/signal/decision/report",
+        {"processor_token": token, "client_transaction_id": "p-only", "initiated": True},
+    )
+    api.ok("/signal/decision/report", {"client_transaction_id": "d-only", "initiated": True})
 
 
 # Rate limits ----------------------------------------------------------------------------------
@@ -221,6 +325,13 @@ def test_recurring_streams_of_one_account_equal_the_partner_form(api: Api, dwoll
                           body(item, "/transactions/recurring/get",
                                options={"account_ids": [checking]})),
                  400, "INVALID_REQUEST", "UNKNOWN_FIELDS")  # fmt: skip
+    assert (
+        "account_ids"
+        in api.post(
+            "/transactions/recurring/get",
+            body(item, "/transactions/recurring/get", options={"account_ids": [checking]}),
+        ).text
+    )
 
 
 def test_an_item_in_error_refuses_every_developer_read(api: Api) -> None:
@@ -246,3 +357,15 @@ def test_a_removed_item_is_an_invalid_access_token_everywhere(api: Api) -> None:
     assert_error(api.post("/signal/decision/report",
                           {"client_transaction_id": "t-gone", "initiated": True}),
                  400, "INVALID_REQUEST", "INVALID_FIELD")  # fmt: skip
+
+
+def test_signal_reports_count_toward_the_clients_limit(api: Api) -> None:
+    item = link(api, "auth")
+    api.ok("/signal/evaluate", body(item, "/signal/evaluate", client_transaction_id="t-rl"))
+    limit = SANDBOX_LIMITS["signal_decision_report"]
+    assert (limit.per_item, limit.per_client) == (None, 4000)
+    with_clock(api, {"signal_decision_report": type(limit)(None, 2, "RATE_LIMIT", "RATE_LIMIT")})
+    report = {"client_transaction_id": "t-rl", "initiated": True}
+    for _ in range(2):
+        api.ok("/signal/decision/report", report)
+    limited("RATE_LIMIT", api.post("/signal/decision/report", report))

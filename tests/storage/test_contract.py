@@ -758,19 +758,27 @@ async def test_find_signal_evaluation_by_client_transaction_id_of_the_client(
     store: Store,
 ) -> None:
     new = await _linked(store)
-    item_id, client_id = new.item.item_id, new.item.client_id
+    item_id, developer = new.item.item_id, new.item.client_id
     first, second = new.accounts[0].account_id, new.accounts[1].account_id
-    await store.add_signal_record(item_id, first, "evaluate", "t1", {}, 10.0)
-    await store.add_signal_record(item_id, second, "evaluate", "t1", {}, 11.0)
-    await store.add_signal_record(item_id, first, "return", "t2", {}, 12.0)
-    # The latest evaluation wins; a report is not an evaluation.
-    assert await store.find_signal_evaluation(client_id, "t1") == (item_id, second)
-    assert await store.find_signal_evaluation(client_id, "t2") is None
-    # Another client's evaluations are not found, nor those of a removed Item.
-    other = await _linked(store)
-    assert await store.find_signal_evaluation(other.item.client_id, "t1") is None
+    await store.add_signal_record(item_id, first, "evaluate", "t1", {}, 10.0, developer)
+    await store.add_signal_record(item_id, second, "evaluate", "t1", {}, 11.0, developer)
+    await store.add_signal_record(item_id, first, "return", "t2", {}, 12.0, developer)
+    await store.add_signal_record(item_id, first, "evaluate", "p1", {}, 13.0, "partner")
+    # The latest evaluation of the client wins; a report is not an evaluation.
+    assert await store.find_signal_evaluation(developer, "t1") == (item_id, second)
+    assert await store.find_signal_evaluation(developer, "t1", first) == (item_id, first)
+    assert await store.find_signal_evaluation(developer, "t2") is None
+    # Each client finds only its own evaluations, on the Item's owner or not.
+    assert await store.find_signal_evaluation(developer, "p1") is None
+    assert await store.find_signal_evaluation("partner", "p1", first) == (item_id, first)
+    assert await store.find_signal_evaluation("partner", "t1") is None
+    # A record from before its maker was kept is the partner's it was, by its account only.
+    await store.add_signal_record(item_id, second, "evaluate", "old", {}, 14.0)
+    assert await store.find_signal_evaluation("partner", "old", second) == (item_id, second)
+    assert await store.find_signal_evaluation(developer, "old") is None
+    # Nothing of a removed Item is found.
     assert await store.remove_item(item_id, f.NOW)
-    assert await store.find_signal_evaluation(client_id, "t1") is None
+    assert await store.find_signal_evaluation(developer, "t1") is None
 
 
 # Transactions state ------------------------------------------------------------------

@@ -235,26 +235,22 @@ class ItemService:
         account_ids: Sequence[str] | None,
         operation: str,
         product: str,
-        *,
-        request_id: str | None = None,
     ) -> ItemAccounts:
-        """`accounts_get` for a read of `product` with an access token, then `add_product`."""
+        """`accounts_get` for a read of `product` with an access token, with the product rule
+        of `products.check_readable`. The read calls `add_product` once it has succeeded."""
         found = await self.accounts_get(client, access_token, account_ids, operation)
-        await self.add_product(client, access_token, found.item, product, request_id=request_id)
+        products.check_readable(product, found.item.products)
         return found
 
     async def add_product(
         self, client: Client, access_token: str, item: Item, product: str, *,
         request_id: str | None = None,
     ) -> None:  # fmt: skip
-        """Apply the product rule of a read of `product` with an access token
-        (`products.on_first_call`): a product the Item was linked without is added to it,
-        and so billed from then on as Plaid bills it, served as it is, or refused. Updates
-        `item`. Called once the request is otherwise known to be good, so that a refused
-        request adds nothing."""
-        if product in item.products:
-            return
-        added = products.on_first_call(product, item.products)
+        """After a successful read of `product`, add it to the Item if it is a product such a
+        read adds (`products.to_add`), and so billed from then on, as Plaid bills it; audited
+        with the request's id. Updates `item`, so the answer shows it. A refused read never
+        gets here, so it adds nothing."""
+        added = products.to_add(product, item.products)
         if added is None:
             return
         entry = audit.entry(

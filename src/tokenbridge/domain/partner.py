@@ -11,9 +11,10 @@ written before that check passes, so a refused call leaves no trace.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import TypeVar
 
 from tokenbridge.domain import errors
 from tokenbridge.domain.auth import auth_servable, check_verified
@@ -42,6 +43,8 @@ IDENTITY_MATCH = "identity_match"
 LIABILITIES = "liabilities"
 INVESTMENTS = "investments"
 INVESTMENTS_AUTH = "investments_auth"
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,14 +127,19 @@ class PartnerService:
         """The token's account with its cached balances (no product gate in Plaid's docs)."""
         return await self._grant(client, processor_token, None)
 
+    def _account_numbers(self, item: Item, account: Account) -> AccountNumbers | None:
+        """The account's numbers, or None if Auth does not serve it (not checking, savings
+        or cash management, or its verification expired); an account waiting for its
+        micro-deposits is PRODUCT_NOT_READY."""
+        if not auth_eligible(account):
+            return None
+        check_verified(account)
+        return self.bank.numbers(item, account) if auth_servable(account) else None
+
     def _numbers(self, item: Item, accounts: Sequence[Account]) -> list[AccountNumbers]:
-        """The numbers of those of `accounts` that Auth can serve (checking, savings or
-        cash management, verified); NO_AUTH_ACCOUNTS when none can. An account waiting for
-        its micro-deposits is PRODUCT_NOT_READY."""
-        eligible = [a for a in accounts if auth_eligible(a)]
-        for account in eligible:
-            check_verified(account)
-        numbers = [self.bank.numbers(item, a) for a in eligible if auth_servable(a)]
+        """The numbers of those of `accounts` that Auth serves; NO_AUTH_ACCOUNTS if none."""
+        found = [self._account_numbers(item, a) for a in accounts]
+        numbers = [n for n in found if n is not None]
         if not numbers:
             raise errors.NoAuthAccounts()
         return numbers
@@ -140,7 +148,10 @@ class PartnerService:
         self, client: Client, processor_token: str
     ) -> tuple[PartnerGrant, AccountNumbers]:
         grant = await self._grant(client, processor_token, AUTH)
-        (numbers,) = self._numbers(grant.item, [grant.account])
+        # One account: the list of `_numbers` is skipped on the busiest partner read.
+        numbers = self._account_numbers(grant.item, grant.account)
+        if numbers is None:
+            raise errors.NoAuthAccounts()
         return grant, numbers
 
     async def processor_balance_get(self, client: Client, processor_token: str) -> PartnerGrant:
@@ -276,16 +287,33 @@ class PartnerService:
 
     # Developer side --------------------------------------------------------------------
 
+    async def _developer_read(
+        self, client: Client, access_token: str, account_ids: Sequence[str] | None,
+        operation: str, product: str, read: Callable[[Item, list[Account]], T],
+        request_id: str | None,
+    ) -> T:  # fmt: skip
+        """`read` over the access token's Item and its (selected) accounts, under the product
+        rule: checked first, and the product added to the Item only once `read` succeeded."""
+        found = await self.items.product_accounts(
+            client, access_token, account_ids, operation, product
+        )
+        result = read(found.item, found.accounts)
+        await self.items.add_product(
+            client, access_token, found.item, product, request_id=request_id
+        )
+        return result
+
     async def auth_get(
         self, client: Client, access_token: str, account_ids: Sequence[str] | None = None,
         *, request_id: str | None = None,
     ) -> tuple[ItemAccounts, list[AccountNumbers]]:  # fmt: skip
         """The Item's accounts and the numbers of those Auth can serve; NO_AUTH_ACCOUNTS
         when none of the (selected) accounts can."""
-        found = await self.items.product_accounts(
-            client, access_token, account_ids, "auth_get", AUTH, request_id=request_id
-        )
-        return found, self._numbers(found.item, found.accounts)
+        return await self._developer_read(
+            client, access_token, account_ids, "auth_get", AUTH,
+            lambda item, accounts: (ItemAccounts(item, accounts), self._numbers(item, accounts)),
+            request_id,
+        )  # fmt: skip
 
     async def accounts_balance_get(
         self, client: Client, access_token: str, account_ids: Sequence[str] | None = None
@@ -299,50 +327,50 @@ class PartnerService:
         *, request_id: str | None = None,
     ) -> tuple[ItemAccounts, dict[str, list[Owner]]]:  # fmt: skip
         """The Item's accounts and the owners of each (by account_id)."""
-        found = await self.items.product_accounts(
-            client, access_token, account_ids, "identity_get", IDENTITY, request_id=request_id
-        )
-        return found, {a.account_id: self.bank.owners(found.item, a) for a in found.accounts}
+        return await self._developer_read(
+            client, access_token, account_ids, "identity_get", IDENTITY,
+            lambda item, accounts: (
+                ItemAccounts(item, accounts),
+                {a.account_id: self.bank.owners(item, a) for a in accounts},
+            ),
+            request_id,
+        )  # fmt: skip
 
     async def identity_match(
         self, client: Client, access_token: str, user: IdentityMatchUser | None,
         account_ids: Sequence[str] | None = None, *, request_id: str | None = None,
     ) -> IdentityMatch:  # fmt: skip
-        found = await self.items.product_accounts(
+        return await self._developer_read(
             client, access_token, account_ids, "identity_match", IDENTITY_MATCH,
-            request_id=request_id,
+            lambda item, accounts: self._identity_match(item, accounts, user), request_id,
         )  # fmt: skip
-        return self._identity_match(found.item, found.accounts, user)
 
     async def liabilities_get(
         self, client: Client, access_token: str, account_ids: Sequence[str] | None = None,
         *, request_id: str | None = None,
     ) -> Liabilities:  # fmt: skip
-        found = await self.items.product_accounts(
+        return await self._developer_read(
             client, access_token, account_ids, "liabilities_get", LIABILITIES,
-            request_id=request_id,
+            self._liabilities, request_id,
         )  # fmt: skip
-        return self._liabilities(found.item, found.accounts)
 
     async def investments_holdings_get(
         self, client: Client, access_token: str, account_ids: Sequence[str] | None = None,
         *, request_id: str | None = None,
     ) -> Holdings:  # fmt: skip
-        found = await self.items.product_accounts(
+        return await self._developer_read(
             client, access_token, account_ids, "investments_holdings_get", INVESTMENTS,
-            request_id=request_id,
+            self._holdings, request_id,
         )  # fmt: skip
-        return self._holdings(found.item, found.accounts)
 
     async def investments_auth_get(
         self, client: Client, access_token: str, account_ids: Sequence[str] | None = None,
         *, request_id: str | None = None,
     ) -> InvestmentsAuth:  # fmt: skip
-        found = await self.items.product_accounts(
+        return await self._developer_read(
             client, access_token, account_ids, "investments_auth_get", INVESTMENTS_AUTH,
-            request_id=request_id,
+            self._investments_auth, request_id,
         )  # fmt: skip
-        return self._investments_auth(found.item, found.accounts)
 
     async def investments_transactions_get(
         self,
@@ -357,13 +385,13 @@ class PartnerService:
         request_id: str | None = None,
     ) -> InvestmentTransactionsPage:
         _check_range(start_date, end_date)
-        found = await self.items.product_accounts(
+        return await self._developer_read(
             client, access_token, account_ids, "investments_transactions_get", INVESTMENTS,
-            request_id=request_id,
+            lambda item, accounts: self._investment_transactions(
+                item, accounts, start_date, end_date, count, offset
+            ),
+            request_id,
         )  # fmt: skip
-        return self._investment_transactions(
-            found.item, found.accounts, start_date, end_date, count, offset
-        )
 
 
 def _check_range(start_date: date, end_date: date) -> None:

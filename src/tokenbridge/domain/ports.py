@@ -318,8 +318,11 @@ class Store(Protocol):
         client_transaction_id: str | None,
         data: dict[str, Any],
         created_at: float,
+        client_id: str | None = None,
     ) -> None:
-        """Record a Signal call of `kind` (evaluate, decision, return, prepare) for an account."""
+        """Record a Signal call of `kind` (evaluate, decision, return, prepare) for an account,
+        made by `client_id` (the developer with an access token, or the partner with a
+        processor token)."""
 
     async def list_signal_records(
         self, item_id: str, kind: str | None = None
@@ -328,10 +331,12 @@ class Store(Protocol):
         client_transaction_id, data, created_at); only those of `kind` if it is given."""
 
     async def find_signal_evaluation(
-        self, client_id: str, client_transaction_id: str
+        self, client_id: str, client_transaction_id: str, account_id: str | None = None
     ) -> tuple[str, str] | None:
-        """(item_id, account_id) of the latest Signal evaluation with this
-        client_transaction_id on a live Item of the client, or None."""
+        """(item_id, account_id) of the latest evaluation `client_id` made with this
+        client_transaction_id on a live Item (of `account_id` only, if given), or None. With
+        `account_id`, a record older than the record of its maker counts as the partner's
+        it then was."""
 
     # Transactions ------------------------------------------------------------------------
 

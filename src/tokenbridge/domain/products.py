@@ -11,11 +11,9 @@ page and the endpoints' references name the exceptions that matter here:
 - the products billed per call (Balance, Identity Match, Investments Move's
   `investments_auth`, the Recurring Transactions and Transactions Refresh add-ons) are
   served without being added, as `balance` never shows in `billed_products`;
-- /transactions/recurring/get "can only be called on an Item that has already been
-  initialized with Transactions", and /transactions/refresh needs Transactions "added as a
-  product": both are refused otherwise. Plaid documents no code for that refusal; we answer
-  PRODUCTS_NOT_SUPPORTED, its code for a product read the Item cannot serve, with a message
-  that says what to call first.
+- /transactions/recurring/get and /transactions/refresh need Transactions initialized on the
+  Item first; that rule is the transactions service's (`TransactionsService`), as it holds
+  for the partner forms too.
 
 Consent (Data Transparency Messaging's `additional_consented_products`) is not modelled:
 the sandbox's Items have consented to every product.
@@ -23,7 +21,7 @@ the sandbox's Items have consented to every product.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 from tokenbridge.domain import errors
 
@@ -36,27 +34,16 @@ PER_CALL: frozenset[str] = frozenset(
      "transactions_refresh"}
 )  # fmt: skip
 
-# A per-call add-on and the product the Item must already have for it, with the endpoint
-# whose message names it.
-REQUIRES: Mapping[str, tuple[str, str]] = {
-    "recurring_transactions": ("transactions", "/transactions/recurring/get"),
-    "transactions_refresh": ("transactions", "/transactions/refresh"),
-}
+
+def check_readable(product: str, products: Sequence[str]) -> None:
+    """Nothing if a read of `product` may go on for an Item whose products are `products`;
+    PRODUCTS_NOT_SUPPORTED where Plaid refuses it. Pure: the read adds the product with
+    `to_add` only once it has succeeded."""
+    if product not in products and product not in ADDED_ON_FIRST_CALL | PER_CALL:
+        raise errors.ProductsNotSupported(f"the {product} product cannot be added to this Item")
 
 
-def on_first_call(product: str, products: Sequence[str]) -> str | None:
-    """What a read of `product` does to an Item whose products are `products` and do not
-    include it: the product to add to the Item, or None to serve it without adding it.
-    Raises PRODUCTS_NOT_SUPPORTED where Plaid refuses the read."""
-    required = REQUIRES.get(product)
-    if required is not None and required[0] not in products:
-        needed, endpoint = required
-        raise errors.ProductsNotSupported(
-            f"{endpoint} needs the {needed} product on the Item: link it with {needed}, or"
-            f" call /transactions/sync or /transactions/get once to add it"
-        )
-    if product in ADDED_ON_FIRST_CALL:
-        return product
-    if product in PER_CALL:
-        return None
-    raise errors.ProductsNotSupported(f"the {product} product cannot be added to this Item")
+def to_add(product: str, products: Sequence[str]) -> str | None:
+    """The product a successful read of `product` adds to an Item whose products are
+    `products`: `product` itself for a one-time or subscription product it lacks, else None."""
+    return product if product in ADDED_ON_FIRST_CALL and product not in products else None

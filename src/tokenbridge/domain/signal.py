@@ -15,7 +15,7 @@ from typing import Any
 from tokenbridge.domain import errors
 from tokenbridge.domain.bank_records import SignalScores
 from tokenbridge.domain.items import ItemService, check_healthy
-from tokenbridge.domain.models import Account, Client, Item, PartnerGrant, SignalRecord
+from tokenbridge.domain.models import Account, Client, Item, SignalRecord
 from tokenbridge.domain.ports import Bank, Clock, Store
 from tokenbridge.domain.processor_tokens import ProcessorTokenService
 
@@ -54,61 +54,57 @@ class SignalService:
     # The shared reads and records ------------------------------------------------------
 
     async def _evaluate(
-        self, item: Item, account: Account, client_transaction_id: str, amount: float,
-        request: dict[str, Any] | None,
+        self, client: Client, item: Item, account: Account, client_transaction_id: str,
+        amount: float, request: dict[str, Any] | None,
     ) -> SignalEvaluation:  # fmt: skip
+        """Score a planned debit of the account and record the evaluation as `client`'s.
+        Returns reported for the account raise the scores, whoever reported them."""
         records = await self.store.list_signal_records(item.item_id)
         returns = sum(1 for r in records if r[0] == account.account_id and r[1] == "return")
         scores = self.bank.signal_scores(item, account, client_transaction_id, amount, returns)
         await self.store.add_signal_record(
             item.item_id, account.account_id, "evaluate", client_transaction_id,
             {"amount": amount, "scores": asdict(scores), **(request or {})}, self.clock.now(),
+            client.client_id,
         )  # fmt: skip
         return SignalEvaluation(scores, _core_attributes(item, account, records))
 
     async def _report(
-        self, item_id: str, account_id: str, kind: str, client_transaction_id: str,
-        data: dict[str, Any],
+        self, client: Client, client_transaction_id: str, kind: str, data: dict[str, Any],
+        account_id: str | None = None,
     ) -> None:  # fmt: skip
-        await self.store.add_signal_record(
-            item_id, account_id, kind, client_transaction_id, data, self.clock.now()
+        """Record a decision or return report of one of `client`'s evaluations (of
+        `account_id`'s, for a processor token). /signal/decision/report: the id "must be the
+        same as the client_transaction_id supplied when calling /signal/evaluate"; Plaid's
+        code for another one is undocumented, so it is INVALID_FIELD."""
+        found = await self.store.find_signal_evaluation(
+            client.client_id, client_transaction_id, account_id
         )
+        item = None if found is None else await self.store.get_item(found[0])
+        if found is None or item is None:
+            raise errors.InvalidField(
+                "client_transaction_id does not match any /processor/signal/evaluate call"
+                " for this processor token"
+                if account_id
+                else "client_transaction_id does not match any /signal/evaluate call of this client"
+            )
+        # An Item in error refuses its reports on both forms.
+        check_healthy(item)
+        await self.store.add_signal_record(
+            found[0], found[1], kind, client_transaction_id, data, self.clock.now(),
+            client.client_id,
+        )  # fmt: skip
 
-    async def _prepare(self, item: Item, account: Account) -> bool:
+    async def _prepare(self, client: Client, item: Item, account: Account) -> bool:
         """Opt the Item in to Signal; False (and no change) if it already was, as Plaid
         answers 200 in that case too."""
         if await self.store.list_signal_records(item.item_id, "prepare"):
             return False
         await self.store.add_signal_record(
-            item.item_id, account.account_id, "prepare", None, {}, self.clock.now()
-        )
+            item.item_id, account.account_id, "prepare", None, {}, self.clock.now(),
+            client.client_id,
+        )  # fmt: skip
         return True
-
-    async def _evaluated_by_token(self, grant: PartnerGrant, client_transaction_id: str) -> None:
-        records = await self.store.list_signal_records(grant.item.item_id, "evaluate")
-        if not any(
-            r[0] == grant.account.account_id and r[2] == client_transaction_id for r in records
-        ):
-            # /signal/decision/report: "Must be the same as the client_transaction_id
-            # supplied when calling /signal/evaluate".
-            raise errors.InvalidField(
-                "client_transaction_id does not match any /processor/signal/evaluate call"
-                " for this processor token"
-            )
-
-    async def _evaluated_by_client(
-        self, client: Client, client_transaction_id: str
-    ) -> tuple[str, str]:
-        """(item_id, account_id) of the client's evaluation of `client_transaction_id`."""
-        found = await self.store.find_signal_evaluation(client.client_id, client_transaction_id)
-        item = None if found is None else await self.store.get_item(found[0])
-        if found is None or item is None:
-            raise errors.InvalidField(
-                "client_transaction_id does not match any /signal/evaluate call of this client"
-            )
-        # An Item in error refuses its reports, as the partner form's do.
-        check_healthy(item)
-        return found
 
     # Partner side -----------------------------------------------------------------------
 
@@ -124,7 +120,7 @@ class SignalService:
         _check_amount(amount)
         grant = await self._grant(client, processor_token, SIGNAL)
         return await self._evaluate(
-            grant.item, grant.account, client_transaction_id, amount, request
+            client, grant.item, grant.account, client_transaction_id, amount, request
         )
 
     async def processor_signal_decision_report(
@@ -133,11 +129,9 @@ class SignalService:
     ) -> None:  # fmt: skip
         """Record whether the partner initiated the evaluated transaction."""
         grant = await self._grant(client, processor_token, SIGNAL)
-        await self._evaluated_by_token(grant, client_transaction_id)
         await self._report(
-            grant.item.item_id, grant.account.account_id, "decision", client_transaction_id,
-            report,
-        )  # fmt: skip
+            client, client_transaction_id, "decision", report, grant.account.account_id
+        )
 
     async def processor_signal_return_report(
         self, client: Client, processor_token: str, client_transaction_id: str,
@@ -146,15 +140,14 @@ class SignalService:
         """Record an ACH return (R01, R10, ...) of the evaluated transaction."""
         _check_return_code(return_code)
         grant = await self._grant(client, processor_token, SIGNAL)
-        await self._evaluated_by_token(grant, client_transaction_id)
         await self._report(
-            grant.item.item_id, grant.account.account_id, "return", client_transaction_id,
-            {"return_code": return_code, "returned_at": returned_at},
+            client, client_transaction_id, "return",
+            {"return_code": return_code, "returned_at": returned_at}, grant.account.account_id,
         )  # fmt: skip
 
     async def processor_signal_prepare(self, client: Client, processor_token: str) -> bool:
         grant = await self._grant(client, processor_token, SIGNAL)
-        return await self._prepare(grant.item, grant.account)
+        return await self._prepare(client, grant.item, grant.account)
 
     # Developer side ---------------------------------------------------------------------
 
@@ -172,10 +165,16 @@ class SignalService:
         """Return-risk scores for a planned ACH debit of `amount` from the Item's account."""
         _check_amount(amount)
         found = await self.items.product_accounts(
-            client, access_token, [account_id], "signal_evaluate", SIGNAL, request_id=request_id
+            client, access_token, [account_id], "signal_evaluate", SIGNAL
         )
         (account,) = found.accounts
-        return await self._evaluate(found.item, account, client_transaction_id, amount, request)
+        evaluation = await self._evaluate(
+            client, found.item, account, client_transaction_id, amount, request
+        )
+        await self.items.add_product(
+            client, access_token, found.item, SIGNAL, request_id=request_id
+        )
+        return evaluation
 
     async def signal_decision_report(
         self, client: Client, client_transaction_id: str, report: dict[str, Any]
@@ -183,8 +182,7 @@ class SignalService:
         """Record whether the client initiated the transaction it evaluated: the request
         names no Item, only the evaluation's client_transaction_id."""
         await self.items.rate_limiter.check("signal_decision_report", client.client_id, None)
-        item_id, account_id = await self._evaluated_by_client(client, client_transaction_id)
-        await self._report(item_id, account_id, "decision", client_transaction_id, report)
+        await self._report(client, client_transaction_id, "decision", report)
 
     async def signal_return_report(
         self, client: Client, client_transaction_id: str, return_code: str,
@@ -192,9 +190,8 @@ class SignalService:
     ) -> None:  # fmt: skip
         _check_return_code(return_code)
         await self.items.rate_limiter.check("signal_return_report", client.client_id, None)
-        item_id, account_id = await self._evaluated_by_client(client, client_transaction_id)
         await self._report(
-            item_id, account_id, "return", client_transaction_id,
+            client, client_transaction_id, "return",
             {"return_code": return_code, "returned_at": returned_at},
         )  # fmt: skip
 
@@ -203,11 +200,15 @@ class SignalService:
     ) -> bool:
         """Add Signal to an Item linked without it (what /signal/prepare is for)."""
         found = await self.items.product_accounts(
-            client, access_token, None, "signal_prepare", SIGNAL, request_id=request_id
+            client, access_token, None, "signal_prepare", SIGNAL
         )
         if not found.accounts:
             raise errors.NoAccounts()
-        return await self._prepare(found.item, found.accounts[0])
+        prepared = await self._prepare(client, found.item, found.accounts[0])
+        await self.items.add_product(
+            client, access_token, found.item, SIGNAL, request_id=request_id
+        )
+        return prepared
 
 
 def _check_amount(amount: float) -> None:

@@ -179,14 +179,18 @@ class TransactionsService:
         count: int = DEFAULT_COUNT,
         offset: int = 0,
         days_requested: int | None = None,
+        *,
+        request_id: str | None = None,
     ) -> TransactionsPage:
-        """Transactions of the Item's accounts (or `account_ids`) dated in the range."""
+        """Transactions of the Item's accounts (or `account_ids`) dated in the range; the
+        first call adds Transactions to an Item linked without it."""
         found = await self.items.accounts_get(client, access_token, account_ids, "transactions_get")
         start, end = _get_range(start_date, end_date, count, offset)
-        check_days(days_requested)
-        await self.items.add_product(client, access_token, found.item, TRANSACTIONS)
         state = await self._state(found.item, days_requested)
         page, total = self._page(found.item, found.accounts, state, start, end, count, offset)
+        await self.items.add_product(
+            client, access_token, found.item, TRANSACTIONS, request_id=request_id
+        )
         return TransactionsPage(found.item, found.accounts, page, total)
 
     async def processor_transactions_get(
@@ -285,8 +289,11 @@ class TransactionsService:
         count: int = DEFAULT_COUNT,
         account_id: str | None = None,
         days_requested: int | None = None,
+        *,
+        request_id: str | None = None,
     ) -> SyncPage:
-        """Changes to the Item's transactions since `cursor` (all of them for a fresh one).
+        """Changes to the Item's transactions since `cursor` (all of them for a fresh one);
+        the first call adds Transactions to an Item linked without it.
 
         With `account_id` (TransactionsSyncRequestOptions) the cursor follows that account
         alone, and a cursor of the whole Item is not valid for it, nor the reverse.
@@ -295,13 +302,14 @@ class TransactionsService:
             client, access_token, [account_id] if account_id is not None else None,
             "transactions_sync",
         )  # fmt: skip
-        _check_count(count, "count")
-        check_days(days_requested)
-        await self.items.add_product(client, access_token, found.item, TRANSACTIONS)
         scope = f"account:{account_id}" if account_id else f"item:{found.item.item_id}"
-        return await self._sync(
+        page = await self._sync(
             found.item, found.accounts, scope, "", cursor, count, days_requested
         )
+        await self.items.add_product(
+            client, access_token, found.item, TRANSACTIONS, request_id=request_id
+        )
+        return page
 
     async def processor_transactions_sync(
         self,
@@ -332,28 +340,49 @@ class TransactionsService:
         grant = await self.processor_tokens.processor_token_for_partner(
             client, processor_token, TRANSACTIONS_REFRESH
         )
-        _check_account(grant.account)
-        await self._refresh(grant.item)
+        await self._refresh(grant.item, [grant.account], "/processor/transactions/refresh")
 
     async def transactions_refresh(
         self, client: Client, access_token: str, *, request_id: str | None = None
     ) -> None:
         """A new round of changes on the Item, as /processor/transactions/refresh makes."""
         found = await self.items.product_accounts(
-            client, access_token, None, "transactions_refresh", TRANSACTIONS_REFRESH,
-            request_id=request_id,
-        )  # fmt: skip
-        await self._refresh(found.item)
+            client, access_token, None, "transactions_refresh", TRANSACTIONS_REFRESH
+        )
+        await self._refresh(found.item, found.accounts, "/transactions/refresh")
+        await self.items.add_product(
+            client, access_token, found.item, TRANSACTIONS_REFRESH, request_id=request_id
+        )
 
-    async def _refresh(self, item: Item) -> None:
+    async def _initialized(self, item: Item, endpoint: str) -> TransactionsState:
+        """The Item's transactions state, if Transactions is initialized on it (linked with
+        it, or one get or sync call made from either side); PRODUCTS_NOT_SUPPORTED otherwise.
+        Plaid: /transactions/recurring/get "can only be called on an Item that has already
+        been initialized with Transactions", /transactions/refresh needs Transactions
+        "added as a product", and the processor forms say the same of the token; Plaid
+        names no code for it."""
+        if (
+            TRANSACTIONS not in item.products
+            and await self.store.get_transactions_state(item.item_id) is None
+        ):
+            raise errors.ProductsNotSupported(
+                f"{endpoint} needs Transactions initialized on the Item: link it with"
+                " transactions, or call /transactions/sync or /transactions/get (with a"
+                " processor token, /processor/transactions/sync or /get) once first"
+            )
+        return await self._state(item)
+
+    async def _refresh(self, item: Item, accounts: Sequence[Account], endpoint: str) -> None:
         """A new round of changes on the Item, then webhooks to whoever listens.
 
-        The refresh is of the whole Item, as Plaid's extraction is, so every account (and
-        every processor token on it) sees its changes. Webhooks follow
+        `accounts` are those the caller reads (the token's one, or the Item's): at least one
+        must take transactions. The refresh is of the whole Item, as Plaid's extraction is,
+        so every account (and every processor token on it) sees its changes. Webhooks follow
         https://plaid.com/docs/api/processor-partners/#processortransactionsrefresh:
         SYNC_UPDATES_AVAILABLE to those who have called sync, DEFAULT_UPDATE to the others.
         """
-        before = await self._state(item)
+        _transaction_accounts(accounts)
+        before = await self._initialized(item, endpoint)
         after = await self.store.refresh_transactions(item.item_id, self.clock.now())
         await self._announce(item, before, await self._with_created(item, after))
 
@@ -436,8 +465,9 @@ class TransactionsService:
         grant = await self.processor_tokens.processor_token_for_partner(
             client, processor_token, RECURRING_TRANSACTIONS
         )
-        _check_account(grant.account)
-        return await self._recurring(grant.item, [grant.account])
+        return await self._recurring(
+            grant.item, [grant.account], "/processor/transactions/recurring/get"
+        )
 
     async def transactions_recurring_get(
         self, client: Client, access_token: str, account_ids: Sequence[str] | None = None,
@@ -446,14 +476,22 @@ class TransactionsService:
         """The recurring streams of the Item's accounts (or of `account_ids`)."""
         found = await self.items.product_accounts(
             client, access_token, account_ids, "transactions_recurring_get",
-            RECURRING_TRANSACTIONS, request_id=request_id,
+            RECURRING_TRANSACTIONS,
         )  # fmt: skip
-        return await self._recurring(found.item, found.accounts)
+        streams = await self._recurring(found.item, found.accounts, "/transactions/recurring/get")
+        await self.items.add_product(
+            client, access_token, found.item, RECURRING_TRANSACTIONS, request_id=request_id
+        )
+        return streams
 
-    async def _recurring(self, item: Item, accounts: Sequence[Account]) -> RecurringStreams:
-        state = await self._state(item)
+    async def _recurring(
+        self, item: Item, accounts: Sequence[Account], endpoint: str
+    ) -> RecurringStreams:
+        """The recurring streams of those of `accounts` that take transactions."""
+        readable = _transaction_accounts(accounts)
+        state = await self._initialized(item, endpoint)
         current = [
-            t for account in accounts
+            t for account in readable
             for t in self._transactions(item, account, state, state.generation).values()
         ]  # fmt: skip
         # The streams are as of the latest refresh, or of the Item's creation before any.
@@ -507,9 +545,16 @@ def _check_sandbox_transactions(
 
 
 def _check_account(account: Account) -> None:
-    # https://plaid.com/docs/api/processor-partners/#processortransactionssync: for
-    # investment accounts "use /investments/transactions/get instead".
-    if account.type == "investment":
+    _transaction_accounts([account])
+
+
+def _transaction_accounts(accounts: Sequence[Account]) -> list[Account]:
+    """Those of `accounts` that take the transactions product; PRODUCTS_NOT_SUPPORTED if
+    none does. https://plaid.com/docs/api/processor-partners/#processortransactionssync: for
+    investment accounts "use /investments/transactions/get instead"."""
+    found = [a for a in accounts if a.type != "investment"]
+    if not found:
         raise errors.ProductsNotSupported(
             "the transactions product is not supported for investment accounts"
         )
+    return found

@@ -417,7 +417,7 @@ async def transactions_get(ctx: Context, req: TransactionsGetRequest) -> Transac
     o = req.options or TransactionsGetRequestOptions()
     page = await ctx.services.transactions.transactions_get(
         ctx.client, req.access_token, req.start_date, req.end_date, o.account_ids, o.count,
-        o.offset, o.days_requested,
+        o.offset, o.days_requested, request_id=ctx.request_id,
     )  # fmt: skip
     original = bool(o.include_original_description)
     return TransactionsGetResponse(
@@ -446,8 +446,9 @@ async def processor_transactions_get(
 async def transactions_sync(ctx: Context, req: TransactionsSyncRequest) -> TransactionsSyncResponse:
     o = req.options or TransactionsSyncRequestOptions()
     page = await ctx.services.transactions.transactions_sync(
-        ctx.client, req.access_token, req.cursor, req.count, o.account_id, o.days_requested
-    )
+        ctx.client, req.access_token, req.cursor, req.count, o.account_id, o.days_requested,
+        request_id=ctx.request_id,
+    )  # fmt: skip
     added, modified, removed = _sync_changes(page, o)
     return TransactionsSyncResponse(
         transactions_update_status=UPDATE_STATUS,

@@ -575,13 +575,14 @@ class SqlStore(ABC):
         client_transaction_id: str | None,
         data: dict[str, Any],
         created_at: float,
+        client_id: str | None = None,
     ) -> None:
         async with self.transaction() as tx:
             await tx.execute(
                 "INSERT INTO signal_records (item_id, account_id, kind, client_transaction_id,"
-                " data, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                " data, created_at, client_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [item_id, account_id, kind, client_transaction_id, json.dumps(data),
-                 created_at],
+                 created_at, client_id],
             )  # fmt: skip
 
     async def list_signal_records(
@@ -599,15 +600,23 @@ class SqlStore(ABC):
         return [(r[0], r[1], r[2], json.loads(r[3]), r[4]) for r in rows]
 
     async def find_signal_evaluation(
-        self, client_id: str, client_transaction_id: str
+        self, client_id: str, client_transaction_id: str, account_id: str | None = None
     ) -> tuple[str, str] | None:
-        row = await self.fetchone(
+        sql = (
             "SELECT s.item_id, s.account_id FROM signal_records s"
             " JOIN items i ON i.item_id = s.item_id"
-            " WHERE s.client_transaction_id = ? AND s.kind = 'evaluate' AND i.client_id = ?"
-            " AND i.removed_at IS NULL ORDER BY s.created_at DESC LIMIT 1",
-            [client_transaction_id, client_id],
+            " WHERE s.client_transaction_id = ? AND s.kind = 'evaluate'"
+            " AND i.removed_at IS NULL"
         )
+        params: list[Any] = [client_transaction_id]
+        if account_id is None:
+            sql += " AND s.client_id = ?"
+            params.append(client_id)
+        else:
+            # Records from before client_id was kept were all a partner's, by its token.
+            sql += " AND s.account_id = ? AND (s.client_id = ? OR s.client_id IS NULL)"
+            params += [account_id, client_id]
+        row = await self.fetchone(sql + " ORDER BY s.created_at DESC LIMIT 1", params)
         return None if row is None else (row[0], row[1])
 
     # Transactions ------------------------------------------------------------------------
