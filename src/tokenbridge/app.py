@@ -88,8 +88,6 @@ def create_app(
         services = build_services(
             settings, opened, bank=bank, clock=clock, outbox=sender, limiter=limiter
         )
-        # A database without a signing key gets one from the first server to start.
-        await services.webhook_keys.ensure_current_key()
         random = services.ids.random
         if random.seeded:
             random.resume(await opened.claim_seeded_start())

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import subprocess
+import sys
 import time
 from typing import Any
 
@@ -17,14 +19,29 @@ from tests.helpers import WebhookReceiver
 from tests.helpers import assert_plaid_error as assert_error
 from tokenbridge.clock import SystemClock
 from tokenbridge.domain.models import WebhookKey
+from tokenbridge.domain.ports import StoreUnavailable
 from tokenbridge.webhooks import deliver
 from tokenbridge.webhooks.signing import WebhookSigner
 
 
 def _current(api: Api) -> WebhookKey:
-    key = api.loop.run_until_complete(api.services.store.current_webhook_key())
-    assert key is not None, "the server makes a key at start-up"
-    return key
+    """The current key, made as the first webhook's signature would make it."""
+    return api.loop.run_until_complete(api.services.webhook_keys.ensure_current_key())
+
+
+def test_a_server_loads_no_crypto_and_makes_no_key_before_its_first_webhook(api: Api) -> None:
+    store = api.services.store
+    assert api.loop.run_until_complete(store.current_webhook_key()) is None
+    log = api.loop.run_until_complete(store.list_audit())
+    assert [e for e in log if e.action == "webhook_key.create"] == []
+    # PyJWT and cryptography wait for the first key or signature (about 9 MB a process).
+    script = (
+        "import sys, tokenbridge.app, tokenbridge.cli;"
+        " print(sorted(m for m in ('jwt', 'cryptography') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         check=True, timeout=60).stdout  # fmt: skip
+    assert out.strip() == "[]"
 
 
 def test_the_current_key_is_published_as_plaids_jwk(api: Api) -> None:
@@ -64,15 +81,15 @@ def test_a_webhook_carries_a_jwt_over_its_exact_body(api: Api, receiver: Webhook
     assert delivery.headers["content-type"] == "application/json"
 
 
-class _NoKeys:
-    """A store that has no key (a database not yet given one, or one that cannot be read)."""
+class _Unreadable:
+    """A store whose keys cannot be read (the database is down)."""
 
     async def current_webhook_key(self) -> None:
-        return None
+        raise StoreUnavailable("the database is down")
 
 
 def test_an_attempt_that_cannot_be_signed_is_not_sent(receiver: WebhookReceiver) -> None:
-    signer = WebhookSigner(_NoKeys(), SystemClock())  # type: ignore[arg-type]
+    signer = WebhookSigner(_Unreadable(), SystemClock())  # type: ignore[arg-type]
     payload = {"webhook_type": "ITEM", "webhook_code": "TEST"}
     sent = asyncio.run(deliver(receiver.url, payload, attempts=2, backoff=0.01, signer=signer))
     assert sent is False

@@ -162,20 +162,25 @@ def test_workers_2_serve_one_database(
 def test_servers_starting_at_once_sign_with_one_key(
     tmp_path: Path, http: httpx.Client, receiver: WebhookReceiver
 ) -> None:
-    # A fresh database: the servers race to make its first webhook signing key.
+    # A fresh database: the servers race to make its first webhook signing key, which the
+    # first webhook each of them signs makes.
     with postgres_schema() as url, ThreadPoolExecutor(3) as pool:
         starting = [pool.submit(server, url, tmp_path / f"{n}.log") for n in range(3)]
         started = [s.result() for s in starting]
         try:
-            kids = set()
-            for live in started:
-                item = _link(http, live.url)
-                before = len(receiver.deliveries)
-                ok(http, live.url, "/item/webhook/update",
-                   {"access_token": item["access_token"], "webhook": receiver.url})  # fmt: skip
-                receiver.wait(before + 1)
-                token = receiver.deliveries[-1].headers["plaid-verification"]
-                kids.add(jwt.get_unverified_header(token)["kid"])
+            items = [_link(http, live.url) for live in started]
+            updates = [
+                pool.submit(ok, http, live.url, "/item/webhook/update",
+                            {"access_token": item["access_token"], "webhook": receiver.url})
+                for live, item in zip(started, items, strict=True)
+            ]  # fmt: skip
+            for update in updates:
+                update.result()
+            receiver.wait(3)
+            kids = {
+                jwt.get_unverified_header(d.headers["plaid-verification"])["kid"]
+                for d in receiver.deliveries
+            }
             assert len(kids) == 1
             # Every server publishes the key the others sign with.
             (kid,) = kids

@@ -36,8 +36,8 @@ class WebhookKeyService:
         return self.maker.new_key(self.clock.now())
 
     async def ensure_current_key(self) -> WebhookKey:
-        """The key that signs; one is made and stored if the database has none (a server
-        does this at start-up; of servers starting at once, all get the same key)."""
+        """The key that signs; one is made and stored if the database has none (at the first
+        signature; of servers signing their first webhooks at once, all get the same key)."""
         current = await self.store.current_webhook_key()
         if current is not None:
             return current

@@ -10,7 +10,12 @@ and `cryptography` the P-256 keys; nothing here is hand-rolled.
 key that is current in the store at that moment, read at each signature (one indexed read,
 in the delivery task, never on the request path), so a rotation made by another process
 (`tokenbridge webhook-keys rotate`) is used from the next attempt on, without a restart.
-The private key is parsed once per kid and kept in memory; it is never logged.
+A database without a key gets one from the first signature any server makes. The private
+key is parsed once per kid and kept in memory; it is never logged.
+
+PyJWT and `cryptography` are imported at the first key made or signature signed, not with
+this module: they add about 9 MB to every server process, which a server that sends no
+webhook (a load test, a CI run of partner reads) does not need to carry.
 """
 
 from __future__ import annotations
@@ -18,13 +23,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import uuid
-
-import jwt
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from typing import TYPE_CHECKING
 
 from tokenbridge.domain.models import WebhookKey
 from tokenbridge.domain.ports import Clock, Store
+from tokenbridge.domain.webhook_keys import WebhookKeyService
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric import ec
 
 ALGORITHM = "ES256"
 # The JWK members of every key (what /webhook_verification_key/get answers besides x, y).
@@ -44,6 +50,9 @@ class ES256Keys:
     repeatable private key would be a published one)."""
 
     def new_key(self, created_at: float) -> WebhookKey:
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+
         private = ec.generate_private_key(ec.SECP256R1())
         point = private.public_key().public_numbers()
         pem = private.private_bytes(
@@ -65,21 +74,22 @@ class WebhookSigner:
     """Signs webhook bodies with the store's current key."""
 
     def __init__(self, store: Store, clock: Clock) -> None:
-        self._store = store
+        self._keys = WebhookKeyService(store, clock, ES256Keys())
         self._clock = clock
         # The last key used, parsed: (kid, private key). Rotations are rare.
         self._loaded: tuple[str, ec.EllipticCurvePrivateKey] | None = None
 
     async def sign(self, body: bytes) -> str:
-        """The `Plaid-Verification` value for `body`, signed now with the current key.
-        Raises LookupError before any key exists, StoreUnavailable if it cannot be read."""
-        key = await self._store.current_webhook_key()
-        if key is None:
-            raise LookupError("there is no webhook signing key yet")
-        return self.sign_with(key, body)
+        """The `Plaid-Verification` value for `body`, signed now with the current key (made
+        first if the database has none). Raises StoreUnavailable if it cannot be read."""
+        return self.sign_with(await self._keys.ensure_current_key(), body)
 
     def sign_with(self, key: WebhookKey, body: bytes) -> str:
         """The JWT for `body` signed with `key`, `iat` now."""
+        import jwt
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+
         if self._loaded is None or self._loaded[0] != key.kid:
             private = serialization.load_pem_private_key(key.private_key.encode(), None)
             if not isinstance(private, ec.EllipticCurvePrivateKey):
