@@ -123,8 +123,17 @@ class LiveServer:
             self.process.wait(10)
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """One POST as it arrived: the raw body bytes and the headers (names in lower case)."""
+
+    body: bytes
+    headers: dict[str, str]
+
+
 class WebhookReceiver:
-    """Records the JSON bodies POSTed to a loopback port, in the order they arrive.
+    """Records the JSON bodies POSTed to a loopback port, in the order they arrive, and in
+    `deliveries` each post's raw body and headers (to verify its signature).
 
     `statuses` are the answers to the first posts (then 200), to make a sender retry.
     """
@@ -132,6 +141,8 @@ class WebhookReceiver:
     def __init__(self, statuses: tuple[int, ...] = ()) -> None:
         received: list[dict[str, Any]] = []
         self.received = received
+        deliveries: list[Delivery] = []
+        self.deliveries = deliveries
         answers = list(statuses)
 
         class Handler(BaseHTTPRequestHandler):
@@ -142,7 +153,11 @@ class WebhookReceiver:
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length", "0"))
-                received.append(json.loads(self.rfile.read(length)))
+                body = self.rfile.read(length)
+                headers = {name.lower(): value for name, value in self.headers.items()}
+                # The raw delivery first: whoever waits on `received` then finds it too.
+                deliveries.append(Delivery(body, headers))
+                received.append(json.loads(body))
                 self.send_response(answers.pop(0) if answers else 200)
                 self.end_headers()
 

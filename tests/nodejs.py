@@ -46,28 +46,34 @@ def _tool(name: str, needed_by: str) -> str:
     return found
 
 
-def installed_version(directory: Path = NODE_DIR) -> str | None:
-    """The version of npm `plaid` in `directory`/node_modules, or None if none is there."""
-    manifest = directory / "node_modules" / "plaid" / "package.json"
+def installed_version(directory: Path = NODE_DIR, package: str = "plaid") -> str | None:
+    """The version of npm `package` in `directory`/node_modules, or None if none is there."""
+    manifest = directory / "node_modules" / package / "package.json"
     if not manifest.exists():
         return None
     version: str = json.loads(manifest.read_text())["version"]
     return version
 
 
+def _all_installed(directory: Path) -> bool:
+    """Whether every dependency `directory`'s package.json pins is installed at its pin."""
+    pins: dict[str, str] = json.loads((directory / "package.json").read_text())["dependencies"]
+    return all(installed_version(directory, name) == pin for name, pin in pins.items())
+
+
 def installed_node(needed_by: str = "this test", directory: Path = NODE_DIR) -> str:
-    """node's path, Node.js 20 or newer, with the pinned npm `plaid` installed in `directory`
-    (`npm ci` when it is missing or another version)."""
+    """node's path, Node.js 20 or newer, with the pinned npm `plaid` (and every other pinned
+    package) installed in `directory` (`npm ci` when one is missing or another version)."""
     node = _tool("node", needed_by)
     npm = _tool("npm", needed_by)
     major = int(subprocess.run([node, "--version"], capture_output=True, text=True,
                                check=True).stdout.strip().lstrip("v").split(".")[0])  # fmt: skip
     assert major >= 20, f"Node.js {major} is too old; the tests use node:test of Node.js 20"
     pinned = pinned_version(directory)
-    if installed_version(directory) != pinned:
+    if not _all_installed(directory):
         subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
                        cwd=directory, check=True, timeout=600)  # fmt: skip
-    assert installed_version(directory) == pinned
+    assert installed_version(directory) == pinned and _all_installed(directory)
     return node
 
 

@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -343,3 +344,35 @@ def test_listing_commands_show_what_exists_by_id_and_never_a_token(home: Home) -
                        TOKENBRIDGE_DATABASE_URL=f"sqlite:///{home.root / 'none.db'}")  # fmt: skip
     assert missing.returncode == 1 and "no database at" in missing.stderr
     assert not (home.root / "none.db").exists()
+
+
+def test_webhook_keys_rotate_and_list_show_public_data_only(home: Home) -> None:
+    db = f"sqlite:///{home.root / 'keys.db'}"
+    # Listing only reads: no database is made for it.
+    missing = home.run("webhook-keys", "list", "--database-url", db, cwd=home.root)
+    assert missing.returncode == 1 and "no database at" in missing.stderr
+    first = home.run("webhook-keys", "rotate", "--json", "--database-url", db, cwd=home.root)
+    assert first.returncode == 0, first.stderr
+    made = json.loads(first.stdout)
+    assert made["current"] is True and made["expired_at"] is None and made["previous"] is None
+    before = time.time()
+    second = home.run("webhook-keys", "rotate", "--grace-seconds", "60", "--json",
+                      "--database-url", db, cwd=home.root)  # fmt: skip
+    assert second.returncode == 0, second.stderr
+    rotated = json.loads(second.stdout)
+    previous = rotated["previous"]
+    assert previous["kid"] == made["kid"] and previous["current"] is False
+    expires = datetime.fromisoformat(previous["expired_at"]).timestamp()
+    assert before + 59 <= expires <= time.time() + 61
+    listed = home.run("webhook-keys", "list", "--json", "--database-url", db, cwd=home.root)
+    rows = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert [(r["kid"], r["current"]) for r in rows] == [(made["kid"], False),
+                                                       (rotated["kid"], True)]  # fmt: skip
+    assert all(set(r) == {"kid", "created_at", "expired_at", "current"} for r in rows)
+    table = home.run("webhook-keys", "list", "--database-url", db, cwd=home.root).stdout
+    assert table.splitlines()[0].split() == ["kid", "created_at", "expired_at", "current"]
+    assert "PRIVATE" not in table + listed.stdout + first.stdout + second.stdout
+    refused = home.run("webhook-keys", "rotate", "--grace-seconds", "-1", "--database-url", db,
+                       cwd=home.root)  # fmt: skip
+    assert refused.returncode == 2
+    assert refused.stderr == "tokenbridge: --grace-seconds must not be negative, not -1\n"

@@ -1,7 +1,8 @@
 """The composition root: the one place that knows every piece and builds the app from them.
 
 `create_app` chooses what implements each of the domain's ports (a store from the database
-URL, the sandbox bank, the system clock, the webhook sender), builds the domain's services
+URL, the sandbox bank, the system clock, the webhook sender and its signer, the maker of
+webhook keys), builds the domain's services
 once over them, and hands them to the HTTP app with the route table. Tests, the benchmark
 and the command line build apps here, and may hand in any port themselves.
 """
@@ -24,6 +25,7 @@ from tokenbridge.sandbox.bank import SandboxBank
 from tokenbridge.settings import Settings
 from tokenbridge.storage import open_store
 from tokenbridge.webhooks import WebhookSender
+from tokenbridge.webhooks.signing import ES256Keys, WebhookSigner
 
 _HEALTH = b'{"status":"ok"}'
 
@@ -45,12 +47,14 @@ def build_services(
         store=store,
         bank=bank or SandboxBank(),
         clock=clock,
-        outbox=outbox or WebhookSender(destinations=destinations),
+        outbox=outbox
+        or WebhookSender(destinations=destinations, signer=WebhookSigner(store, clock)),
         random=RandomSource(settings.seed),
         environment=settings.environment,
         rate_limiter=limiter
         or rate_limiter(settings.rate_limits, store, clock, settings.rate_limit_scale),
         webhook_destinations=destinations,
+        webhook_key_maker=ES256Keys(),
     )
 
 
@@ -70,12 +74,19 @@ def create_app(
     further surfaces of ours under /_tokenbridge/."""
     # The sender judges each destination after DNS; the services judge each URL when set.
     destinations = WebhookDestinations.parse(settings.webhook_hosts)
-    sender = WebhookSender(destinations=destinations) if outbox is None else None
+    # The sender signs every attempt with the store's current key, so it is made once the
+    # store is open; `stop` drains it.
+    senders: list[WebhookSender] = []
 
     async def start() -> Services:
         opened = store if store is not None else await open_store(settings.database_url)
+        sender = outbox
+        if sender is None:
+            signer = WebhookSigner(opened, clock or SystemClock())
+            senders.append(WebhookSender(destinations=destinations, signer=signer))
+            sender = senders[-1]
         services = build_services(
-            settings, opened, bank=bank, clock=clock, outbox=outbox or sender, limiter=limiter
+            settings, opened, bank=bank, clock=clock, outbox=sender, limiter=limiter
         )
         random = services.ids.random
         if random.seeded:
@@ -86,7 +97,7 @@ def create_app(
 
     async def stop(services: Services) -> None:
         # Webhooks already accepted are delivered (or given up) before the store closes.
-        if sender is not None:
+        for sender in senders:
             await sender.drain()
         await services.store.close()
 

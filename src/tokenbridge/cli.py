@@ -21,9 +21,11 @@ from tokenbridge.domain.audit import AuditEntry, token_id
 from tokenbridge.domain.catalog import PROCESSORS
 from tokenbridge.domain.clients import ClientService
 from tokenbridge.domain.link import DEFAULT_PASSWORD, DEFAULT_USERNAME
+from tokenbridge.domain.models import WebhookKey
 from tokenbridge.domain.ports import Store, StoreUnavailable
 from tokenbridge.domain.randomness import RandomSource
 from tokenbridge.domain.redaction import redact_url
+from tokenbridge.domain.webhook_keys import ROTATION_GRACE_SECONDS
 from tokenbridge.http.protocol import HttpLimits
 from tokenbridge.settings import (
     Settings,
@@ -164,6 +166,26 @@ def _parser() -> argparse.ArgumentParser:
     tlist.add_argument("--item", metavar="ITEM_ID", required=True, help="the Item")
     tlist.add_argument("--json", action="store_true", help="one JSON object per line")
     tlist.set_defaults(run=_list_tokens)
+
+    keys = commands.add_parser(
+        "webhook-keys", help="manage the keys that sign webhooks"
+    ).add_subparsers()
+    rotate = keys.add_parser(
+        "rotate",
+        help="make a new signing key current; the old one stays published until it expires",
+    )
+    _database_option(rotate)
+    rotate.add_argument(
+        "--grace-seconds", type=float, metavar="SECONDS", default=ROTATION_GRACE_SECONDS,
+        help="how long the old key stays valid"
+        f" ({ROTATION_GRACE_SECONDS:g} s: as long as Plaid retries a webhook)",
+    )  # fmt: skip
+    rotate.add_argument("--json", action="store_true", help="print a JSON object")
+    rotate.set_defaults(run=_webhook_keys_rotate)
+    klist = keys.add_parser("list", help="list the signing keys, oldest first (public data only)")
+    _database_option(klist)
+    klist.add_argument("--json", action="store_true", help="one JSON object per line")
+    klist.set_defaults(run=_webhook_keys_list)
 
     db = commands.add_parser("db", help="manage the database").add_subparsers()
     upgrade = db.add_parser("upgrade", help="apply pending migrations")
@@ -386,6 +408,47 @@ def _list_tokens(args: argparse.Namespace, settings: Settings) -> int:
     ]  # fmt: skip
     _print_records(records, args.json, ("token_id", "account_id", "processor", "permissions",
                                         "created"))  # fmt: skip
+    return 0
+
+
+def _key_record(key: WebhookKey) -> dict[str, Any]:
+    """What the command line shows of a webhook key: never its private key."""
+    return {
+        "kid": key.kid,
+        "created_at": _iso_time(key.created_at),
+        "expired_at": _iso_time(key.expired_at) if key.expired_at is not None else None,
+        "current": key.current,
+    }
+
+
+def _webhook_keys_rotate(args: argparse.Namespace, settings: Settings) -> int:
+    if not 0 <= args.grace_seconds < float("inf"):
+        raise ValueError(f"--grace-seconds must not be negative, not {args.grace_seconds:g}")
+
+    async def run() -> tuple[WebhookKey, WebhookKey | None]:
+        store = await open_store(settings.database_url)
+        try:
+            services = build_services(replace(settings, seed=None), store)
+            return await services.webhook_keys.rotate(args.grace_seconds)
+        finally:
+            await store.close()
+
+    new, old = asyncio.run(run())
+    if args.json:
+        record = _key_record(new)
+        record["previous"] = _key_record(old) if old is not None else None
+        print(json.dumps(record))
+        return 0
+    print(f"current key: {new.kid}")
+    if old is not None:
+        print(f"previous:    {old.kid} (published, expires {_key_record(old)['expired_at']})")
+    return 0
+
+
+def _webhook_keys_list(args: argparse.Namespace, settings: Settings) -> int:
+    keys = _read_only(settings, lambda store: store.list_webhook_keys())
+    _print_records([_key_record(k) for k in keys], args.json,
+                   ("kid", "created_at", "expired_at", "current"))  # fmt: skip
     return 0
 
 

@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import jwt
 import pytest
 
-from tests.helpers import LiveServer
+from tests.conftest import postgres_schema
+from tests.helpers import LiveServer, WebhookReceiver
 from tests.helpers import assert_plaid_error as assert_error
 from tests.scale.conftest import ok, post, server
 
@@ -155,3 +157,36 @@ def test_workers_2_serve_one_database(
         multi.stop()
     assert multi.process is not None
     assert multi.process.returncode is not None
+
+
+def test_servers_starting_at_once_sign_with_one_key(
+    tmp_path: Path, http: httpx.Client, receiver: WebhookReceiver
+) -> None:
+    # A fresh database: the servers race to make its first webhook signing key, which the
+    # first webhook each of them signs makes.
+    with postgres_schema() as url, ThreadPoolExecutor(3) as pool:
+        starting = [pool.submit(server, url, tmp_path / f"{n}.log") for n in range(3)]
+        started = [s.result() for s in starting]
+        try:
+            items = [_link(http, live.url) for live in started]
+            updates = [
+                pool.submit(ok, http, live.url, "/item/webhook/update",
+                            {"access_token": item["access_token"], "webhook": receiver.url})
+                for live, item in zip(started, items, strict=True)
+            ]  # fmt: skip
+            for update in updates:
+                update.result()
+            receiver.wait(3)
+            kids = {
+                jwt.get_unverified_header(d.headers["plaid-verification"])["kid"]
+                for d in receiver.deliveries
+            }
+            assert len(kids) == 1
+            # Every server publishes the key the others sign with.
+            (kid,) = kids
+            for live in started:
+                key = ok(http, live.url, "/webhook_verification_key/get", {"key_id": kid})["key"]
+                assert key["kid"] == kid and key["expired_at"] is None
+        finally:
+            for live in started:
+                live.stop()

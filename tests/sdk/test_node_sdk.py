@@ -1,6 +1,6 @@
 """The official Plaid Node SDK (npm `plaid`) against a live server: tests/node/flow.test.mjs,
-sandbox.test.mjs and sandbox_users.test.mjs (tests/nodejs.py installs the package and
-runs them)."""
+sandbox.test.mjs, sandbox_users.test.mjs and webhook_verification.test.mjs (tests/nodejs.py
+installs the packages and runs them)."""
 
 from __future__ import annotations
 
@@ -63,4 +63,10 @@ def test_node_sdk_sandbox_users(node: str, server: LiveServer) -> None:
         TOKENBRIDGE_PARTNER_CLIENT_ID=partner["client_id"],
         TOKENBRIDGE_PARTNER_SECRET=partner["secret"],
     )  # fmt: skip
+    assert run.counts["fail"] == 0 and run.counts["pass"] == 3, run.report
+
+
+def test_node_verifies_webhooks_with_jose(node: str, server: LiveServer) -> None:
+    # The test file runs its own receiver and checks every webhook it gets.
+    run = run_node_tests(node, "webhook_verification.test.mjs", server)
     assert run.counts["fail"] == 0 and run.counts["pass"] == 3, run.report

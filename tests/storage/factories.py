@@ -15,6 +15,7 @@ from tokenbridge.domain.models import (
     NewItem,
     ProcessorToken,
     PublicToken,
+    WebhookKey,
 )
 from tokenbridge.domain.randomness import hash_token
 
@@ -96,3 +97,9 @@ def processor_token_of(
 
 def bank_account_token_of(item: Item, of: Account, token: str) -> BankAccountToken:
     return BankAccountToken(hash_token(token), item.item_id, of.account_id, item.client_id, NOW)
+
+
+def webhook_key(created_at: float = NOW) -> WebhookKey:
+    """A key record as the store sees it: opaque text where the PEM and the point go."""
+    return WebhookKey(unique("kid"), f"-----PEM {secrets.token_hex(16)}-----",
+                      unique("x"), unique("y"), created_at)  # fmt: skip

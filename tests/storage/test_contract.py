@@ -893,3 +893,74 @@ async def test_create_sandbox_transactions_is_a_refresh_round(store: Store) -> N
     other = await _linked(store)
     with pytest.raises(LookupError):
         await store.create_sandbox_transactions(other.item.item_id, rows, f.NOW)
+
+
+# Webhook signing keys ----------------------------------------------------------------
+
+
+async def test_ensure_webhook_key_stores_the_first_candidate_only(store: Store) -> None:
+    assert await store.current_webhook_key() is None
+    assert await store.list_webhook_keys() == []
+    first = f.webhook_key()
+    made = audit.entry(f.NOW, "tokenbridge", audit.WEBHOOK_KEY_CREATE, None, detail="k1")
+    got = await store.ensure_webhook_key(first, [made])
+    assert got == dataclasses.replace(first, current=True)
+    # With a current key, a second candidate is not stored, and its audit entry not written.
+    again = audit.entry(f.NOW, "tokenbridge", audit.WEBHOOK_KEY_CREATE, None, detail="k2")
+    assert await store.ensure_webhook_key(f.webhook_key(), [again]) == got
+    assert await store.current_webhook_key() == got
+    assert await store.get_webhook_key(first.kid) == got
+    assert await store.get_webhook_key("no-such-kid") is None
+    assert await store.list_webhook_keys() == [got]
+    assert [e.detail for e in await store.list_audit()] == ["k1"]
+
+
+async def _ensure_in_own_store(url: str) -> str:
+    opened = await open_store(url)
+    try:
+        return (await opened.ensure_webhook_key(f.webhook_key())).kid
+    finally:
+        await opened.close()
+
+
+async def test_servers_starting_at_once_end_up_with_one_key(store_url: str) -> None:
+    # Each "server" opens its own store, on its own thread and event loop.
+    kids = await asyncio.gather(
+        *(asyncio.to_thread(asyncio.run, _ensure_in_own_store(store_url)) for _ in range(4))
+    )
+    assert len(set(kids)) == 1
+    store = await open_store(store_url)
+    try:
+        keys = await store.list_webhook_keys()
+    finally:
+        await store.close()
+    assert [(k.kid, k.current) for k in keys] == [(kids[0], True)]
+
+
+async def test_rotate_webhook_key_keeps_the_old_key_published_until_it_expires(
+    store: Store,
+) -> None:
+    # A rotation before any key exists just makes the new one current.
+    first = f.webhook_key(f.NOW)
+    assert await store.rotate_webhook_key(first, f.NOW + 5) is None
+    assert await store.current_webhook_key() == dataclasses.replace(first, current=True)
+    second = f.webhook_key(f.NOW + 10)
+    rotated = audit.entry(f.NOW + 10, "tokenbridge", audit.WEBHOOK_KEY_ROTATE, None, detail="r")
+    old = await store.rotate_webhook_key(second, f.NOW + 100, [rotated])
+    assert old == dataclasses.replace(first, expired_at=f.NOW + 100, current=False)
+    assert await store.current_webhook_key() == dataclasses.replace(second, current=True)
+    assert await store.get_webhook_key(first.kid) == old
+    assert [k.kid for k in await store.list_webhook_keys()] == [first.kid, second.kid]
+    assert [e.action for e in await store.list_audit()] == [audit.WEBHOOK_KEY_ROTATE]
+
+
+async def test_concurrent_rotations_leave_one_current_key(store: Store) -> None:
+    await store.ensure_webhook_key(f.webhook_key(f.NOW))
+    news = [f.webhook_key(f.NOW + 1 + n) for n in range(5)]
+    await asyncio.gather(*(store.rotate_webhook_key(k, f.NOW + 50) for k in news))
+    keys = await store.list_webhook_keys()
+    assert len(keys) == 6
+    current = [k for k in keys if k.current]
+    assert len(current) == 1 and current[0].kid in {k.kid for k in news}
+    assert current[0].expired_at is None
+    assert all(k.expired_at == f.NOW + 50 for k in keys if not k.current)

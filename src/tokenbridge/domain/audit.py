@@ -33,6 +33,8 @@ STRIPE_BANK_ACCOUNT_TOKEN_CREATE = "stripe_bank_account_token.create"
 ACCOUNT_VERIFICATION_STATUS_SET = "account.verification_status.set"
 SANDBOX_TRANSACTIONS_CREATE = "sandbox.transactions.create"
 LINK_TOKEN_CREATE = "link_token.create"
+WEBHOOK_KEY_CREATE = "webhook_key.create"
+WEBHOOK_KEY_ROTATE = "webhook_key.rotate"
 
 TOKEN_ID_LENGTH = 12
 

@@ -138,6 +138,14 @@ class InvalidInstitution(InvalidInput):
     default_message = "invalid institution_id provided"
 
 
+class InvalidWebhookVerificationKeyId(InvalidInput):
+    # https://plaid.com/docs/errors/invalid-input/#invalid_webhook_verification_key_id: the
+    # code Plaid answers /webhook_verification_key/get with for a key_id it does not know
+    # (HTTP 400, as plaid-node's integration tests expect); the message is ours.
+    error_code = "INVALID_WEBHOOK_VERIFICATION_KEY_ID"
+    default_message = "invalid key_id provided"
+
+
 class UserPermissionRevoked(InvalidInput):
     error_code = "USER_PERMISSION_REVOKED"
     default_message = (

@@ -7,7 +7,7 @@ much (it sets each field through object.__setattr__), which was a tenth of a par
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -264,3 +264,23 @@ class CreatedTransaction:
 # A Signal call as the store keeps it: (account_id, kind, client_transaction_id, data,
 # created_at), kind being evaluate, decision, return or prepare.
 SignalRecord = tuple[str, str, str | None, dict[str, Any], float]
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookKey:
+    """A P-256 key that signs webhooks' `Plaid-Verification` JWTs, as stored.
+
+    `private_key` is the PKCS#8 PEM text of the private key: it leaves the store only for
+    the signer, and is kept out of the record's repr so that no log line or traceback that
+    shows a key shows it. `x` and `y` are the public point's coordinates, base64url (the
+    JWK's members). `expired_at` is None while the key is valid; `current` marks the one
+    key that signs (at most one is current).
+    """
+
+    kid: str
+    private_key: str = field(repr=False)
+    x: str
+    y: str
+    created_at: float
+    expired_at: float | None = None
+    current: bool = False

@@ -3,7 +3,8 @@
 The domain's services are written against these Protocols only. The composition root
 (`tokenbridge.app`) chooses what implements each one: `storage` implements `Store`,
 `sandbox.SandboxBank` implements `Bank`, `clock.SystemClock` implements `Clock` and
-`webhooks.WebhookSender` implements `Outbox`. A test, or a later production mode, hands the
+`webhooks.WebhookSender` implements `Outbox` and `webhooks.signing.ES256Keys`
+implements `WebhookKeyMaker`. A test, or a later production mode, hands the
 factory others.
 """
 
@@ -38,6 +39,7 @@ from tokenbridge.domain.models import (
     ProcessorToken,
     SignalRecord,
     TransactionsState,
+    WebhookKey,
 )
 
 
@@ -57,6 +59,13 @@ class Outbox(Protocol):
         Returns at once and never raises for the receiver's sake: Plaid fires webhooks
         after the API call that causes them (https://plaid.com/docs/api/webhooks/).
         """
+
+
+class WebhookKeyMaker(Protocol):
+    """Where new webhook signing keys come from (the domain holds no cryptography)."""
+
+    def new_key(self, created_at: float) -> WebhookKey:
+        """A new P-256 key, not current, not expired, with a kid of its own."""
 
 
 class Bank(Protocol):
@@ -377,3 +386,29 @@ class Store(Protocol):
 
     async def list_processor_tokens(self, item_id: str) -> list[ProcessorToken]:
         """Every processor token of the Item, oldest first."""
+
+    # Webhook signing keys ----------------------------------------------------------------
+
+    async def ensure_webhook_key(
+        self, candidate: WebhookKey, audit: Sequence[AuditEntry] = ()
+    ) -> WebhookKey:
+        """The current webhook signing key; `candidate` is stored as the current key first
+        (with `audit`) if there is none. Atomic: of servers starting at once over one
+        database, one stores its candidate and every one of them gets that key back."""
+
+    async def rotate_webhook_key(
+        self, new: WebhookKey, old_expires_at: float, audit: Sequence[AuditEntry] = ()
+    ) -> WebhookKey | None:
+        """Make `new` the current key, in one transaction with `audit`: the key that was
+        current stays stored (and published) with `expired_at` = `old_expires_at`, and is
+        returned as it is now (None if there was no current key). Of concurrent rotations
+        each one's key is current in turn, and every key but the last ends up expired."""
+
+    async def get_webhook_key(self, kid: str) -> WebhookKey | None:
+        """The key with this kid, expired or not, or None."""
+
+    async def current_webhook_key(self) -> WebhookKey | None:
+        """The key that signs now, or None before any was made."""
+
+    async def list_webhook_keys(self) -> list[WebhookKey]:
+        """Every key, oldest first."""

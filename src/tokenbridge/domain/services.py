@@ -15,7 +15,7 @@ from tokenbridge.domain.institutions import InstitutionService
 from tokenbridge.domain.items import ItemService
 from tokenbridge.domain.link_tokens import LinkTokenService
 from tokenbridge.domain.partner import PartnerService
-from tokenbridge.domain.ports import Bank, Clock, Outbox, Store
+from tokenbridge.domain.ports import Bank, Clock, Outbox, Store, WebhookKeyMaker
 from tokenbridge.domain.processor_tokens import ProcessorTokenService
 from tokenbridge.domain.randomness import RandomSource
 from tokenbridge.domain.ratelimits import NoRateLimits, RateLimiter
@@ -23,6 +23,7 @@ from tokenbridge.domain.sandbox_items import SandboxItemService
 from tokenbridge.domain.signal import SignalService
 from tokenbridge.domain.transactions import TransactionsService
 from tokenbridge.domain.webhook_destinations import ANYWHERE, WebhookDestinations
+from tokenbridge.domain.webhook_keys import WebhookKeyService
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +42,7 @@ class Services:
     transactions: TransactionsService
     link_tokens: LinkTokenService
     institutions: InstitutionService
+    webhook_keys: WebhookKeyService
 
     @classmethod
     def build(
@@ -54,9 +56,11 @@ class Services:
         environment: str = "sandbox",
         rate_limiter: RateLimiter | None = None,
         webhook_destinations: WebhookDestinations = ANYWHERE,
+        webhook_key_maker: WebhookKeyMaker | None = None,
     ) -> Services:
         """Every service over these ports. Without `rate_limiter`, nothing is limited;
-        `webhook_destinations` is what a webhook URL may point to when it is set."""
+        `webhook_destinations` is what a webhook URL may point to when it is set. Without
+        `webhook_key_maker`, webhook keys can be read but not made or rotated."""
         ids = Ids(random, environment)
         # The client service draws from `random` first, as it always has: a seeded server
         # hands out the same ids as before.
@@ -80,4 +84,5 @@ class Services:
             transactions=TransactionsService(store, bank, clock, outbox, items, processor_tokens),
             link_tokens=LinkTokenService(store, items, ids, clock),
             institutions=InstitutionService(bank),
+            webhook_keys=WebhookKeyService(store, clock, webhook_key_maker),
         )

@@ -6,7 +6,15 @@ A new operation is one line here and one handler in the module of its Plaid area
 
 from __future__ import annotations
 
-from tokenbridge.http import institutions, items, link, partner, processor_tokens, transactions
+from tokenbridge.http import (
+    institutions,
+    items,
+    link,
+    partner,
+    processor_tokens,
+    transactions,
+    webhook_keys,
+)
 from tokenbridge.http.router import Operation
 
 OPERATIONS: tuple[Operation, ...] = tuple(
@@ -26,6 +34,8 @@ OPERATIONS: tuple[Operation, ...] = tuple(
         ("/sandbox/transactions/create", transactions.sandbox_transactions_create),
         # Ours, under our own prefix: Link's update mode cannot run here.
         ("/_tokenbridge/sandbox/item/repair", items.tokenbridge_sandbox_item_repair),
+        # Webhook verification
+        ("/webhook_verification_key/get", webhook_keys.webhook_verification_key_get),
         # Link tokens
         ("/link/token/create", link.link_token_create),
         ("/link/token/get", link.link_token_get),

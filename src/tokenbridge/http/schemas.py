@@ -320,6 +320,11 @@ class LinkTokenGetRequest(PlaidRequest):
     link_token: str
 
 
+class WebhookVerificationKeyGetRequest(PlaidRequest):
+    # The `kid` of a webhook's Plaid-Verification JWT.
+    key_id: str
+
+
 # Responses ----------------------------------------------------------------------------
 
 
@@ -487,6 +492,25 @@ class LinkTokenGetResponse(PlaidResponse):
     metadata: LinkTokenGetMetadataResponse
     # No Link UI runs here, so no session is ever started with a token.
     link_sessions: list[LinkTokenGetSessionsResponse] = []
+
+
+class JWKPublicKey(Struct, kw_only=True):
+    """A webhook key's public half as a JWK, with Plaid's `created_at` and `expired_at`
+    (Unix seconds; `expired_at` null while the key is valid)."""
+
+    alg: str
+    crv: str
+    kid: str
+    kty: str
+    use: str
+    x: str
+    y: str
+    created_at: int
+    expired_at: int | None
+
+
+class WebhookVerificationKeyGetResponse(PlaidResponse):
+    key: JWKPublicKey
 
 
 # PlaidErrorType, in Plaid's order: the OpenAPI document lists them, so a property-based

@@ -32,6 +32,7 @@ from tokenbridge.domain.models import (
     ProcessorToken,
     SignalRecord,
     TransactionsState,
+    WebhookKey,
 )
 
 Row = tuple[Any, ...]
@@ -151,6 +152,21 @@ def _account(row: Row) -> Account:
 
 def _processor_token(row: Row) -> ProcessorToken:
     return ProcessorToken(row[0], row[1], row[2], row[3], row[4], row[5], _strings(row[6]), row[7])
+
+
+_WEBHOOK_KEY = "SELECT kid, private_key, x, y, created_at, expired_at, is_current FROM webhook_keys"
+_INSERT_CURRENT_KEY = (
+    "INSERT INTO webhook_keys (kid, private_key, x, y, created_at, expired_at, is_current)"
+    " VALUES (?, ?, ?, ?, ?, NULL, 1) ON CONFLICT (is_current) DO NOTHING"
+)
+
+
+def _webhook_key(row: Row) -> WebhookKey:
+    return WebhookKey(row[0], row[1], row[2], row[3], row[4], row[5], row[6] == 1)
+
+
+def _key_values(key: WebhookKey) -> list[Any]:
+    return [key.kid, key.private_key, key.x, key.y, key.created_at]
 
 
 _AUDIT = (
@@ -754,3 +770,50 @@ class SqlStore(ABC):
             [item_id],
         )
         return [_processor_token(r) for r in rows]
+
+    # Webhook signing keys ----------------------------------------------------------------
+
+    async def ensure_webhook_key(
+        self, candidate: WebhookKey, audit: Sequence[AuditEntry] = ()
+    ) -> WebhookKey:
+        async with self.transaction() as tx:
+            # The unique `is_current` column decides between servers starting at once: on
+            # PostgreSQL the second insert waits for the first to commit, then does nothing.
+            if await tx.execute(_INSERT_CURRENT_KEY, _key_values(candidate)):
+                await _insert_audit(tx, audit)
+            row = await tx.fetchone(_WEBHOOK_KEY + " WHERE is_current = 1")
+        assert row is not None
+        return _webhook_key(row)
+
+    async def rotate_webhook_key(
+        self, new: WebhookKey, old_expires_at: float, audit: Sequence[AuditEntry] = ()
+    ) -> WebhookKey | None:
+        while True:
+            async with self.transaction() as tx:
+                # The UPDATE locks the current row; a rotation racing with this one finds
+                # it no longer current once this commits, and its insert then conflicts with
+                # this one's new key: it changes nothing and goes round again.
+                old = await tx.fetchone(
+                    "UPDATE webhook_keys SET is_current = NULL, expired_at = ? WHERE is_current = 1"
+                    " RETURNING kid, private_key, x, y, created_at, expired_at, is_current",
+                    [old_expires_at],
+                )
+                inserted = await tx.execute(_INSERT_CURRENT_KEY, _key_values(new))
+                if inserted:
+                    await _insert_audit(tx, audit)
+                elif old is not None:
+                    raise AssertionError("a current key survived its own UPDATE")
+            if inserted:
+                return _webhook_key(old) if old is not None else None
+
+    async def get_webhook_key(self, kid: str) -> WebhookKey | None:
+        row = await self.fetchone(_WEBHOOK_KEY + " WHERE kid = ?", [kid])
+        return _webhook_key(row) if row else None
+
+    async def current_webhook_key(self) -> WebhookKey | None:
+        row = await self.fetchone(_WEBHOOK_KEY + " WHERE is_current = 1")
+        return _webhook_key(row) if row else None
+
+    async def list_webhook_keys(self) -> list[WebhookKey]:
+        rows = await self.fetchall(_WEBHOOK_KEY + " ORDER BY created_at, kid")
+        return [_webhook_key(r) for r in rows]
