@@ -25,3 +25,9 @@ def parse_date(value: str, field: str) -> date:
         return date.fromisoformat(value)
     except ValueError:
         raise errors.InvalidField(f"{field} must be a valid date in YYYY-MM-DD format") from None
+
+
+def check_range(start: date, end: date) -> None:
+    """INVALID_FIELD unless `start` is on or before `end` (every date-ranged read)."""
+    if start > end:
+        raise errors.InvalidField("start_date must be on or before end_date")

@@ -27,6 +27,7 @@ from tokenbridge.domain.bank_records import (
     Owner,
     Security,
 )
+from tokenbridge.domain.dates import check_range
 from tokenbridge.domain.eligibility import auth_eligible, investments_eligible, liability_eligible
 from tokenbridge.domain.identity_match import IdentityMatchScores, IdentityMatchUser, match_identity
 from tokenbridge.domain.items import ItemService
@@ -279,7 +280,7 @@ class PartnerService:
         count: int = 100,
         offset: int = 0,
     ) -> InvestmentTransactionsPage:
-        _check_range(start_date, end_date)
+        check_range(start_date, end_date)
         grant = await self._grant(client, processor_token, INVESTMENTS)
         return self._investment_transactions(
             grant.item, [grant.account], start_date, end_date, count, offset
@@ -384,7 +385,7 @@ class PartnerService:
         *,
         request_id: str | None = None,
     ) -> InvestmentTransactionsPage:
-        _check_range(start_date, end_date)
+        check_range(start_date, end_date)
         return await self._developer_read(
             client, access_token, account_ids, "investments_transactions_get", INVESTMENTS,
             lambda item, accounts: self._investment_transactions(
@@ -392,8 +393,3 @@ class PartnerService:
             ),
             request_id,
         )  # fmt: skip
-
-
-def _check_range(start_date: date, end_date: date) -> None:
-    if start_date > end_date:
-        raise errors.InvalidField("start_date must be on or before end_date")

@@ -17,7 +17,7 @@ from datetime import date, timedelta
 from tokenbridge.domain import audit, errors, webhook_events
 from tokenbridge.domain.bank_records import BankTransaction
 from tokenbridge.domain.cursor import Cursor, decode_cursor, encode_cursor
-from tokenbridge.domain.dates import parse_date, utc_date
+from tokenbridge.domain.dates import check_range, parse_date, utc_date
 from tokenbridge.domain.items import ItemService
 from tokenbridge.domain.link import check_days
 from tokenbridge.domain.models import (
@@ -80,8 +80,7 @@ def _get_range(start_date: str, end_date: str, count: int, offset: int) -> tuple
     time initializes Transactions: a refused request must not fix the days of history.
     """
     start, end = parse_date(start_date, "start_date"), parse_date(end_date, "end_date")
-    if start > end:
-        raise errors.InvalidField("start_date must be on or before end_date")
+    check_range(start, end)
     _check_count(count, "options.count")
     if offset < 0:
         raise errors.InvalidField("options.offset must be a non-negative integer")
