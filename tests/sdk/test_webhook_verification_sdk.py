@@ -14,8 +14,7 @@ import json
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -28,7 +27,6 @@ from plaid.api import plaid_api
 from plaid.model.item_webhook_update_request import ItemWebhookUpdateRequest
 from plaid.model.webhook_verification_key_get_request import WebhookVerificationKeyGetRequest
 
-from tests.conftest import chosen_database
 from tests.helpers import Delivery, LiveServer, WebhookReceiver
 from tests.sdk.conftest import api_error, link, sdk_client
 from tokenbridge.storage import open_store
@@ -102,15 +100,6 @@ def plaid_keys(client: plaid_api.PlaidApi) -> KeyCache:
 
 
 # Fixtures and helpers ---------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    root: Path = tmp_path_factory.mktemp("webhook-verification")
-    with chosen_database(root) as url:
-        live = LiveServer(url, log_path=root / "serve.log").start()
-        yield live
-        live.stop()
 
 
 def _acknowledged(client: plaid_api.PlaidApi, receiver: WebhookReceiver) -> Delivery:
