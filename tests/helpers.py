@@ -186,3 +186,60 @@ class WebhookReceiver:
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(5)
+
+
+@dataclass
+class Delivered:
+    """What the delivery worker made of one webhook (`deliver`)."""
+
+    webhook_id: str
+    status: str
+    attempts: list[Any]  # tokenbridge.domain.models.WebhookAttempt
+
+    @property
+    def delivered(self) -> bool:
+        return self.status == "delivered"
+
+
+def deliver(
+    url: str,
+    payload: dict[str, Any],
+    attempts: int = 1,
+    *,
+    folder: Path,
+    signer: Any = None,
+    seconds: float = 10.0,
+    **worker: Any,
+) -> Delivered:
+    """Send one webhook through a real delivery worker over a fresh SQLite outbox in
+    `folder`, on Plaid's schedule compressed 1000 times (30 ms to the first retry), until it
+    is no longer pending or has had `attempts` attempts (at most `seconds`). `worker` goes
+    to DeliveryWorker (destinations, resolver)."""
+    import asyncio
+
+    from tokenbridge.domain.outbox import outbound
+    from tokenbridge.storage import open_store
+    from tokenbridge.webhooks import DeliveryWorker
+
+    folder.mkdir(parents=True, exist_ok=True)
+
+    async def run() -> Delivered:
+        store = await open_store(f"sqlite:///{folder / 'outbox.db'}")
+        webhook = outbound(f"wh-{time.monotonic_ns()}", time.time(), "test", url, payload)
+        await store.enqueue_webhooks([webhook])
+        sender = DeliveryWorker(store, signer, retry_scale=0.001, **worker)
+        sender.start()
+        deadline = time.monotonic() + seconds
+        try:
+            while time.monotonic() < deadline:
+                found = await store.get_webhook(webhook.webhook_id)
+                tried = await store.list_webhook_attempts(webhook.webhook_id)
+                if found is not None and (found.status != "pending" or len(tried) >= attempts):
+                    return Delivered(webhook.webhook_id, found.status, tried)
+                await asyncio.sleep(0.005)
+            raise AssertionError(f"the webhook to {url} is still pending after {seconds} s")
+        finally:
+            await sender.stop(1.0)
+            await store.close()
+
+    return asyncio.run(run())

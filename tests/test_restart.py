@@ -27,7 +27,6 @@ from tokenbridge.domain.randomness import RandomSource, hash_token
 from tokenbridge.domain.services import Services
 from tokenbridge.sandbox.bank import SandboxBank
 from tokenbridge.storage import open_store
-from tokenbridge.webhooks import WebhookSender
 
 # One connection pool for the module: httpx.post() would build a client (and its TLS
 # context) for every request, which costs more than the request itself.
@@ -324,9 +323,16 @@ class StoppedClock:
         return self.at
 
 
+class Unheard:
+    """An Outbox no worker listens to: the webhooks stay in the store."""
+
+    def notify(self) -> None:
+        pass
+
+
 def services_over(store: Store, clock: StoppedClock) -> Services:
     return Services.build(
-        store=store, bank=SandboxBank(), clock=clock, outbox=WebhookSender(),
+        store=store, bank=SandboxBank(), clock=clock, outbox=Unheard(),
         random=RandomSource(),
     )  # fmt: skip
 

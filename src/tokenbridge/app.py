@@ -1,8 +1,8 @@
 """The composition root: the one place that knows every piece and builds the app from them.
 
 `create_app` chooses what implements each of the domain's ports (a store from the database
-URL, the sandbox bank, the system clock, the webhook sender and its signer, the maker of
-webhook keys), builds the domain's services
+URL, the sandbox bank, the system clock, the webhook delivery worker and its signer, the
+maker of webhook keys), builds the domain's services
 once over them, and hands them to the HTTP app with the route table. Tests, the benchmark
 and the command line build apps here, and may hand in any port themselves.
 """
@@ -24,10 +24,18 @@ from tokenbridge.http.routes import OPERATIONS
 from tokenbridge.sandbox.bank import SandboxBank
 from tokenbridge.settings import Settings
 from tokenbridge.storage import open_store
-from tokenbridge.webhooks import WebhookSender
+from tokenbridge.webhooks import DeliveryWorker
 from tokenbridge.webhooks.signing import ES256Keys, WebhookSigner
 
 _HEALTH = b'{"status":"ok"}'
+
+
+class _NoWorker:
+    """The Outbox of a process that runs no delivery worker (a command of the command line):
+    what it writes to the outbox is sent by the servers' workers, at their next look."""
+
+    def notify(self) -> None:
+        pass
 
 
 def build_services(
@@ -47,8 +55,7 @@ def build_services(
         store=store,
         bank=bank or SandboxBank(),
         clock=clock,
-        outbox=outbox
-        or WebhookSender(destinations=destinations, signer=WebhookSigner(store, clock)),
+        outbox=outbox or _NoWorker(),
         random=RandomSource(settings.seed),
         environment=settings.environment,
         rate_limiter=limiter
@@ -70,35 +77,43 @@ def create_app(
 ) -> TokenBridgeApp:
     """The ASGI app. Without `store`, the store named by `settings.database_url` is opened
     at start-up (in each worker process); either way the app closes it at shutdown.
-    Webhooks go to `outbox`, or to a sender this app drains at shutdown. `mounts` are
+    Services tell `outbox` of the webhooks they write; without one, this app runs a delivery
+    worker from start-up to shutdown. `mounts` are
     further surfaces of ours under /_tokenbridge/."""
-    # The sender judges each destination after DNS; the services judge each URL when set.
+    # The worker judges each destination after DNS; the services judge each URL when set.
     destinations = WebhookDestinations.parse(settings.webhook_hosts)
-    # The sender signs every attempt with the store's current key, so it is made once the
-    # store is open; `stop` drains it.
-    senders: list[WebhookSender] = []
+    # The worker signs every attempt with the store's current key, so it is made once the
+    # store is open; `stop` stops it.
+    workers: list[DeliveryWorker] = []
 
     async def start() -> Services:
         opened = store if store is not None else await open_store(settings.database_url)
-        sender = outbox
-        if sender is None:
+        notified = outbox
+        if notified is None:
             signer = WebhookSigner(opened, clock or SystemClock())
-            senders.append(WebhookSender(destinations=destinations, signer=signer))
-            sender = senders[-1]
+            worker = DeliveryWorker(
+                opened, signer, destinations=destinations, retry_scale=settings.webhook_retry_scale
+            )
+            workers.append(worker)
+            notified = worker
         services = build_services(
-            settings, opened, bank=bank, clock=clock, outbox=sender, limiter=limiter
+            settings, opened, bank=bank, clock=clock, outbox=notified, limiter=limiter
         )
         random = services.ids.random
         if random.seeded:
             random.resume(await opened.claim_seeded_start())
         if settings.client_id and settings.secret:
             await services.clients.pin_client(settings.client_id, settings.secret, "sandbox")
+        for worker in workers:
+            worker.start()
         return services
 
     async def stop(services: Services) -> None:
-        # Webhooks already accepted are delivered (or given up) before the store closes.
-        for sender in senders:
-            await sender.drain()
+        # Attempts in flight end (or are given up: their webhooks stay in the outbox for
+        # the next start) before the store closes.
+        for worker in workers:
+            await worker.stop()
+        workers.clear()
         await services.store.close()
 
     document: list[bytes] = []

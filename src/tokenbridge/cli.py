@@ -17,6 +17,7 @@ from typing import Any
 
 from tokenbridge import __version__
 from tokenbridge.app import build_services
+from tokenbridge.domain import outbox
 from tokenbridge.domain.audit import AuditEntry, token_id
 from tokenbridge.domain.catalog import PROCESSORS
 from tokenbridge.domain.clients import ClientService
@@ -71,7 +72,9 @@ _ENVIRONMENT = """environment:
   TOKENBRIDGE_SEED              as --seed
   TOKENBRIDGE_RATE_LIMITS       on or off (as --rate-limits)
   TOKENBRIDGE_RATE_LIMIT_SCALE  multiply every rate limit (0.01 for fast tests)
-  TOKENBRIDGE_WEBHOOK_HOSTS     as --webhook-hosts"""
+  TOKENBRIDGE_WEBHOOK_HOSTS     as --webhook-hosts
+  TOKENBRIDGE_WEBHOOK_RETRY_SCALE
+                                multiply every webhook retry delay (0.001 for fast tests)"""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -186,6 +189,23 @@ def _parser() -> argparse.ArgumentParser:
     _database_option(klist)
     klist.add_argument("--json", action="store_true", help="one JSON object per line")
     klist.set_defaults(run=_webhook_keys_list)
+
+    hooks = commands.add_parser(
+        "webhooks", help="see the webhooks sent and being sent, and send one again"
+    ).add_subparsers()
+    wlist = hooks.add_parser("list", help="the newest webhooks, newest first, with their attempts")
+    _database_option(wlist)
+    wlist.add_argument("--item", metavar="ITEM_ID", help="only this Item's")
+    wlist.add_argument("--status", choices=outbox.STATUSES, help="only those in this status")
+    wlist.add_argument("--limit", type=int, default=50, help="at most this many (50)")
+    wlist.add_argument("--json", action="store_true", help="one JSON object per line")
+    wlist.set_defaults(run=_webhooks_list)
+    again = hooks.add_parser(
+        "redeliver", help="send a webhook again: a new round of Plaid's retry schedule"
+    )
+    _database_option(again)
+    again.add_argument("webhook_id", help="the webhook's id (from `webhooks list`)")
+    again.set_defaults(run=_webhooks_redeliver)
 
     db = commands.add_parser("db", help="manage the database").add_subparsers()
     upgrade = db.add_parser("upgrade", help="apply pending migrations")
@@ -449,6 +469,68 @@ def _webhook_keys_list(args: argparse.Namespace, settings: Settings) -> int:
     keys = _read_only(settings, lambda store: store.list_webhook_keys())
     _print_records([_key_record(k) for k in keys], args.json,
                    ("kid", "created_at", "expired_at", "current"))  # fmt: skip
+    return 0
+
+
+def _delivery_record(delivery: outbox.Delivery) -> dict[str, Any]:
+    """A webhook as `webhooks list` shows it: its URL without a password, never its
+    signature (the JWT is made per attempt and not kept)."""
+    w = delivery.webhook
+    return {
+        "webhook_id": w.webhook_id,
+        "webhook_type": w.webhook_type,
+        "webhook_code": w.webhook_code,
+        "item_id": w.item_id,
+        "account_id": w.account_id,
+        "url": redact_url(w.url),
+        "status": w.status,
+        "created_at": _iso_time(w.created_at),
+        "next_attempt_at": _iso_time(w.next_attempt_at) if w.next_attempt_at else None,
+        "attempts": [
+            {"attempt": a.attempt, "at": _iso_time(a.at), "status_code": a.status_code,
+             "error": a.error, "latency_ms": round(a.latency_ms, 3)}
+            for a in delivery.attempts
+        ],
+        "body": json.loads(w.body),
+    }  # fmt: skip
+
+
+def _webhooks_list(args: argparse.Namespace, settings: Settings) -> int:
+    if not 1 <= args.limit <= 10_000:
+        raise ValueError(f"--limit must be between 1 and 10000, not {args.limit}")
+
+    async def read(store: Store) -> list[outbox.Delivery]:
+        service = build_services(replace(settings, seed=None), store).webhook_deliveries
+        return await service.deliveries(item_id=args.item, status=args.status, limit=args.limit)
+
+    records = [_delivery_record(d) for d in _read_only(settings, read)]
+    if args.json:
+        for record in records:
+            print(json.dumps(record))
+        return 0
+    table = [
+        {**r, "tries": len(r["attempts"]),
+         "last": _last_attempt(r["attempts"][-1]) if r["attempts"] else None}
+        for r in records
+    ]  # fmt: skip
+    _print_records(table, False, ("webhook_id", "webhook_code", "item_id", "status", "tries",
+                                  "last", "created_at", "url"))  # fmt: skip
+    return 0
+
+
+def _last_attempt(attempt: dict[str, Any]) -> str:
+    return str(attempt["status_code"] or attempt["error"])
+
+
+def _webhooks_redeliver(args: argparse.Namespace, settings: Settings) -> int:
+    async def act(store: Store) -> bool:
+        service = build_services(replace(settings, seed=None), store).webhook_deliveries
+        return await service.redeliver(args.webhook_id)
+
+    if not _read_only(settings, act):
+        print(f"tokenbridge: no webhook {args.webhook_id!r}", file=sys.stderr)
+        return 1
+    print(f"webhook {args.webhook_id} will be sent again by the running servers")
     return 0
 
 

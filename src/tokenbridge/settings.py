@@ -60,6 +60,9 @@ class Settings:
     # Where webhooks may go: `any` for a sandbox on a laptop; a shared deployment sets
     # `public` (domain/webhook_destinations.py says what each entry allows).
     webhook_hosts: str = "any"
+    # Multiplies every delay of Plaid's webhook retry schedule and its 24-hour window
+    # (domain/outbox.py): 0.001 makes the first retry's 30 s into 30 ms, for tests.
+    webhook_retry_scale: float = 1.0
 
     def with_overrides(self, **overrides: Any) -> Settings:
         """A copy with every override that is not None applied."""
@@ -114,6 +117,7 @@ def from_env(environ: Mapping[str, str] | None = None) -> Settings:
     rate_limits = env.get("TOKENBRIDGE_RATE_LIMITS")
     scale = env.get("TOKENBRIDGE_RATE_LIMIT_SCALE")
     webhook_hosts = env.get("TOKENBRIDGE_WEBHOOK_HOSTS")
+    retry_scale = env.get("TOKENBRIDGE_WEBHOOK_RETRY_SCALE")
     client_id = env.get("TOKENBRIDGE_CLIENT_ID") or None
     secret = env.get("TOKENBRIDGE_SECRET") or None
     # One without the other used to be dropped, and a random client made instead: the
@@ -136,5 +140,8 @@ def from_env(environ: Mapping[str, str] | None = None) -> Settings:
             parse_webhook_hosts(webhook_hosts, "TOKENBRIDGE_WEBHOOK_HOSTS")
             if webhook_hosts
             else "any"
+        ),
+        webhook_retry_scale=(
+            parse_scale(retry_scale, "TOKENBRIDGE_WEBHOOK_RETRY_SCALE") if retry_scale else 1.0
         ),
     )

@@ -6,9 +6,10 @@ through services over the same database, as the `tokenbridge` command's do."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+import json
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import httpx
 import pytest
@@ -16,6 +17,7 @@ import pytest
 from tests.conftest import chosen_target
 from tests.helpers import CLIENT_ID, SECRET, LiveServer
 from tokenbridge.app import build_services, create_app
+from tokenbridge.domain.models import Webhook
 from tokenbridge.domain.services import Services
 from tokenbridge.http.app import TokenBridgeApp
 from tokenbridge.settings import Settings
@@ -172,15 +174,42 @@ def dwolla(api: Api) -> Partner:
     return Partner(api, "dwolla")
 
 
+class Sent(Sequence[tuple[str, dict[str, Any]]]):
+    """The webhooks the app has written to its outbox, as (url, payload), oldest first: read
+    from the store at each look, whatever the delivery worker has made of them."""
+
+    def __init__(self, api: Api) -> None:
+        self.api = api
+        self._cleared: set[str] = set()
+
+    def _webhooks(self) -> list[Webhook]:
+        store = self.api.services.store
+        webhooks = self.api.loop.run_until_complete(store.list_webhooks(limit=10_000))
+        fresh = [w for w in webhooks if w.webhook_id not in self._cleared]
+        return sorted(fresh, key=lambda w: w.created_at)
+
+    def _all(self) -> list[tuple[str, dict[str, Any]]]:
+        return [(w.url, json.loads(w.body)) for w in self._webhooks()]
+
+    def clear(self) -> None:
+        """From now on, only the webhooks fired after this call."""
+        self._cleared |= {w.webhook_id for w in self._webhooks()}
+
+    @overload
+    def __getitem__(self, index: int) -> tuple[str, dict[str, Any]]: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[tuple[str, dict[str, Any]]]: ...
+    def __getitem__(self, index: int | slice) -> Any:
+        return self._all()[index]
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def __eq__(self, other: object) -> bool:
+        return self._all() == other
+
+
 @pytest.fixture
-def sent(api: Api) -> list[tuple[str, dict[str, Any]]]:
-    """Webhooks the app would deliver, recorded instead of posted: (url, payload), in order
-    (the app is rebuilt with a recording outbox: in process only)."""
-    deliveries: list[tuple[str, dict[str, Any]]] = []
-
-    class Recorder:
-        def send(self, url: str, payload: dict[str, Any]) -> None:
-            deliveries.append((url, payload))
-
-    rebuild(api, outbox=Recorder())
-    return deliveries
+def sent(api: Api) -> Sent:
+    """Webhooks the app has fired, read from its outbox (in process and live alike)."""
+    return Sent(api)

@@ -10,7 +10,6 @@ reaches a receiver on 127.0.0.1 without any DNS.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import shutil
@@ -28,10 +27,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.helpers import LiveServer, WebhookReceiver, assert_plaid_error, free_port
+from tests.helpers import LiveServer, WebhookReceiver, assert_plaid_error, deliver, free_port
 from tests.sdk.conftest import create_partner
 from tokenbridge.domain.webhook_destinations import WebhookDestinations
-from tokenbridge.webhooks import deliver
 
 PAYLOAD = {"webhook_type": "PROCESSOR_TOKEN", "webhook_code": "TEST"}
 SECRET_WORD = "hunter2-s3cret"
@@ -112,13 +110,13 @@ def closed_port() -> int:
 
 
 def test_a_name_is_delivered_to_the_judged_address_with_its_host_header(
-    receiver: Receiver,
+    receiver: Receiver, tmp_path: Path
 ) -> None:
     # 127.0.0.1 is listed, so the name may resolve to it; the post goes to that address.
     policy = WebhookDestinations.parse("127.0.0.1")
     dns = FakeDns("hooks.example", ["127.0.0.1"])
     url = f"http://hooks.example:{receiver.port}/hook?x=1"
-    assert asyncio.run(deliver(url, PAYLOAD, 1, destinations=policy, resolver=dns)) is True
+    assert deliver(url, PAYLOAD, folder=tmp_path, destinations=policy, resolver=dns).delivered
     assert dns.asked == 1
     [(path, headers)] = receiver.requests
     assert path == "/hook?x=1"
@@ -126,7 +124,7 @@ def test_a_name_is_delivered_to_the_judged_address_with_its_host_header(
 
 
 def test_each_attempt_is_judged_again_so_a_rebinding_answer_is_refused(
-    caplog: pytest.LogCaptureFixture,
+    caplog: pytest.LogCaptureFixture, tmp_path: Path
 ) -> None:
     failing = Receiver(answers=(503,))
     try:
@@ -135,41 +133,45 @@ def test_each_attempt_is_judged_again_so_a_rebinding_answer_is_refused(
         dns = FakeDns("rebind.example", ["127.0.0.1"], ["169.254.169.254"])
         url = f"http://rebind.example:{failing.port}/hook"
         with caplog.at_level(logging.WARNING, "tokenbridge.webhooks"):
-            delivered = asyncio.run(
-                deliver(url, PAYLOAD, 3, backoff=0.01, destinations=policy, resolver=dns)
-            )
-        assert delivered is False
+            done = deliver(url, PAYLOAD, 3, folder=tmp_path, destinations=policy, resolver=dns)
+        assert done.status == "refused"
         assert len(failing.requests) == 1  # the 503; the second attempt was never sent
         assert dns.asked == 2
-        assert caplog.messages == [
+        assert [a.status_code for a in done.attempts] == [503, None]
+        assert caplog.messages[0].startswith(
+            f"webhook TEST to {url} not delivered: HTTP 503; next attempt in"
+        )
+        assert caplog.messages[1:] == [
             f"webhook TEST to {url} refused by the webhook hosts setting '127.0.0.1':"
             " rebind.example resolves to 169.254.169.254, which is not among the destinations"
-            " this server delivers to"
+            f" this server delivers to (id {done.webhook_id})"
         ]
     finally:
         failing.close()
 
 
 def test_a_literal_refused_address_is_never_connected_to(
-    receiver: Receiver, caplog: pytest.LogCaptureFixture
+    receiver: Receiver, caplog: pytest.LogCaptureFixture, tmp_path: Path
 ) -> None:
     policy = WebhookDestinations.parse("public")
     url = f"http://user:{SECRET_WORD}@127.0.0.1:{receiver.port}/hook"
     with caplog.at_level(logging.WARNING, "tokenbridge.webhooks"):
-        assert asyncio.run(deliver(url, PAYLOAD, 3, backoff=0.01, destinations=policy)) is False
+        done = deliver(url, PAYLOAD, 3, folder=tmp_path, destinations=policy)
+    assert done.status == "refused" and len(done.attempts) == 1
     assert receiver.requests == []
     assert caplog.messages == [
         f"webhook TEST to http://***@127.0.0.1:{receiver.port}/hook refused by the webhook"
-        " hosts setting 'public': 127.0.0.1 is a loopback address"
+        f" hosts setting 'public': 127.0.0.1 is a loopback address (id {done.webhook_id})"
     ]
 
 
-def test_a_redirect_is_not_followed(receiver: Receiver) -> None:
+def test_a_redirect_is_not_followed(receiver: Receiver, tmp_path: Path) -> None:
     # Under `any` too: a 3xx is an answer that is not 2xx, never a new destination.
     redirecting = Receiver(answers=(307,), location=f"http://127.0.0.1:{receiver.port}/x")
     try:
         url = f"http://127.0.0.1:{redirecting.port}/hook"
-        assert asyncio.run(deliver(url, PAYLOAD, 1)) is False
+        done = deliver(url, PAYLOAD, folder=tmp_path)
+        assert done.status == "pending" and done.attempts[0].status_code == 307
         assert len(redirecting.requests) == 1
         assert receiver.requests == []
     finally:
@@ -187,10 +189,15 @@ def test_a_redirect_is_not_followed(receiver: Receiver) -> None:
         f"ftp://user:{SECRET_WORD}@127.0.0.1:{{port}}/x",
     ],
 )
-def test_a_failed_delivery_logs_no_password(url: str, caplog: pytest.LogCaptureFixture) -> None:
+def test_a_failed_delivery_logs_no_password(
+    url: str, caplog: pytest.LogCaptureFixture, tmp_path: Path
+) -> None:
     url = url.format(port=closed_port())
     with caplog.at_level(logging.DEBUG, "tokenbridge"):
-        assert asyncio.run(deliver(url, PAYLOAD, 2, backoff=0.01)) is False
+        done = deliver(url, PAYLOAD, 2, folder=tmp_path)
+    assert not done.delivered
+    for attempt in done.attempts:
+        assert attempt.error and SECRET_WORD not in attempt.error
     assert caplog.messages, "the failure is logged"
     assert all("not delivered" in m for m in caplog.messages), caplog.messages
     for record in caplog.records:
@@ -216,7 +223,7 @@ def certificate(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def test_https_keeps_the_name_for_sni_and_the_certificate(
-    certificate: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+    certificate: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     cert, key = certificate
     tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -230,13 +237,16 @@ def test_https_keeps_the_name_for_sni_and_the_certificate(
         dns = FakeDns("hooks.example", ["127.0.0.1"])
         # Delivered: the connection went to 127.0.0.1 and the certificate was checked
         # against hooks.example, the name the client sent as SNI.
-        assert asyncio.run(deliver(url, PAYLOAD, 1, destinations=policy, resolver=dns)) is True
+        assert deliver(
+            url, PAYLOAD, folder=tmp_path / "a", destinations=policy, resolver=dns
+        ).delivered
         assert secure.sni == ["hooks.example"]
         assert secure.requests[0][1]["Host"] == f"hooks.example:{secure.port}"
         # A name the certificate does not carry fails the check, though the address is the same.
         other = FakeDns("other.example", ["127.0.0.1"])
         url = f"https://other.example:{secure.port}/hook"
-        assert asyncio.run(deliver(url, PAYLOAD, 1, destinations=policy, resolver=other)) is False
+        done = deliver(url, PAYLOAD, folder=tmp_path / "b", destinations=policy, resolver=other)
+        assert not done.delivered and "CERTIFICATE_VERIFY_FAILED" in str(done.attempts[0].error)
         assert secure.sni == ["hooks.example", "other.example"]
         assert len(secure.requests) == 1
     finally:

@@ -35,6 +35,7 @@ SANDBOX_TRANSACTIONS_CREATE = "sandbox.transactions.create"
 LINK_TOKEN_CREATE = "link_token.create"
 WEBHOOK_KEY_CREATE = "webhook_key.create"
 WEBHOOK_KEY_ROTATE = "webhook_key.rotate"
+WEBHOOK_REDELIVER = "webhook.redeliver"
 
 TOKEN_ID_LENGTH = 12
 

@@ -22,7 +22,8 @@ from tokenbridge.domain.models import (
     NewItem,
     PublicToken,
 )
-from tokenbridge.domain.ports import Bank, Clock, Outbox, Store
+from tokenbridge.domain.outbox import Outboxes
+from tokenbridge.domain.ports import Bank, Clock, Store
 from tokenbridge.domain.randomness import hash_token
 from tokenbridge.domain.ratelimits import RateLimiter
 from tokenbridge.domain.redaction import redact_url
@@ -55,7 +56,7 @@ class ItemService:
         ids: Ids,
         clock: Clock,
         rate_limiter: RateLimiter,
-        outbox: Outbox,
+        outbox: Outboxes,
         webhook_destinations: WebhookDestinations = ANYWHERE,
     ) -> None:
         self.store = store
@@ -296,14 +297,17 @@ class ItemService:
             item_id=item.item_id, token_hash=hash_token(access_token),
             detail=None if webhook is None else redact_url(webhook),
         )  # fmt: skip
-        if not await self.store.set_item_webhook(item.item_id, webhook, [entry]):
+        # Sent to the new URL (nothing when the webhook is removed).
+        fired = [] if webhook is None else [self.outbox.webhook(
+            item.client_id, webhook,
+            webhook_events.item_webhook_update_acknowledged(
+                item.item_id, webhook, self.ids.environment
+            ),
+            item_id=item.item_id,
+        )]  # fmt: skip
+        if not await self.store.set_item_webhook(item.item_id, webhook, [entry], fired):
             raise errors.InvalidAccessToken()
         item.webhook = webhook
-        if webhook is not None:
-            self.outbox.send(
-                webhook,
-                webhook_events.item_webhook_update_acknowledged(
-                    item.item_id, webhook, self.ids.environment
-                ),
-            )
+        if fired:
+            self.outbox.written()
         return item

@@ -284,3 +284,38 @@ class WebhookKey:
     created_at: float
     expired_at: float | None = None
     current: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Webhook:
+    """One webhook in the outbox. `body` is the JSON text posted, byte for byte, on every
+    attempt. `url` may carry a user and password (sent as Basic auth), so it is kept out of
+    the repr; show it with `redaction.redact_url`. `attempts` counts the attempts of the
+    current round, which began at `round_started_at` (a redelivery begins a new one)."""
+
+    webhook_id: str
+    client_id: str
+    url: str = field(repr=False)
+    webhook_type: str
+    webhook_code: str
+    body: str
+    created_at: float
+    item_id: str | None = None
+    account_id: str | None = None
+    status: str = "pending"  # see domain/outbox.py
+    attempts: int = 0
+    round_started_at: float = 0.0
+    next_attempt_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookAttempt:
+    """How one attempt ended: the receiver's HTTP status, or what went wrong instead (an
+    error with no status), and how long it took. `attempt` counts from 1 across rounds."""
+
+    webhook_id: str
+    attempt: int
+    at: float
+    latency_ms: float
+    status_code: int | None = None
+    error: str | None = None

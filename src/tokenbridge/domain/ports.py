@@ -3,7 +3,7 @@
 The domain's services are written against these Protocols only. The composition root
 (`tokenbridge.app`) chooses what implements each one: `storage` implements `Store`,
 `sandbox.SandboxBank` implements `Bank`, `clock.SystemClock` implements `Clock` and
-`webhooks.WebhookSender` implements `Outbox` and `webhooks.signing.ES256Keys`
+`webhooks.DeliveryWorker` implements `Outbox` and `webhooks.signing.ES256Keys`
 implements `WebhookKeyMaker`. A test, or a later production mode, hands the
 factory others.
 """
@@ -39,6 +39,8 @@ from tokenbridge.domain.models import (
     ProcessorToken,
     SignalRecord,
     TransactionsState,
+    Webhook,
+    WebhookAttempt,
     WebhookKey,
 )
 
@@ -51,14 +53,13 @@ class Clock(Protocol):
 
 
 class Outbox(Protocol):
-    """Where the domain puts the webhooks it fires."""
+    """What hears that webhooks were written to the store's outbox: the local delivery
+    worker, which then looks for due webhooks at once rather than at its next poll."""
 
-    def send(self, url: str, payload: dict[str, Any]) -> None:
-        """Accept `payload` for delivery to `url` after the current call has answered.
-
-        Returns at once and never raises for the receiver's sake: Plaid fires webhooks
-        after the API call that causes them (https://plaid.com/docs/api/webhooks/).
-        """
+    def notify(self) -> None:
+        """Webhooks are due. Returns at once and never raises: the webhooks are already
+        stored, and every worker over the store finds them by itself (Plaid fires webhooks
+        after the API call that causes them, https://plaid.com/docs/api/webhooks/)."""
 
 
 class WebhookKeyMaker(Protocol):
@@ -191,13 +192,24 @@ class Store(Protocol):
         """
 
     async def set_item_error(
-        self, item_id: str, error_code: str | None, audit: Sequence[AuditEntry] = ()
+        self,
+        item_id: str,
+        error_code: str | None,
+        audit: Sequence[AuditEntry] = (),
+        webhooks: Sequence[Webhook] = (),
     ) -> bool:
         """Put the live Item into the error `error_code` (None: healthy again). False if the
-        Item is removed or never existed."""
+        Item is removed or never existed.
+
+        Here and wherever a write takes `webhooks`, they are written to the outbox in the
+        transaction of the change, as `audit` is, and only if the change is made."""
 
     async def set_item_webhook(
-        self, item_id: str, webhook: str | None, audit: Sequence[AuditEntry] = ()
+        self,
+        item_id: str,
+        webhook: str | None,
+        audit: Sequence[AuditEntry] = (),
+        webhooks: Sequence[Webhook] = (),
     ) -> bool:
         """Set (or with None, remove) the live Item's webhook URL. False if the Item is
         removed or never existed."""
@@ -281,7 +293,11 @@ class Store(Protocol):
         """The bank account token, or None if unknown or its Item is removed."""
 
     async def set_account_verification_status(
-        self, account_id: str, status: str, audit: Sequence[AuditEntry] = ()
+        self,
+        account_id: str,
+        status: str,
+        audit: Sequence[AuditEntry] = (),
+        webhooks: Sequence[Webhook] = (),
     ) -> bool:
         """Move the account out of `pending_automatic_verification` to `status`, atomically.
 
@@ -315,7 +331,11 @@ class Store(Protocol):
     # Partner side ------------------------------------------------------------------------
 
     async def set_processor_token_webhook(
-        self, token_hash: str, webhook: str | None, audit: Sequence[AuditEntry] = ()
+        self,
+        token_hash: str,
+        webhook: str | None,
+        audit: Sequence[AuditEntry] = (),
+        webhooks: Sequence[Webhook] = (),
     ) -> bool:
         """Set (or with None, remove) the token's webhook URL. False if the token is gone."""
 
@@ -361,10 +381,19 @@ class Store(Protocol):
         one of them gets the state it wrote.
         """
 
-    async def refresh_transactions(self, item_id: str, now: float) -> TransactionsState:
+    async def refresh_transactions(
+        self,
+        item_id: str,
+        now: float,
+        *,
+        generation: int | None = None,
+        webhooks: Sequence[Webhook] = (),
+    ) -> TransactionsState | None:
         """Add one refresh round at `now`, atomically; the state after it.
 
-        The Item's Transactions must be initialized.
+        With `generation`, only if that is still the Item's generation (the caller worked
+        out the round's webhooks from it): None, writing nothing, if another round came
+        first. The Item's Transactions must be initialized.
         """
 
     async def create_sandbox_transactions(
@@ -373,10 +402,14 @@ class Store(Protocol):
         transactions: Sequence[CreatedTransaction],
         now: float,
         audit: Sequence[AuditEntry] = (),
-    ) -> TransactionsState:
+        *,
+        generation: int | None = None,
+        webhooks: Sequence[Webhook] = (),
+    ) -> TransactionsState | None:
         """Add one refresh round at `now` that adds `transactions`, atomically; the state
         after it, `created` included. Each is stored with that round as its generation
-        (whatever the records say). The Item's Transactions must be initialized."""
+        (whatever the records say). With `generation`, as refresh_transactions: None if
+        another round came first. The Item's Transactions must be initialized."""
 
     async def list_sandbox_transactions(self, item_id: str) -> list[CreatedTransaction]:
         """What /sandbox/transactions/create added to the Item, oldest first."""
@@ -412,3 +445,46 @@ class Store(Protocol):
 
     async def list_webhook_keys(self) -> list[WebhookKey]:
         """Every key, oldest first."""
+
+    # The webhook outbox (domain/outbox.py) ----------------------------------------------
+
+    async def enqueue_webhooks(self, webhooks: Sequence[Webhook]) -> None:
+        """Write webhooks that accompany no other change (a test webhook)."""
+
+    async def claim_webhooks(self, now: float, claim_until: float, limit: int) -> list[Webhook]:
+        """Up to `limit` pending webhooks due at `now` and claimed by no one (or by a claim
+        that lapsed), oldest due first, each claimed until `claim_until`. Of workers
+        claiming at once, over any number of servers, each webhook goes to one."""
+
+    async def next_webhook_due(self) -> float | None:
+        """When the next pending, unclaimed webhook is due, or None if none is."""
+
+    async def record_webhook_attempt(
+        self,
+        webhook_id: str,
+        at: float,
+        latency_ms: float,
+        status_code: int | None,
+        error: str | None,
+        status: str,
+        next_attempt_at: float | None,
+    ) -> None:
+        """Record how an attempt ended (as the webhook's next `WebhookAttempt`) and what
+        becomes of the webhook: its `status`, the next attempt's time (while pending), one
+        more attempt in its round, no claim."""
+
+    async def list_webhooks(
+        self, *, item_id: str | None = None, status: str | None = None, limit: int = 50
+    ) -> list[Webhook]:
+        """The newest webhooks, newest first (of `item_id`, in `status`, if given)."""
+
+    async def get_webhook(self, webhook_id: str) -> Webhook | None: ...
+
+    async def list_webhook_attempts(self, webhook_id: str) -> list[WebhookAttempt]:
+        """The webhook's attempts, oldest first."""
+
+    async def redeliver_webhook(
+        self, webhook_id: str, now: float, audit: Sequence[AuditEntry] = ()
+    ) -> bool:
+        """Begin a new round for the webhook, its first attempt due at `now` (its attempts so
+        far are kept). False if there is no such webhook."""

@@ -23,7 +23,8 @@ from tokenbridge.domain.models import (
     PartnerGrant,
     ProcessorToken,
 )
-from tokenbridge.domain.ports import Clock, Outbox, Store
+from tokenbridge.domain.outbox import Outboxes
+from tokenbridge.domain.ports import Clock, Store
 from tokenbridge.domain.randomness import hash_token
 from tokenbridge.domain.redaction import redact_url
 
@@ -35,7 +36,7 @@ SANDBOX_PROCESSOR_ITEM_PRODUCTS = ("auth",)
 
 class ProcessorTokenService:
     def __init__(
-        self, store: Store, items: ItemService, ids: Ids, clock: Clock, outbox: Outbox
+        self, store: Store, items: ItemService, ids: Ids, clock: Clock, outbox: Outboxes
     ) -> None:
         self.store = store
         self.items = items
@@ -191,15 +192,19 @@ class ProcessorTokenService:
             # The audit log is read by operators and printed: never a password in it.
             detail=None if webhook is None else redact_url(webhook),
         )  # fmt: skip
-        if not await self.store.set_processor_token_webhook(token.token_hash, webhook, [entry]):
+        fired = [] if webhook is None else [self.outbox.webhook(
+            grant.item.client_id, webhook,
+            webhook_events.processor_webhook_update_acknowledged(
+                grant.account.account_id, webhook, self.ids.environment
+            ),
+            item_id=token.item_id,
+        )]  # fmt: skip
+        if not await self.store.set_processor_token_webhook(
+            token.token_hash, webhook, [entry], fired
+        ):
             raise errors.InvalidProcessorToken()
-        if webhook is not None:
-            self.outbox.send(
-                webhook,
-                webhook_events.processor_webhook_update_acknowledged(
-                    grant.account.account_id, webhook, self.ids.environment
-                ),
-            )
+        if fired:
+            self.outbox.written()
 
     async def processor_stripe_bank_account_token_create(
         self, client: Client, access_token: str, account_id: str, *, request_id: str | None = None

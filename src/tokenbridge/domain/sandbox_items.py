@@ -14,8 +14,8 @@ from tokenbridge.domain import audit, errors, webhook_events
 from tokenbridge.domain.auth import PENDING, VERIFICATION_WEBHOOKS
 from tokenbridge.domain.dates import iso_datetime
 from tokenbridge.domain.items import ItemService
-from tokenbridge.domain.models import Account, Client, Item
-from tokenbridge.domain.ports import Outbox
+from tokenbridge.domain.models import Account, Client, Item, Webhook
+from tokenbridge.domain.outbox import Outboxes
 from tokenbridge.domain.randomness import hash_token
 
 # https://plaid.com/docs/api/sandbox/#sandboxitemfire_webhook: the webhook types each code
@@ -59,7 +59,7 @@ _DISCONNECT_AFTER = 7 * 86400.0
 class SandboxItemService:
     """Raises a `PlaidError` for anything Plaid would refuse."""
 
-    def __init__(self, items: ItemService, outbox: Outbox, environment: str) -> None:
+    def __init__(self, items: ItemService, outbox: Outboxes, environment: str) -> None:
         self.items = items
         self.store = items.store
         self.clock = items.clock
@@ -75,13 +75,13 @@ class SandboxItemService:
         item = await self.items.item_for(client, access_token)
         error = errors.ItemLoginRequired()
         entry = self._entry(client, audit.ITEM_RESET_LOGIN, request_id, item, access_token)
-        if not await self.store.set_item_error(item.item_id, error.error_code, [entry]):
+        fired = self._to_item(
+            item, webhook_events.item_error(item.item_id, error, self.environment)
+        )
+        if not await self.store.set_item_error(item.item_id, error.error_code, [entry], fired):
             raise errors.InvalidAccessToken()
-        if item.webhook is not None:
-            self.outbox.send(
-                item.webhook,
-                webhook_events.item_error(item.item_id, error, self.environment),
-            )
+        if fired:
+            self.outbox.written()
 
     async def tokenbridge_sandbox_item_repair(
         self, client: Client, access_token: str, *, request_id: str | None = None
@@ -93,12 +93,14 @@ class SandboxItemService:
         if item.error_code is None:
             return False
         entry = self._entry(client, audit.ITEM_REPAIR, request_id, item, access_token)
-        if not await self.store.set_item_error(item.item_id, None, [entry]):
+        fired = (
+            self._to_item(item, webhook_events.item_login_repaired(item.item_id, self.environment))
+            if item.error_code == errors.ItemLoginRequired.error_code else []
+        )  # fmt: skip
+        if not await self.store.set_item_error(item.item_id, None, [entry], fired):
             raise errors.InvalidAccessToken()
-        if item.webhook is not None and item.error_code == errors.ItemLoginRequired.error_code:
-            self.outbox.send(
-                item.webhook, webhook_events.item_login_repaired(item.item_id, self.environment)
-            )
+        if fired:
+            self.outbox.written()
         return True
 
     async def sandbox_item_fire_webhook(
@@ -142,7 +144,8 @@ class SandboxItemService:
         payload = self._payload(webhook_code, chosen, item, accounts)
         if new_transactions is not None and "new_transactions" in payload:
             payload["new_transactions"] = new_transactions
-        self.outbox.send(item.webhook, payload)
+        await self.store.enqueue_webhooks(self._to_item(item, payload))
+        self.outbox.written()
 
     def _payload(
         self, code: str, webhook_type: str, item: Item, accounts: list[Account]
@@ -216,18 +219,22 @@ class SandboxItemService:
             request_id, item_id=item.item_id, account_id=account.account_id,
             detail=verification_status,
         )  # fmt: skip
+        fired = self._to_item(item, webhook_events.auth_verification(
+            code, item.item_id, account.account_id, self.environment
+        ))  # fmt: skip
         if not await self.store.set_account_verification_status(
-            account.account_id, verification_status, [entry]
+            account.account_id, verification_status, [entry], fired
         ):
             # Another call moved it first (or the Item was just removed).
             raise refused
-        if item.webhook:
-            self.outbox.send(
-                item.webhook,
-                webhook_events.auth_verification(
-                    code, item.item_id, account.account_id, self.environment
-                ),
-            )
+        if fired:
+            self.outbox.written()
+
+    def _to_item(self, item: Item, payload: dict[str, Any]) -> list[Webhook]:
+        """`payload` as a webhook to the Item's webhook URL; none if it has no URL."""
+        if not item.webhook:
+            return []
+        return [self.outbox.webhook(item.client_id, item.webhook, payload, item_id=item.item_id)]
 
     def _entry(
         self, client: Client, action: str, request_id: str | None, item: Item, access_token: str

@@ -14,6 +14,7 @@ from tokenbridge.domain.ids import Ids
 from tokenbridge.domain.institutions import InstitutionService
 from tokenbridge.domain.items import ItemService
 from tokenbridge.domain.link_tokens import LinkTokenService
+from tokenbridge.domain.outbox import Outboxes, WebhookOutboxService
 from tokenbridge.domain.partner import PartnerService
 from tokenbridge.domain.ports import Bank, Clock, Outbox, Store, WebhookKeyMaker
 from tokenbridge.domain.processor_tokens import ProcessorTokenService
@@ -43,6 +44,7 @@ class Services:
     link_tokens: LinkTokenService
     institutions: InstitutionService
     webhook_keys: WebhookKeyService
+    webhook_deliveries: WebhookOutboxService
 
     @classmethod
     def build(
@@ -65,10 +67,13 @@ class Services:
         # The client service draws from `random` first, as it always has: a seeded server
         # hands out the same ids as before.
         clients = ClientService(store, ids, clock)
+        # Services write the webhooks they fire to the store; `outbox` hears of them.
+        webhooks = Outboxes(ids, clock, outbox)
         items = ItemService(
-            store, bank, ids, clock, rate_limiter or NoRateLimits(), outbox, webhook_destinations
-        )
-        processor_tokens = ProcessorTokenService(store, items, ids, clock, outbox)
+            store, bank, ids, clock, rate_limiter or NoRateLimits(), webhooks,
+            webhook_destinations,
+        )  # fmt: skip
+        processor_tokens = ProcessorTokenService(store, items, ids, clock, webhooks)
         return cls(
             store=store,
             bank=bank,
@@ -79,10 +84,11 @@ class Services:
             items=items,
             processor_tokens=processor_tokens,
             partner=PartnerService(bank, items, processor_tokens),
-            sandbox_items=SandboxItemService(items, outbox, environment),
+            sandbox_items=SandboxItemService(items, webhooks, environment),
             signal=SignalService(store, bank, clock, items, processor_tokens),
-            transactions=TransactionsService(store, bank, clock, outbox, items, processor_tokens),
+            transactions=TransactionsService(store, bank, clock, webhooks, items, processor_tokens),
             link_tokens=LinkTokenService(store, items, ids, clock),
             institutions=InstitutionService(bank),
             webhook_keys=WebhookKeyService(store, clock, webhook_key_maker),
+            webhook_deliveries=WebhookOutboxService(store, clock, outbox),
         )

@@ -27,8 +27,10 @@ from tokenbridge.domain.models import (
     Item,
     SandboxTransaction,
     TransactionsState,
+    Webhook,
 )
-from tokenbridge.domain.ports import Bank, Clock, Outbox, Store
+from tokenbridge.domain.outbox import Outboxes
+from tokenbridge.domain.ports import Bank, Clock, Store
 from tokenbridge.domain.processor_tokens import ProcessorTokenService
 from tokenbridge.domain.recurring import RecurringStreams, recurring_streams
 
@@ -95,7 +97,7 @@ class TransactionsService:
         store: Store,
         bank: Bank,
         clock: Clock,
-        outbox: Outbox,
+        outbox: Outboxes,
         items: ItemService,
         processor_tokens: ProcessorTokenService,
     ) -> None:
@@ -381,31 +383,51 @@ class TransactionsService:
         SYNC_UPDATES_AVAILABLE to those who have called sync, DEFAULT_UPDATE to the others.
         """
         _transaction_accounts(accounts)
-        before = await self._initialized(item, endpoint)
-        after = await self.store.refresh_transactions(item.item_id, self.clock.now())
-        await self._announce(item, before, await self._with_created(item, after))
+        while True:
+            before = await self._initialized(item, endpoint)
+            now = self.clock.now()
+            after = replace(before, generation=before.generation + 1,
+                            refreshed_at=(*before.refreshed_at, now))  # fmt: skip
+            fired = await self._announce(item, before, after)
+            # Only if no other round came first: the webhooks were worked out from this one.
+            if await self.store.refresh_transactions(
+                item.item_id, now, generation=before.generation, webhooks=fired
+            ):
+                break
+        if fired:
+            self.outbox.written()
 
     async def _announce(
         self, item: Item, before: TransactionsState, after: TransactionsState
-    ) -> None:
-        """The webhooks of a new round of changes: to each processor token whose account
-        changed, and to the Item."""
+    ) -> list[Webhook]:
+        """The webhooks of a new round of changes (from `before` to `after`): to each
+        processor token whose account changed, and to the Item."""
         accounts = await self.store.get_accounts(item.item_id)
         new_by_account: dict[str, int] = {}
         for account in accounts:
             changes = self._changes(item, [account], after, before.generation, after.generation)
             new_by_account[account.account_id] = sum(1 for k, _ in changes if k == "added")
+        fired: list[Webhook] = []
         for token in await self.store.list_processor_tokens(item.item_id):
             if token.webhook and new_by_account.get(token.account_id):
-                self.outbox.send(token.webhook, webhook_events.transactions_update(
-                    token.token_hash in after.sync_users, "account_id", token.account_id,
-                    new_by_account[token.account_id], self.environment,
+                fired.append(self.outbox.webhook(
+                    item.client_id, token.webhook,
+                    webhook_events.transactions_update(
+                        token.token_hash in after.sync_users, "account_id", token.account_id,
+                        new_by_account[token.account_id], self.environment,
+                    ),
+                    item_id=item.item_id,
                 ))  # fmt: skip
         total = sum(new_by_account.values())
         if item.webhook and total:
-            self.outbox.send(item.webhook, webhook_events.transactions_update(
-                "" in after.sync_users, "item_id", item.item_id, total, self.environment
+            fired.append(self.outbox.webhook(
+                item.client_id, item.webhook,
+                webhook_events.transactions_update(
+                    "" in after.sync_users, "item_id", item.item_id, total, self.environment
+                ),
+                item_id=item.item_id,
             ))  # fmt: skip
+        return fired
 
     # /sandbox/transactions/create -------------------------------------------------------
 
@@ -440,7 +462,6 @@ class TransactionsService:
         targets = [t.account_id or depository[0] for t, _, _ in checked]
         if any(target not in depository for target in targets):
             raise errors.InvalidAccountId()
-        before = await self._state(item)
         entry = audit.entry(
             now, client.client_id, audit.SANDBOX_TRANSACTIONS_CREATE, request_id,
             item_id=item.item_id, account_id=depository[0], detail=str(len(checked)),
@@ -452,8 +473,21 @@ class TransactionsService:
                 zip(checked, targets, strict=True)
             )
         ]  # fmt: skip
-        after = await self.store.create_sandbox_transactions(item.item_id, rows, now, [entry])
-        await self._announce(item, before, after)
+        while True:
+            before = await self._state(item)
+            after = replace(
+                before, generation=before.generation + 1,
+                refreshed_at=(*before.refreshed_at, now),
+                created=(*before.created,
+                         *(replace(r, generation=before.generation + 1) for r in rows)),
+            )  # fmt: skip
+            fired = await self._announce(item, before, after)
+            if await self.store.create_sandbox_transactions(
+                item.item_id, rows, now, [entry], generation=before.generation, webhooks=fired
+            ):
+                break
+        if fired:
+            self.outbox.written()
 
     # /processor/transactions/recurring/get --------------------------------------------
 

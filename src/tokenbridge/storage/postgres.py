@@ -74,6 +74,9 @@ class _PostgresTransaction:
 
 
 class PostgresStore(SqlStore):
+    # Servers claiming webhooks at once skip each other's rows instead of waiting for them.
+    _SKIP_LOCKED = " FOR UPDATE SKIP LOCKED"
+
     def __init__(self, url: str, min_size: int = 2, max_size: int = 10) -> None:
         self._url = url
         self._pool = AsyncConnectionPool(

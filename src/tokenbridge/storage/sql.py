@@ -32,6 +32,8 @@ from tokenbridge.domain.models import (
     ProcessorToken,
     SignalRecord,
     TransactionsState,
+    Webhook,
+    WebhookAttempt,
     WebhookKey,
 )
 
@@ -191,6 +193,36 @@ def _audit_entry(row: Row) -> AuditEntry:
                       _strings(row[8]), row[9])  # fmt: skip
 
 
+_WEBHOOK = (
+    "SELECT webhook_id, client_id, url, webhook_type, webhook_code, body, created_at,"
+    " item_id, account_id, status, attempts, round_started_at, next_attempt_at FROM webhooks"
+)
+_WEBHOOK_COLUMNS = (
+    "webhook_id, client_id, url, webhook_type, webhook_code, body, created_at, item_id,"
+    " account_id, status, attempts, round_started_at, next_attempt_at"
+)
+
+
+async def _insert_webhooks(tx: Transaction, webhooks: Sequence[Webhook]) -> None:
+    """Write webhooks to the outbox inside the transaction of the change that fires them."""
+    for w in webhooks:
+        await tx.execute(
+            f"INSERT INTO webhooks ({_WEBHOOK_COLUMNS}) VALUES"
+            " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [w.webhook_id, w.client_id, w.url, w.webhook_type, w.webhook_code, w.body,
+             w.created_at, w.item_id, w.account_id, w.status, w.attempts, w.round_started_at,
+             w.next_attempt_at],
+        )  # fmt: skip
+
+
+def _webhook(row: Row) -> Webhook:
+    return Webhook(*row)
+
+
+def _webhook_attempt(row: Row) -> WebhookAttempt:
+    return WebhookAttempt(row[0], row[1], row[2], row[3], row[4], row[5])
+
+
 class SqlStore(ABC):
     """The `Store` operations over a backend's connection handling."""
 
@@ -212,7 +244,11 @@ class SqlStore(ABC):
         return await self.fetchall(sql, params)
 
     async def _update_audited(
-        self, sql: str, params: Sequence[Any], audit: Sequence[AuditEntry]
+        self,
+        sql: str,
+        params: Sequence[Any],
+        audit: Sequence[AuditEntry],
+        webhooks: Sequence[Webhook] = (),
     ) -> bool:
         """Run one UPDATE and, only if it changed a row, record `audit` in the same
         transaction; True if a row changed (an audit entry never records a change that
@@ -221,6 +257,7 @@ class SqlStore(ABC):
             changed = await tx.execute(sql, params)
             if changed:
                 await _insert_audit(tx, audit)
+                await _insert_webhooks(tx, webhooks)
         return changed > 0
 
     async def create_client(self, client: Client, audit: Sequence[AuditEntry] = ()) -> bool:
@@ -343,21 +380,31 @@ class SqlStore(ABC):
         )
 
     async def set_item_error(
-        self, item_id: str, error_code: str | None, audit: Sequence[AuditEntry] = ()
+        self,
+        item_id: str,
+        error_code: str | None,
+        audit: Sequence[AuditEntry] = (),
+        webhooks: Sequence[Webhook] = (),
     ) -> bool:
         return await self._update_audited(
             "UPDATE items SET error_code = ? WHERE item_id = ? AND removed_at IS NULL",
             [error_code, item_id],
             audit,
+            webhooks,
         )
 
     async def set_item_webhook(
-        self, item_id: str, webhook: str | None, audit: Sequence[AuditEntry] = ()
+        self,
+        item_id: str,
+        webhook: str | None,
+        audit: Sequence[AuditEntry] = (),
+        webhooks: Sequence[Webhook] = (),
     ) -> bool:
         return await self._update_audited(
             "UPDATE items SET webhook = ? WHERE item_id = ? AND removed_at IS NULL",
             [webhook, item_id],
             audit,
+            webhooks,
         )
 
     async def add_item_products(
@@ -482,7 +529,11 @@ class SqlStore(ABC):
         return token, item, account
 
     async def set_account_verification_status(
-        self, account_id: str, status: str, audit: Sequence[AuditEntry] = ()
+        self,
+        account_id: str,
+        status: str,
+        audit: Sequence[AuditEntry] = (),
+        webhooks: Sequence[Webhook] = (),
     ) -> bool:
         return await self._update_audited(
             "UPDATE accounts SET verification_status = ? WHERE account_id = ?"
@@ -491,6 +542,7 @@ class SqlStore(ABC):
             " AND items.removed_at IS NULL)",
             [status, account_id],
             audit,
+            webhooks,
         )
 
     async def set_processor_token_products(
@@ -575,12 +627,17 @@ class SqlStore(ABC):
         return [hits[scope] for scope in scopes]
 
     async def set_processor_token_webhook(
-        self, token_hash: str, webhook: str | None, audit: Sequence[AuditEntry] = ()
+        self,
+        token_hash: str,
+        webhook: str | None,
+        audit: Sequence[AuditEntry] = (),
+        webhooks: Sequence[Webhook] = (),
     ) -> bool:
         return await self._update_audited(
             "UPDATE processor_tokens SET webhook = ? WHERE token_hash = ?" + _ITEM_NOT_REMOVED,
             [webhook, token_hash],
             audit,
+            webhooks,
         )
 
     async def add_signal_record(
@@ -670,27 +727,56 @@ class SqlStore(ABC):
         assert state is not None
         return state
 
-    async def refresh_transactions(self, item_id: str, now: float) -> TransactionsState:
-        async with self.transaction() as tx:
-            # The UPDATE locks the row, so concurrent refreshes get consecutive generations.
+    async def _next_round(
+        self, tx: Transaction, item_id: str, now: float, generation: int | None
+    ) -> int | None:
+        """Move the Item to its next refresh round at `now`; the round's generation, or None
+        if `generation` is given and no longer the Item's."""
+        # The UPDATE locks the row, so concurrent rounds get consecutive generations.
+        if generation is None:
             row = await tx.fetchone(
                 "UPDATE transactions_items SET generation = generation + 1 WHERE item_id = ?"
                 " RETURNING generation",
                 [item_id],
             )
-            if row is None:
-                raise LookupError(f"transactions are not initialized for {item_id}")
-            await tx.execute(
-                "INSERT INTO transactions_refreshes (item_id, generation, refreshed_at)"
-                " VALUES (?, ?, ?)",
-                [item_id, row[0], now],
+        else:
+            row = await tx.fetchone(
+                "UPDATE transactions_items SET generation = generation + 1 WHERE item_id = ?"
+                " AND generation = ? RETURNING generation",
+                [item_id, generation],
             )
+        if row is None:
+            if generation is not None and await tx.fetchone(
+                "SELECT 1 FROM transactions_items WHERE item_id = ?", [item_id]
+            ):
+                return None
+            raise LookupError(f"transactions are not initialized for {item_id}")
+        await tx.execute(
+            "INSERT INTO transactions_refreshes (item_id, generation, refreshed_at)"
+            " VALUES (?, ?, ?)",
+            [item_id, row[0], now],
+        )
+        return int(row[0])
+
+    async def refresh_transactions(
+        self,
+        item_id: str,
+        now: float,
+        *,
+        generation: int | None = None,
+        webhooks: Sequence[Webhook] = (),
+    ) -> TransactionsState | None:
+        async with self.transaction() as tx:
+            reached = await self._next_round(tx, item_id, now, generation)
+            if reached is not None:
+                await _insert_webhooks(tx, webhooks)
+        if reached is None:
+            return None
         state = await self.get_transactions_state(item_id)
         assert state is not None
         # As of this refresh: a concurrent one may have committed after it.
-        generation = int(row[0])
         return dataclasses.replace(
-            state, generation=generation, refreshed_at=state.refreshed_at[:generation]
+            state, generation=reached, refreshed_at=state.refreshed_at[:reached]
         )
 
     async def create_sandbox_transactions(
@@ -699,38 +785,32 @@ class SqlStore(ABC):
         transactions: Sequence[CreatedTransaction],
         now: float,
         audit: Sequence[AuditEntry] = (),
-    ) -> TransactionsState:
+        *,
+        generation: int | None = None,
+        webhooks: Sequence[Webhook] = (),
+    ) -> TransactionsState | None:
         async with self.transaction() as tx:
-            # The UPDATE locks the row, as a refresh's does: concurrent calls get
-            # consecutive rounds.
-            row = await tx.fetchone(
-                "UPDATE transactions_items SET generation = generation + 1 WHERE item_id = ?"
-                " RETURNING generation",
-                [item_id],
-            )
-            if row is None:
-                raise LookupError(f"transactions are not initialized for {item_id}")
-            generation = int(row[0])
-            await tx.execute(
-                "INSERT INTO transactions_refreshes (item_id, generation, refreshed_at)"
-                " VALUES (?, ?, ?)",
-                [item_id, generation, now],
-            )
-            for seq, t in enumerate(transactions):
-                await tx.execute(
-                    "INSERT INTO sandbox_transactions (item_id, generation, seq, account_id,"
-                    " date_transacted, date_posted, amount, description, iso_currency_code)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [item_id, generation, seq, t.account_id, t.date_transacted.isoformat(),
-                     t.date_posted.isoformat(), t.amount, t.description, t.iso_currency_code],
-                )  # fmt: skip
-            await _insert_audit(tx, audit)
+            reached = await self._next_round(tx, item_id, now, generation)
+            if reached is not None:
+                for seq, t in enumerate(transactions):
+                    await tx.execute(
+                        "INSERT INTO sandbox_transactions (item_id, generation, seq, account_id,"
+                        " date_transacted, date_posted, amount, description, iso_currency_code)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        [item_id, reached, seq, t.account_id, t.date_transacted.isoformat(),
+                         t.date_posted.isoformat(), t.amount, t.description,
+                         t.iso_currency_code],
+                    )  # fmt: skip
+                await _insert_audit(tx, audit)
+                await _insert_webhooks(tx, webhooks)
+        if reached is None:
+            return None
         state = await self.get_transactions_state(item_id)
         assert state is not None
         created = [t for t in await self.list_sandbox_transactions(item_id)
-                   if t.generation <= generation]  # fmt: skip
+                   if t.generation <= reached]  # fmt: skip
         return dataclasses.replace(
-            state, generation=generation, refreshed_at=state.refreshed_at[:generation],
+            state, generation=reached, refreshed_at=state.refreshed_at[:reached],
             created=tuple(created),
         )  # fmt: skip
 
@@ -817,3 +897,92 @@ class SqlStore(ABC):
     async def list_webhook_keys(self) -> list[WebhookKey]:
         rows = await self.fetchall(_WEBHOOK_KEY + " ORDER BY created_at, kid")
         return [_webhook_key(r) for r in rows]
+
+    # The webhook outbox ------------------------------------------------------------------
+
+    # What a backend adds to the claim's inner SELECT so that concurrent claims skip each
+    # other's rows rather than wait (PostgreSQL: FOR UPDATE SKIP LOCKED). SQLite has one
+    # writer at a time, so its claims cannot overlap.
+    _SKIP_LOCKED = ""
+
+    async def enqueue_webhooks(self, webhooks: Sequence[Webhook]) -> None:
+        async with self.transaction() as tx:
+            await _insert_webhooks(tx, webhooks)
+
+    async def claim_webhooks(self, now: float, claim_until: float, limit: int) -> list[Webhook]:
+        rows = await self._write_returning(
+            "UPDATE webhooks SET claimed_until = ? WHERE webhook_id IN (SELECT webhook_id FROM"
+            " webhooks WHERE next_attempt_at IS NOT NULL AND next_attempt_at <= ?"
+            " AND (claimed_until IS NULL OR claimed_until <= ?) ORDER BY next_attempt_at"
+            " LIMIT ?" + self._SKIP_LOCKED + ") RETURNING " + _WEBHOOK_COLUMNS,
+            [claim_until, now, now, limit],
+        )
+        return sorted((_webhook(r) for r in rows), key=lambda w: w.next_attempt_at or 0.0)
+
+    async def next_webhook_due(self) -> float | None:
+        row = await self.fetchone(
+            "SELECT MIN(next_attempt_at) FROM webhooks WHERE next_attempt_at IS NOT NULL"
+            " AND claimed_until IS NULL"
+        )
+        return None if row is None or row[0] is None else float(row[0])
+
+    async def record_webhook_attempt(
+        self,
+        webhook_id: str,
+        at: float,
+        latency_ms: float,
+        status_code: int | None,
+        error: str | None,
+        status: str,
+        next_attempt_at: float | None,
+    ) -> None:
+        async with self.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO webhook_attempts (webhook_id, attempt, at, latency_ms, status_code,"
+                " error) SELECT ?, COALESCE(MAX(attempt), 0) + 1, ?, ?, ?, ? FROM"
+                " webhook_attempts WHERE webhook_id = ?",
+                [webhook_id, at, latency_ms, status_code, error, webhook_id],
+            )
+            await tx.execute(
+                "UPDATE webhooks SET status = ?, attempts = attempts + 1, next_attempt_at = ?,"
+                " claimed_until = NULL WHERE webhook_id = ?",
+                [status, next_attempt_at, webhook_id],
+            )
+
+    async def list_webhooks(
+        self, *, item_id: str | None = None, status: str | None = None, limit: int = 50
+    ) -> list[Webhook]:
+        where, params = [], []
+        if item_id is not None:
+            where.append("item_id = ?")
+            params.append(item_id)
+        if status is not None:
+            where.append("status = ?")
+            params.append(status)
+        sql = _WEBHOOK + (" WHERE " + " AND ".join(where) if where else "")
+        rows = await self.fetchall(
+            sql + " ORDER BY created_at DESC, webhook_id LIMIT ?", [*params, limit]
+        )
+        return [_webhook(r) for r in rows]
+
+    async def get_webhook(self, webhook_id: str) -> Webhook | None:
+        row = await self.fetchone(_WEBHOOK + " WHERE webhook_id = ?", [webhook_id])
+        return _webhook(row) if row else None
+
+    async def list_webhook_attempts(self, webhook_id: str) -> list[WebhookAttempt]:
+        rows = await self.fetchall(
+            "SELECT webhook_id, attempt, at, latency_ms, status_code, error FROM"
+            " webhook_attempts WHERE webhook_id = ? ORDER BY attempt",
+            [webhook_id],
+        )
+        return [_webhook_attempt(r) for r in rows]
+
+    async def redeliver_webhook(
+        self, webhook_id: str, now: float, audit: Sequence[AuditEntry] = ()
+    ) -> bool:
+        return await self._update_audited(
+            "UPDATE webhooks SET status = 'pending', attempts = 0, round_started_at = ?,"
+            " next_attempt_at = ?, claimed_until = NULL WHERE webhook_id = ?",
+            [now, now, webhook_id],
+            audit,
+        )

@@ -1,7 +1,8 @@
-"""Webhook delivery, behind the domain's `Outbox` port."""
+"""Webhook delivery, behind the domain's `Outbox` port: the worker that sends the outbox."""
 
 from __future__ import annotations
 
-from tokenbridge.webhooks.delivery import WebhookSender, deliver
+from tokenbridge.webhooks.delivery import Outcome, post
+from tokenbridge.webhooks.outbox import DeliveryWorker
 
-__all__ = ["WebhookSender", "deliver"]
+__all__ = ["DeliveryWorker", "Outcome", "post"]
