@@ -126,12 +126,6 @@ class WebhookOutboxService:
             for w in webhooks
         ]
 
-    async def delivery(self, webhook_id: str) -> Delivery | None:
-        webhook = await self.store.get_webhook(webhook_id)
-        if webhook is None:
-            return None
-        return Delivery(webhook, tuple(await self.store.list_webhook_attempts(webhook_id)))
-
     async def redeliver(self, webhook_id: str, actor: str = "operator") -> bool:
         """Send the webhook again, whatever became of it: a new round of Plaid's schedule,
         its first attempt due now, the earlier attempts kept. False if there is no such

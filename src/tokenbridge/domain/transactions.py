@@ -386,8 +386,7 @@ class TransactionsService:
         while True:
             before = await self._initialized(item, endpoint)
             now = self.clock.now()
-            after = replace(before, generation=before.generation + 1,
-                            refreshed_at=(*before.refreshed_at, now))  # fmt: skip
+            after = _next_round(before, now)
             fired = await self._announce(item, before, after)
             # Only if no other round came first: the webhooks were worked out from this one.
             if await self.store.refresh_transactions(
@@ -475,12 +474,7 @@ class TransactionsService:
         ]  # fmt: skip
         while True:
             before = await self._state(item)
-            after = replace(
-                before, generation=before.generation + 1,
-                refreshed_at=(*before.refreshed_at, now),
-                created=(*before.created,
-                         *(replace(r, generation=before.generation + 1) for r in rows)),
-            )  # fmt: skip
+            after = _next_round(before, now, rows)
             fired = await self._announce(item, before, after)
             if await self.store.create_sandbox_transactions(
                 item.item_id, rows, now, [entry], generation=before.generation, webhooks=fired
@@ -591,3 +585,15 @@ def _transaction_accounts(accounts: Sequence[Account]) -> list[Account]:
             "the transactions product is not supported for investment accounts"
         )
     return found
+
+
+def _next_round(
+    before: TransactionsState, now: float, created: Sequence[CreatedTransaction] = ()
+) -> TransactionsState:
+    """The state after one more refresh round at `now` that adds `created`, as the store
+    will write it if no other round comes first (its webhooks are worked out from it)."""
+    generation = before.generation + 1
+    return replace(
+        before, generation=generation, refreshed_at=(*before.refreshed_at, now),
+        created=(*before.created, *(replace(c, generation=generation) for c in created)),
+    )  # fmt: skip

@@ -117,10 +117,6 @@ class DeliveryWorker:
             await self._client.aclose()
             self._client = None
 
-    @property
-    def in_flight(self) -> int:
-        return len(self._inflight)
-
     async def _run(self) -> None:
         while not self._stopping:
             self._wake.clear()
