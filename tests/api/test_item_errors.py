@@ -39,13 +39,20 @@ _TRANSACTIONS_CALLS: dict[str, dict[str, Any]] = {
 }
 
 
-def _linked_with_webhook(api: Api, url: str) -> dict[str, Any]:
+def _linked_with_webhook(api: Api, receiver: WebhookReceiver) -> dict[str, Any]:
+    """An Item with Transactions and the receiver's webhook, once the receiver has had the
+    webhooks of its creation (and forgotten them)."""
     public = api.ok("/sandbox/public_token/create", {
         "institution_id": "ins_109508", "initial_products": ["auth", "transactions"],
-        "options": {"webhook": url},
+        "options": {"webhook": receiver.url},
     })  # fmt: skip
     exchanged = api.ok("/item/public_token/exchange", {"public_token": public["public_token"]})
     accounts = api.ok("/accounts/get", {"access_token": exchanged["access_token"]})["accounts"]
+    wait_for(api, receiver.received, 2)
+    codes = sorted(w["webhook_code"] for w in receiver.received)
+    assert codes == ["HISTORICAL_UPDATE", "INITIAL_UPDATE"]
+    receiver.received.clear()
+    receiver.deliveries.clear()
     return {**exchanged, "accounts": accounts}
 
 
@@ -140,7 +147,7 @@ def test_controls_require_an_access_token(api: Api) -> None:
 
 def test_reset_login_and_repair_send_plaids_item_webhooks(api: Api, receiver: WebhookReceiver
                                                           ) -> None:  # fmt: skip
-    item = _linked_with_webhook(api, receiver.url)
+    item = _linked_with_webhook(api, receiver)
     api.ok("/sandbox/item/reset_login", {"access_token": item["access_token"]})
     wait_for(api, receiver.received, 1)
     (error,) = receiver.received
@@ -213,7 +220,7 @@ FIRED: list[tuple[str, str | None, str, set[str]]] = [
 def test_fire_webhook_sends_the_payload_of_plaids_schema(
     api: Api, receiver: WebhookReceiver, code: str, sent: str | None, fired: str, fields: set[str]
 ) -> None:
-    item = _linked_with_webhook(api, receiver.url)
+    item = _linked_with_webhook(api, receiver)
     response = _fire(api, item, code, sent)
     assert response.status_code == 200, response.text
     answer = response.json()
@@ -234,7 +241,7 @@ def test_fire_webhook_sends_the_payload_of_plaids_schema(
 def test_fire_webhook_needs_the_product(
     api: Api, receiver: WebhookReceiver, code: str, webhook_type: str | None, product: str
 ) -> None:
-    item = _linked_with_webhook(api, receiver.url)
+    item = _linked_with_webhook(api, receiver)
     error = assert_error(_fire(api, item, code, webhook_type), 400, "SANDBOX_ERROR",
                          "SANDBOX_PRODUCT_NOT_ENABLED")  # fmt: skip
     assert error["error_message"] == f"The {product} product is not enabled on this item"
@@ -259,7 +266,7 @@ def test_fire_webhook_of_an_item_without_webhook(api: Api) -> None:
 def test_fire_webhook_refuses_codes_and_types_plaid_does_not_fire(
     api: Api, receiver: WebhookReceiver, code: str, webhook_type: str | None, named: str
 ) -> None:
-    item = _linked_with_webhook(api, receiver.url)
+    item = _linked_with_webhook(api, receiver)
     error = assert_error(_fire(api, item, code, webhook_type), 400, "INVALID_REQUEST",
                          "INVALID_FIELD")  # fmt: skip
     assert error["error_message"].startswith(named)

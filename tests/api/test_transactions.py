@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -98,6 +99,17 @@ def link_with(api: Api, options: dict[str, Any]) -> str:
     return token
 
 
+def link_without_transactions(api: Api) -> str:
+    """An Item linked with Auth alone (Transactions starts at its first read); its access
+    token."""
+    public = api.ok(
+        "/sandbox/public_token/create",
+        {"institution_id": "ins_109508", "initial_products": ["auth"]},
+    )["public_token"]
+    token: str = api.ok("/item/public_token/exchange", {"public_token": public})["access_token"]
+    return token
+
+
 def history_days(api: Api, access_token: str, **options: Any) -> int:
     """Days from the oldest transaction to the newest (the Item's creation date)."""
     body = {"access_token": access_token, **ALL_TIME, "options": {"count": 1, **options}}
@@ -110,12 +122,15 @@ def history_days(api: Api, access_token: str, **options: Any) -> int:
 
 def test_days_requested_applies_only_when_transactions_start(api: Api) -> None:
     # https://plaid.com/docs/api/products/transactions/#transactions-get-request-options-days-requested:
-    # days_requested counts only when Transactions is initialized on the Item.
-    first = link_item(api)["access_token"]
+    # days_requested counts only when Transactions is initialized on the Item: at the first
+    # get of an Item linked without it,
+    first = link_without_transactions(api)
     assert 390 <= history_days(api, first, days_requested=400) <= 400
+    assert 390 <= history_days(api, first, days_requested=730) <= 400
+    # and never for one linked with it, which has its 90 days from the start.
     token = link_item(api)["access_token"]
-    assert 85 <= history_days(api, token) <= 90
     assert 85 <= history_days(api, token, days_requested=730) <= 90
+    assert 85 <= history_days(api, token) <= 90
     # Asked for on the link, it is the Item's history from the start.
     linked = link_with(api, {"transactions": {"days_requested": 400}})
     assert 390 <= history_days(api, linked) <= 400
@@ -123,7 +138,7 @@ def test_days_requested_applies_only_when_transactions_start(api: Api) -> None:
 
 
 def test_refused_get_does_not_start_transactions(api: Api) -> None:
-    token = link_item(api)["access_token"]
+    token = link_without_transactions(api)
     bad = {"access_token": token, "start_date": "2024-02-01", "end_date": "2024-01-01"}
     assert_error(api.post("/transactions/get", bad), 400, "INVALID_REQUEST", "INVALID_FIELD")
     # The first call that succeeds is the one that initializes, with its days_requested.
@@ -372,22 +387,41 @@ def test_refresh_sends_webhooks(api: Api, dwolla: Partner,
     loop = api.loop
     loop.run_until_complete(api.services.store.set_processor_token_webhook(
         hash_token(token), "http://127.0.0.1:9/partner"))  # fmt: skip
+    sent.clear()  # INITIAL_UPDATE and HISTORICAL_UPDATE, at the Item's creation
     dwolla.ok("/processor/transactions/refresh", {"processor_token": token})
-    codes = {url: p["webhook_code"] for url, p in sent}
-    # Nobody has called sync yet: DEFAULT_UPDATE, as for /transactions/get users.
-    assert codes == {"http://127.0.0.1:9/partner": "DEFAULT_UPDATE",
-                     "http://127.0.0.1:9/item": "DEFAULT_UPDATE"}  # fmt: skip
-    partner = dict(sent)["http://127.0.0.1:9/partner"]
-    assert partner["account_id"] == account_of(item, "0000")
-    assert partner["new_transactions"] == 2
+    # Nobody has called sync yet: the legacy webhooks alone. The round posted a pending
+    # transaction under a new id, so one is removed.
+    assert codes_by_url(sent) == {
+        "http://127.0.0.1:9/partner": ["DEFAULT_UPDATE", "TRANSACTIONS_REMOVED"],
+        "http://127.0.0.1:9/item": ["DEFAULT_UPDATE", "TRANSACTIONS_REMOVED"],
+    }
+    partner = {p["webhook_code"]: p for url, p in sent if url.endswith("/partner")}
+    assert partner["DEFAULT_UPDATE"]["account_id"] == account_of(item, "0000")
+    assert partner["DEFAULT_UPDATE"]["new_transactions"] == 2
+    assert len(partner["TRANSACTIONS_REMOVED"]["removed_transactions"]) == 1
     assert dict(sent)["http://127.0.0.1:9/item"]["item_id"] == item["item_id"]
     sent.clear()
     dwolla.ok("/processor/transactions/sync", {"processor_token": token})
     dwolla.ok("/processor/transactions/refresh", {"processor_token": token})
-    codes = {url: p["webhook_code"] for url, p in sent}
-    assert codes == {"http://127.0.0.1:9/partner": "SYNC_UPDATES_AVAILABLE",
-                     "http://127.0.0.1:9/item": "DEFAULT_UPDATE"}  # fmt: skip
-    assert dict(sent)["http://127.0.0.1:9/partner"]["historical_update_complete"] is True
+    # The partner has called sync: SYNC_UPDATES_AVAILABLE too; the Item's webhook, whose
+    # developer has not, gets the legacy ones alone.
+    assert codes_by_url(sent) == {
+        "http://127.0.0.1:9/partner": [
+            "DEFAULT_UPDATE", "SYNC_UPDATES_AVAILABLE", "TRANSACTIONS_REMOVED"
+        ],
+        "http://127.0.0.1:9/item": ["DEFAULT_UPDATE", "TRANSACTIONS_REMOVED"],
+    }  # fmt: skip
+    synced = [p for url, p in sent if p["webhook_code"] == "SYNC_UPDATES_AVAILABLE"]
+    assert synced[0]["historical_update_complete"] is True
+    assert synced[0]["account_id"] == account_of(item, "0000")
+
+
+def codes_by_url(sent: Sequence[tuple[str, dict[str, Any]]]) -> dict[str, list[str]]:
+    """The codes of the webhooks sent to each URL, sorted."""
+    found: dict[str, list[str]] = {}
+    for url, payload in sent:
+        found.setdefault(url, []).append(payload["webhook_code"])
+    return {url: sorted(codes) for url, codes in found.items()}
 
 
 @pytest.mark.parametrize("cursor", ["garbage!", "djF8", "dj", "   "])

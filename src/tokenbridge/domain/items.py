@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from tokenbridge.domain import audit, errors, products, webhook_events
+from tokenbridge.domain import transactions_events as events
 from tokenbridge.domain.catalog import INITIAL_PRODUCTS
 from tokenbridge.domain.ids import Ids
-from tokenbridge.domain.link import DEFAULT_PASSWORD, DEFAULT_USERNAME, LinkOptions
+from tokenbridge.domain.link import DEFAULT_PASSWORD, DEFAULT_USERNAME, LinkOptions, check_days
 from tokenbridge.domain.models import (
     Account,
     AccountTemplate,
@@ -154,9 +155,20 @@ class ItemService:
             item_id=item.item_id, products=item.products, detail=institution_id,
         )  # fmt: skip
         days = transactions.days(item.created_at) if transactions else None
+        fired = []
+        if events.TRANSACTIONS in item.products:
+            # Linked with Transactions, the Item has its history from the start, and
+            # INITIAL_UPDATE and HISTORICAL_UPDATE go to its webhook.
+            days = check_days(days)
+            if item.webhook:
+                hearing = events.listeners(item, accounts, (), events.TRANSACTIONS)
+                counts = events.pulled(self.bank, item, accounts, days, item.created_at)
+                fired = events.started(self.outbox, item, hearing, counts, self.ids.environment)
         await self.store.create_item(
-            NewItem(item, accounts, public_token=record, transactions_days=days), [entry]
+            NewItem(item, accounts, public_token=record, transactions_days=days), [entry], fired
         )
+        if fired:
+            self.outbox.written()
         return public_token
 
     async def item_public_token_exchange(

@@ -158,9 +158,12 @@ class Store(Protocol):
     async def list_clients(self) -> list[Client]:
         """Every client, oldest first."""
 
-    async def create_item(self, new: NewItem, audit: Sequence[AuditEntry] = ()) -> None:
+    async def create_item(
+        self, new: NewItem, audit: Sequence[AuditEntry] = (), webhooks: Sequence[Webhook] = ()
+    ) -> None:
         """Write an Item with its accounts, any first tokens and, with
-        `new.transactions_days`, its transactions state, all in one transaction."""
+        `new.transactions_days`, its transactions state, all in one transaction with the
+        audit entries and the webhooks its creation fires."""
 
     async def count_items(self) -> int:
         """How many Items were ever created, removed ones included."""
@@ -373,12 +376,13 @@ class Store(Protocol):
         """The Item's transactions state, or None while Transactions is not initialized."""
 
     async def init_transactions(
-        self, item_id: str, days_requested: int, now: float
+        self, item_id: str, days_requested: int, now: float, *, webhooks: Sequence[Webhook] = ()
     ) -> TransactionsState:
         """Initialize Transactions on the Item (generation 0) unless it already is; the state.
 
         Of several servers initializing one Item at once, the first write wins and every
-        one of them gets the state it wrote.
+        one of them gets the state it wrote; only the winner's `webhooks` are written (in
+        its transaction), so Transactions starting fires its webhooks once.
         """
 
     async def refresh_transactions(

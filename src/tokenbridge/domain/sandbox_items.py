@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tokenbridge.domain import audit, errors, webhook_events
+from tokenbridge.domain import transactions_events as events
 from tokenbridge.domain.auth import PENDING, VERIFICATION_WEBHOOKS
 from tokenbridge.domain.dates import iso_datetime
 from tokenbridge.domain.items import ItemService
@@ -144,8 +145,32 @@ class SandboxItemService:
         payload = self._payload(webhook_code, chosen, item, accounts)
         if new_transactions is not None and "new_transactions" in payload:
             payload["new_transactions"] = new_transactions
-        await self.store.enqueue_webhooks(self._to_item(item, payload))
+        fired = self._to_item(item, payload)
+        if chosen == "TRANSACTIONS":
+            fired += await self._to_processor_tokens(item, payload)
+        await self.store.enqueue_webhooks(fired)
         self.outbox.written()
+
+    async def _to_processor_tokens(self, item: Item, payload: dict[str, Any]) -> list[Webhook]:
+        """A TRANSACTIONS test webhook in its processor form, to the webhook of each of the
+        Item's processor tokens that may read the product, as a refresh sends them."""
+        code = payload["webhook_code"]
+        product = (
+            events.RECURRING_TRANSACTIONS if code == "RECURRING_TRANSACTIONS_UPDATE"
+            else events.TRANSACTIONS
+        )  # fmt: skip
+        fired = []
+        for token in await self.store.list_processor_tokens(item.item_id):
+            if not token.webhook or not events.may_read(token, product):
+                continue
+            form = {k: v for k, v in payload.items() if k not in ("item_id", "account_ids")}
+            form = {"webhook_type": form.pop("webhook_type"),
+                    "webhook_code": form.pop("webhook_code"),
+                    "account_id": token.account_id, **form}  # fmt: skip
+            fired.append(
+                self.outbox.webhook(item.client_id, token.webhook, form, item_id=item.item_id)
+            )
+        return fired
 
     def _payload(
         self, code: str, webhook_type: str, item: Item, accounts: list[Account]

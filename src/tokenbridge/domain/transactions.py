@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
-from tokenbridge.domain import audit, errors, webhook_events
+from tokenbridge.domain import audit, errors
+from tokenbridge.domain import transactions_events as events
 from tokenbridge.domain.bank_records import BankTransaction
 from tokenbridge.domain.cursor import Cursor, decode_cursor, encode_cursor
 from tokenbridge.domain.dates import check_range, parse_date, utc_date
@@ -38,9 +39,9 @@ from tokenbridge.domain.recurring import RecurringStreams, recurring_streams
 DEFAULT_COUNT = 100
 MAX_COUNT = 500
 
-TRANSACTIONS = "transactions"
+TRANSACTIONS = events.TRANSACTIONS
 TRANSACTIONS_REFRESH = "transactions_refresh"
-RECURRING_TRANSACTIONS = "recurring_transactions"
+RECURRING_TRANSACTIONS = events.RECURRING_TRANSACTIONS
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,21 +112,42 @@ class TransactionsService:
 
     # State ----------------------------------------------------------------------------
 
-    async def _state(self, item: Item, days_requested: int | None = None) -> TransactionsState:
+    async def _state(
+        self, item: Item, days_requested: int | None = None, *, synced_by: str | None = None
+    ) -> TransactionsState:
         """The Item's transactions state, initializing Transactions on first use.
 
         Plaid initializes Transactions on an Item linked without it at the first call of
         /transactions/get or /sync; `days_requested` applies only then
-        (https://plaid.com/docs/api/products/transactions/#transactions-get-request-options-days-requested).
+        (https://plaid.com/docs/api/products/transactions/#transactions-get-request-options-days-requested),
+        and the webhooks of its start go out with it (`synced_by`: the subject whose
+        /transactions/sync call it is, if one is).
         """
         state = await self.store.get_transactions_state(item.item_id)
         if state is None:
-            state = await self.store.init_transactions(
-                item.item_id, check_days(days_requested), self.clock.now()
-            )
+            days = check_days(days_requested)
+            now = self.clock.now()
+            fired = await self._started(item, days, now, synced_by)
+            state = await self.store.init_transactions(item.item_id, days, now, webhooks=fired)
+            if fired:
+                self.outbox.written()
         elif days_requested is not None:
             check_days(days_requested)
         return await self._with_created(item, state)
+
+    async def _started(
+        self, item: Item, days: int, now: float, synced_by: str | None
+    ) -> list[Webhook]:
+        """The webhooks of Transactions starting on the Item now, with `days` of history."""
+        tokens = await self.store.list_processor_tokens(item.item_id)
+        if not item.webhook and not any(t.webhook for t in tokens):
+            return []
+        accounts = await self.store.get_accounts(item.item_id)
+        hearing = events.listeners(item, accounts, tokens, TRANSACTIONS)
+        counts = events.pulled(self.bank, item, accounts, days, now)
+        return events.started(
+            self.outbox, item, hearing, counts, self.environment, synced_by=synced_by
+        )
 
     async def _with_created(self, item: Item, state: TransactionsState) -> TransactionsState:
         """The state with what /sandbox/transactions/create added, for an Item that takes
@@ -251,7 +273,7 @@ class TransactionsService:
         days_requested: int | None,
     ) -> SyncPage:
         _check_count(count, "count")
-        state = await self._state(item, days_requested)
+        state = await self._state(item, days_requested, synced_by=subject)
         cursor = decode_cursor(cursor_value, scope, state.generation)
         if cursor.offset == 0:
             # Not in the middle of paging: deliver everything up to the latest refresh.
@@ -399,34 +421,32 @@ class TransactionsService:
     async def _announce(
         self, item: Item, before: TransactionsState, after: TransactionsState
     ) -> list[Webhook]:
-        """The webhooks of a new round of changes (from `before` to `after`): to each
-        processor token whose account changed, and to the Item."""
+        """The webhooks of a new round of changes (from `before` to `after`), to the Item
+        and to its processor tokens (transactions_events.refreshed)."""
+        tokens = await self.store.list_processor_tokens(item.item_id)
+        if not item.webhook and not any(t.webhook for t in tokens):
+            return []
         accounts = await self.store.get_accounts(item.item_id)
-        new_by_account: dict[str, int] = {}
+        changes: dict[str, events.AccountChanges] = {}
         for account in accounts:
-            changes = self._changes(item, [account], after, before.generation, after.generation)
-            new_by_account[account.account_id] = sum(1 for k, _ in changes if k == "added")
-        fired: list[Webhook] = []
-        for token in await self.store.list_processor_tokens(item.item_id):
-            if token.webhook and new_by_account.get(token.account_id):
-                fired.append(self.outbox.webhook(
-                    item.client_id, token.webhook,
-                    webhook_events.transactions_update(
-                        token.token_hash in after.sync_users, "account_id", token.account_id,
-                        new_by_account[token.account_id], self.environment,
-                    ),
-                    item_id=item.item_id,
-                ))  # fmt: skip
-        total = sum(new_by_account.values())
-        if item.webhook and total:
-            fired.append(self.outbox.webhook(
-                item.client_id, item.webhook,
-                webhook_events.transactions_update(
-                    "" in after.sync_users, "item_id", item.item_id, total, self.environment
-                ),
-                item_id=item.item_id,
-            ))  # fmt: skip
-        return fired
+            found = changes[account.account_id] = events.AccountChanges()
+            for kind, t in self._changes(
+                item, [account], after, before.generation, after.generation
+            ):
+                if kind == "added":
+                    found.added += 1
+                elif kind == "modified":
+                    found.modified += 1
+                else:
+                    found.removed.append(t.transaction_id)
+        recurring = (
+            events.listeners(item, accounts, tokens, RECURRING_TRANSACTIONS)
+            if RECURRING_TRANSACTIONS in item.products else []
+        )  # fmt: skip
+        return events.refreshed(
+            self.outbox, item, events.listeners(item, accounts, tokens, TRANSACTIONS), changes,
+            after.sync_users, self.environment, recurring=recurring,
+        )  # fmt: skip
 
     # /sandbox/transactions/create -------------------------------------------------------
 

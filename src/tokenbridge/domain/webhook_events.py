@@ -29,29 +29,60 @@ def processor_webhook_update_acknowledged(
     }
 
 
-def transactions_update(
-    sync_user: bool, key: str, value: str, new_transactions: int, environment: str
+def transactions_webhook(
+    code: str, key: str, value: str, environment: str, **fields: Any
 ) -> dict[str, Any]:
-    """SYNC_UPDATES_AVAILABLE (for those who have called /sync) or DEFAULT_UPDATE, for an
-    Item (`key` item_id) or a processor token's account (`key` account_id)
+    """A TRANSACTIONS webhook about an Item (`key` item_id) or, in its processor form, a
+    processor token's account (`key` account_id)
     (https://plaid.com/docs/api/products/transactions/#webhooks)."""
-    if sync_user:
-        return {
-            "webhook_type": "TRANSACTIONS",
-            "webhook_code": "SYNC_UPDATES_AVAILABLE",
-            key: value,
-            "initial_update_complete": True,
-            "historical_update_complete": True,
-            "environment": environment,
-        }
     return {
         "webhook_type": "TRANSACTIONS",
-        "webhook_code": "DEFAULT_UPDATE",
+        "webhook_code": code,
         key: value,
-        "error": None,
-        "new_transactions": new_transactions,
+        **fields,
         "environment": environment,
     }
+
+
+def transactions_pulled(
+    code: str, key: str, value: str, new_transactions: int, environment: str
+) -> dict[str, Any]:
+    """INITIAL_UPDATE, HISTORICAL_UPDATE or DEFAULT_UPDATE: `new_transactions` were pulled
+    (the first 30 days, the whole history, or a refresh round). Sent whether or not the
+    receiver uses /transactions/sync, as Plaid sends them "to maintain backwards
+    compatibility"."""
+    return transactions_webhook(
+        code, key, value, environment, error=None, new_transactions=new_transactions
+    )
+
+
+def transactions_removed(
+    key: str, value: str, removed: list[str], environment: str
+) -> dict[str, Any]:
+    """TRANSACTIONS_REMOVED: the ids of the transactions a refresh round deleted."""
+    return transactions_webhook(
+        "TRANSACTIONS_REMOVED", key, value, environment, error=None, removed_transactions=removed
+    )
+
+
+def sync_updates_available(
+    key: str, value: str, environment: str, *, historical: bool = True
+) -> dict[str, Any]:
+    """SYNC_UPDATES_AVAILABLE, for those who have called /transactions/sync: the first 30
+    days are in (always, here), and the whole history too unless `historical` is False."""
+    return transactions_webhook(
+        "SYNC_UPDATES_AVAILABLE", key, value, environment,
+        initial_update_complete=True, historical_update_complete=historical,
+    )  # fmt: skip
+
+
+def recurring_transactions_update(
+    key: str, value: str, account_ids: list[str], environment: str
+) -> dict[str, Any]:
+    """RECURRING_TRANSACTIONS_UPDATE: the recurring streams of `account_ids` may have
+    changed. The Item's form lists the accounts; the processor form names its one."""
+    fields = {"account_ids": account_ids} if key == "item_id" else {}
+    return transactions_webhook("RECURRING_TRANSACTIONS_UPDATE", key, value, environment, **fields)
 
 
 # Item webhooks (https://plaid.com/docs/api/items/#webhooks) ------------------------------
@@ -104,6 +135,17 @@ def item_webhook_update_acknowledged(
     return item_webhook(
         "ITEM", "WEBHOOK_UPDATE_ACKNOWLEDGED", item_id, environment,
         new_webhook_url=new_webhook_url, error=None,
+    )  # fmt: skip
+
+
+def pending_expiration(
+    item_id: str, consent_expiration_time: str, environment: str
+) -> dict[str, Any]:
+    """ITEM PENDING_EXPIRATION (PendingExpirationWebhook): the Item's consent ends at
+    `consent_expiration_time` (ISO 8601), and the user must renew it through Link before."""
+    return item_webhook(
+        "ITEM", "PENDING_EXPIRATION", item_id, environment,
+        consent_expiration_time=consent_expiration_time,
     )  # fmt: skip
 
 

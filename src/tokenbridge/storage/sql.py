@@ -295,7 +295,9 @@ class SqlStore(ABC):
     async def list_clients(self) -> list[Client]:
         return [Client(*row) for row in await self.fetchall(_CLIENT + " ORDER BY created_at")]
 
-    async def create_item(self, new: NewItem, audit: Sequence[AuditEntry] = ()) -> None:
+    async def create_item(
+        self, new: NewItem, audit: Sequence[AuditEntry] = (), webhooks: Sequence[Webhook] = ()
+    ) -> None:
         item = new.item
         async with self.transaction() as tx:
             await tx.execute(
@@ -338,6 +340,7 @@ class SqlStore(ABC):
                     [item.item_id, new.transactions_days, item.created_at],
                 )
             await _insert_audit(tx, audit)
+            await _insert_webhooks(tx, webhooks)
 
     async def count_items(self) -> int:
         row = await self.fetchone("SELECT COUNT(*) FROM items")
@@ -715,14 +718,17 @@ class SqlStore(ABC):
         )  # fmt: skip
 
     async def init_transactions(
-        self, item_id: str, days_requested: int, now: float
+        self, item_id: str, days_requested: int, now: float, *, webhooks: Sequence[Webhook] = ()
     ) -> TransactionsState:
         async with self.transaction() as tx:
-            await tx.execute(
+            won = await tx.fetchone(
                 "INSERT INTO transactions_items (item_id, days_requested, generation,"
-                " initialized_at) VALUES (?, ?, 0, ?) ON CONFLICT (item_id) DO NOTHING",
+                " initialized_at) VALUES (?, ?, 0, ?) ON CONFLICT (item_id) DO NOTHING"
+                " RETURNING item_id",
                 [item_id, days_requested, now],
             )
+            if won is not None:
+                await _insert_webhooks(tx, webhooks)
         state = await self.get_transactions_state(item_id)
         assert state is not None
         return state
