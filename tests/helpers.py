@@ -24,6 +24,22 @@ CLIENT_ID = "test-client"
 SECRET = "test-secret-0123456789abcdef"
 
 
+# Plaid's published documents, a reference kept outside the repository (not redistributed).
+CHECKOUT = Path(__file__).resolve().parents[1]
+
+
+def plaid_candidates(variable: str, name: str) -> tuple[Path, ...]:
+    """Where one of Plaid's documents may be: the path `variable` names, or `name` in a
+    `shared/plaid/` folder beside the checkout."""
+    paths = (os.environ.get(variable, ""), str(CHECKOUT.parent / "shared" / "plaid" / name))
+    return tuple(Path(p) for p in paths if p)
+
+
+def plaid_document(variable: str, name: str) -> Path | None:
+    """The first of `plaid_candidates` that exists, or None."""
+    return next((p for p in plaid_candidates(variable, name) if p.exists()), None)
+
+
 def _plaid_error_body(body: dict[str, Any], error_type: str, error_code: str,
                       message: str | None) -> dict[str, Any]:  # fmt: skip
     assert (body["error_type"], body["error_code"]) == (error_type, error_code), body

@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from tests.api.conftest import Api
+from tests.helpers import plaid_candidates
 from tokenbridge.domain.catalog import PROCESSORS, PRODUCTS
 from tokenbridge.http import openapi
 from tokenbridge.http.routes import OPERATIONS
@@ -22,19 +23,11 @@ ROOT = Path(__file__).resolve().parents[2]
 COMMITTED = ROOT / "docs" / "openapi.json"
 
 
-# Plaid's published document, a reference kept outside the repository (not redistributed).
-def _candidates(variable: str, name: str) -> tuple[Path, ...]:
-    """Where one of Plaid's documents may be: the path `variable` names, or `name` in a
-    `shared/plaid/` folder beside the checkout."""
-    paths = (os.environ.get(variable, ""), str(ROOT.parent / "shared" / "plaid" / name))
-    return tuple(Path(p) for p in paths if p)
-
-
-PLAID_CANDIDATES = _candidates("TOKENBRIDGE_PLAID_OPENAPI", "openapi-processor-subset.yml")
+PLAID_CANDIDATES = plaid_candidates("TOKENBRIDGE_PLAID_OPENAPI", "openapi-processor-subset.yml")
 # The sandbox controls, Link tokens, institutions and webhooks, from the same Plaid document
 # (TOKENBRIDGE_PLAID_SANDBOX_OPENAPI names it, or it sits beside the first): merged in, so
 # that every path of ours that Plaid has is compared.
-PLAID_SANDBOX_CANDIDATES = _candidates(
+PLAID_SANDBOX_CANDIDATES = plaid_candidates(
     "TOKENBRIDGE_PLAID_SANDBOX_OPENAPI", "openapi-sandbox-webhooks-subset.yml"
 )
 

@@ -62,11 +62,17 @@ def _as(client: plaid_api.PlaidApi, body: dict[str, Any], model: type) -> Any:
     return validate_and_convert_types(body, (model,), ["webhook"], True, True, config)
 
 
-def _link(client: plaid_api.PlaidApi, products: list[str], webhook: str | None = None,
-          password: str | None = None) -> Linked:  # fmt: skip
+def _link(
+    client: plaid_api.PlaidApi,
+    products: list[str],
+    receiver: WebhookReceiver | None = None,
+    password: str | None = None,
+) -> Linked:
+    """An Item of `products`; with the receiver's webhook, once the receiver has had the
+    Transactions webhooks of its creation (and forgotten them)."""
     options = SandboxPublicTokenCreateRequestOptions(override_password=password or "pass_good")
-    if webhook is not None:
-        options.webhook = webhook
+    if receiver is not None:
+        options.webhook = receiver.url
     public = client.sandbox_public_token_create(SandboxPublicTokenCreateRequest(
         institution_id="ins_109508", initial_products=[Products(p) for p in products],
         options=options,
@@ -75,6 +81,12 @@ def _link(client: plaid_api.PlaidApi, products: list[str], webhook: str | None =
         ItemPublicTokenExchangeRequest(public_token=public)
     )
     accounts = client.accounts_get(AccountsGetRequest(access_token=exchanged.access_token))
+    if receiver is not None and "transactions" in products:
+        receiver.wait(2)
+        codes = sorted(w["webhook_code"] for w in receiver.received)
+        assert codes == ["HISTORICAL_UPDATE", "INITIAL_UPDATE"]
+        receiver.received.clear()
+        receiver.deliveries.clear()
     return Linked(exchanged.access_token, exchanged.item_id,
                   [a.account_id for a in accounts.accounts])  # fmt: skip
 
@@ -100,7 +112,7 @@ def test_reset_login_breaks_every_reader_until_repaired(
     dwolla: plaid_api.PlaidApi,
     receiver: WebhookReceiver,
 ) -> None:
-    linked = _link(client, ["auth", "transactions"], webhook=receiver.url)
+    linked = _link(client, ["auth", "transactions"], receiver)
     token = client.processor_token_create(ProcessorTokenCreateRequest(
         access_token=linked.access_token, account_id=linked.account_ids[0], processor="dwolla",
     )).processor_token  # fmt: skip
@@ -178,7 +190,7 @@ def test_fire_webhook_payloads_fit_the_sdks_models(
     webhook_type: str | None,
     model: type,
 ) -> None:
-    linked = _link(client, EVERY_PRODUCT, webhook=receiver.url)
+    linked = _link(client, EVERY_PRODUCT, receiver)
     request = SandboxItemFireWebhookRequest(access_token=linked.access_token, webhook_code=code)
     if webhook_type is not None:
         request.webhook_type = WebhookType(webhook_type)
@@ -191,7 +203,7 @@ def test_fire_webhook_payloads_fit_the_sdks_models(
 
 def test_fire_webhook_options_and_refusals(client: plaid_api.PlaidApi,
                                            receiver: WebhookReceiver) -> None:  # fmt: skip
-    linked = _link(client, ["auth", "transactions"], webhook=receiver.url)
+    linked = _link(client, ["auth", "transactions"], receiver)
     client.sandbox_item_fire_webhook(SandboxItemFireWebhookRequest(
         access_token=linked.access_token, webhook_code="DEFAULT_UPDATE",
         options=SandboxItemFireWebhookRequestOptions(new_transactions=7),

@@ -195,6 +195,16 @@ def test_refresh_webhook_reaches_the_partner(
         ProcessorTokenWebhookUpdateRequest(processor_token=token, webhook=url)
     )
     partner_sync(dwolla, token, count=500)
+    # The acknowledgement of the webhook, then the four webhooks of Transactions started by
+    # the partner's sync.
+    receiver.wait(5)
+    assert sorted((p["webhook_code"], p.get("historical_update_complete"))
+                  for p in receiver.received) == [
+        ("HISTORICAL_UPDATE", None), ("INITIAL_UPDATE", None),
+        ("SYNC_UPDATES_AVAILABLE", False), ("SYNC_UPDATES_AVAILABLE", True),
+        ("WEBHOOK_UPDATE_ACKNOWLEDGED", None),
+    ]  # fmt: skip
+    receiver.received.clear()
     dwolla.processor_transactions_refresh(
         ProcessorTransactionsRefreshRequest(processor_token=token)
     )
