@@ -19,6 +19,7 @@ from tokenbridge.domain.services import Services
 from tokenbridge.domain.webhook_destinations import WebhookDestinations
 from tokenbridge.http import openapi
 from tokenbridge.http.app import TokenBridgeApp
+from tokenbridge.http.control import CONTROL_PREFIX, INBOX_PREFIX, ControlApp, InboxApp
 from tokenbridge.http.router import Endpoint, Mount, Router
 from tokenbridge.http.routes import OPERATIONS
 from tokenbridge.sandbox.bank import SandboxBank
@@ -85,6 +86,8 @@ def create_app(
     # The worker signs every attempt with the store's current key, so it is made once the
     # store is open; `stop` stops it.
     workers: list[DeliveryWorker] = []
+    # The services once built, for the mounted edges.
+    built: list[Services] = []
 
     async def start() -> Services:
         opened = store if store is not None else await open_store(settings.database_url)
@@ -106,6 +109,7 @@ def create_app(
             await services.clients.pin_client(settings.client_id, settings.secret, "sandbox")
         for worker in workers:
             worker.start()
+        built[:] = [services]
         return services
 
     async def stop(services: Services) -> None:
@@ -115,6 +119,9 @@ def create_app(
             await worker.stop()
         workers.clear()
         await services.store.close()
+
+    def current() -> Services | None:
+        return built[0] if built else None
 
     document: list[bytes] = []
 
@@ -130,7 +137,11 @@ def create_app(
             Endpoint("/health", lambda: (200, _HEALTH)),
             Endpoint("/openapi.json", openapi_document),
         ],
-        mounts=mounts,
+        mounts=[
+            *mounts,
+            Mount(CONTROL_PREFIX, ControlApp(current, settings.admin_key, settings.max_body_bytes)),
+            Mount(INBOX_PREFIX, InboxApp(current, settings.max_body_bytes)),
+        ],
     )
     return TokenBridgeApp(router, start, stop, max_body_bytes=settings.max_body_bytes)
 

@@ -7,6 +7,7 @@ import asyncio
 import dataclasses
 import json
 import os
+import secrets
 import shutil
 import socket
 import sys
@@ -74,7 +75,9 @@ _ENVIRONMENT = """environment:
   TOKENBRIDGE_RATE_LIMIT_SCALE  multiply every rate limit (0.01 for fast tests)
   TOKENBRIDGE_WEBHOOK_HOSTS     as --webhook-hosts
   TOKENBRIDGE_WEBHOOK_RETRY_SCALE
-                                multiply every webhook retry delay (0.001 for fast tests)"""
+                                multiply every webhook retry delay (0.001 for fast tests)
+  TOKENBRIDGE_ADMIN_KEY         the control API's key (at least 16 characters); one is
+                                made and printed at start when it is not set"""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -646,6 +649,11 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
             await store.close()
 
     asyncio.run(prepare())
+    if settings.admin_key is None:
+        settings = settings.with_overrides(admin_key=secrets.token_urlsafe(24))
+        print(f"admin key (the control API, docs/TESTING.md): {settings.admin_key}")
+    else:
+        print("admin key: from TOKENBRIDGE_ADMIN_KEY")
     print(f"tokenbridge {__version__} serving {redact_url(settings.database_url)}"
           f" on http://{settings.host}:{settings.port}", flush=True)  # fmt: skip
     common: dict[str, Any] = {
@@ -676,6 +684,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
             os.environ["TOKENBRIDGE_SEED"] = settings.seed
         os.environ["TOKENBRIDGE_RATE_LIMITS"] = "on" if settings.rate_limits else "off"
         os.environ["TOKENBRIDGE_WEBHOOK_HOSTS"] = settings.webhook_hosts
+        os.environ["TOKENBRIDGE_ADMIN_KEY"] = settings.admin_key or ""
         return server.run(
             "tokenbridge.app:app_from_env",
             limits=limits,

@@ -63,6 +63,9 @@ class Settings:
     # Multiplies every delay of Plaid's webhook retry schedule and its 24-hour window
     # (domain/outbox.py): 0.001 makes the first retry's 30 s into 30 ms, for tests.
     webhook_retry_scale: float = 1.0
+    # The control API's key (TOKENBRIDGE_ADMIN_KEY); `tokenbridge serve` makes one when none
+    # is set. None: the control API refuses every request.
+    admin_key: str | None = None
 
     def with_overrides(self, **overrides: Any) -> Settings:
         """A copy with every override that is not None applied."""
@@ -86,6 +89,21 @@ def parse_scale(value: str, name: str) -> float:
     if not 0 < scale < float("inf"):
         raise ValueError(f"{name} must be a positive number, not {value!r}")
     return scale
+
+
+# An admin key as hard to guess as a generated client secret, at least.
+MIN_ADMIN_KEY_LENGTH = 16
+
+
+def parse_admin_key(value: str, name: str) -> str:
+    """An admin key: at least MIN_ADMIN_KEY_LENGTH printable ASCII characters, no spaces;
+    ValueError for anything else."""
+    if len(value) < MIN_ADMIN_KEY_LENGTH or not all("!" <= c <= "~" for c in value):
+        raise ValueError(
+            f"{name} must be at least {MIN_ADMIN_KEY_LENGTH} printable ASCII characters"
+            " without spaces"
+        )
+    return value
 
 
 def parse_webhook_hosts(value: str, name: str) -> str:
@@ -129,7 +147,11 @@ def from_env(environ: Mapping[str, str] | None = None) -> Settings:
             else ("TOKENBRIDGE_SECRET", "TOKENBRIDGE_CLIENT_ID")
         )
         raise ValueError(f"{given} is set but {missing} is not: set both, or neither")
+    admin_key = env.get("TOKENBRIDGE_ADMIN_KEY") or None
+    if admin_key is not None:
+        parse_admin_key(admin_key, "TOKENBRIDGE_ADMIN_KEY")
     return Settings(
+        admin_key=admin_key,
         database_url=env.get("TOKENBRIDGE_DATABASE_URL") or default_database_url(),
         client_id=client_id,
         secret=secret,

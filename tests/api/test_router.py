@@ -60,10 +60,10 @@ def test_mounted_surface_answers_under_its_prefix(tmp_path: Any) -> None:
         assert doubled.text == "ours /_tokenbridge/test/hello"
         assert api.request("GET", "/_tokenbridge/test").text == "ours /_tokenbridge/test/"
         # Outside the mount, our prefix is an unknown path like any other.
-        missing = api.request("GET", "/_tokenbridge/other")
+        missing = api.request("GET", "/_tokenbridge/tset")
         near = "; did you mean /_tokenbridge/test/?"
         assert_plaid_error(missing, 404, "INVALID_REQUEST", "NOT_FOUND",
-                           "unknown path '/_tokenbridge/other'" + near)  # fmt: skip
+                           "unknown path '/_tokenbridge/tset'" + near)  # fmt: skip
         typo = api.request("GET", "/_tokenbridge/tset/hello")
         assert_plaid_error(typo, 404, "INVALID_REQUEST", "NOT_FOUND",
                            "unknown path '/_tokenbridge/tset/hello'" + near)  # fmt: skip
@@ -126,7 +126,7 @@ def test_an_operation_through_a_doubled_slash_does_its_work(api: Api) -> None:
          "unknown path '/processor/auth/gett/'; did you mean /processor/auth/get?"),
         ("/nope", "unknown path '/nope'"),
         ("/", "unknown path '/'"),
-        ("/_tokenbridge/other", "unknown path '/_tokenbridge/other'"),
+        ("/_tokenbridge/nothing/here/at/all", "unknown path '/_tokenbridge/nothing/here/at/all'"),
     ],
 )  # fmt: skip
 def test_an_unknown_path_is_named_with_the_nearest_known_one(

@@ -36,6 +36,8 @@ LINK_TOKEN_CREATE = "link_token.create"
 WEBHOOK_KEY_CREATE = "webhook_key.create"
 WEBHOOK_KEY_ROTATE = "webhook_key.rotate"
 WEBHOOK_REDELIVER = "webhook.redeliver"
+CLIENT_RESET = "client.reset"
+RESET = "reset"
 
 TOKEN_ID_LENGTH = 12
 

@@ -104,20 +104,24 @@ class ClientService:
         self._dummy_hash = hash_token(ids.random.uuid4())
 
     async def create_client(
-        self, name: str, processor: str | None = None, *, request_id: str | None = None
-    ) -> tuple[Client, str]:
-        """A new client and its secret, which is returned here once and stored hashed."""
+        self, name: str, processor: str | None = None, *, request_id: str | None = None,
+        world: str = "", isolated: bool = False,
+    ) -> tuple[Client, str]:  # fmt: skip
+        """A new client and its secret, which is returned here once and stored hashed: of
+        `world` ("" the shared one), or `isolated` (a world of its own)."""
         if processor is not None and processor not in PROCESSOR_SET and processor != "stripe":
             raise errors.InvalidField(f"unknown processor {processor!r}")
         secret = self.ids.secret()
+        client_id = self.ids.client_id()
         client = Client(
-            client_id=self.ids.client_id(),
+            client_id=client_id,
             name=name,
             # A generated secret is random (hash_token says why SHA-256 is enough for it):
             # checking it costs a hash, never a KDF run.
             secret_hash=hash_token(secret),
             created_at=self.clock.now(),
             processor=processor,
+            world=client_id if isolated else world,
         )
         # The actor of a client's creation is the new client itself: clients are made by an
         # operator (the command line), who has no client_id.
@@ -270,3 +274,8 @@ class ClientService:
             if len(record.refuted) > REFUTED_KEPT:
                 del record.refuted[next(iter(record.refuted))]
         return matched
+
+    def forget(self) -> None:
+        """Forget every secret this service has verified: after a reset that deleted
+        clients, their next request reads their row (and finds none)."""
+        self._verified.clear()

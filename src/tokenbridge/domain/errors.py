@@ -24,6 +24,7 @@ STATUS_BY_TYPE: dict[str, int] = {
 }
 STATUS_BY_CODE: dict[str, int] = {
     "NOT_FOUND": 404,
+    "INVALID_ADMIN_KEY": 401,
     "NO_LONGER_AVAILABLE": 404,
     "PLANNED_MAINTENANCE": 503,
 }
@@ -380,6 +381,24 @@ class RateLimitExceeded(PlaidError):
     def __init__(self, code: str, message: str | None = None) -> None:
         self.error_code = code
         super().__init__(message)
+
+
+class InboxFull(RateLimitExceeded):
+    """Ours: an inbox (the control API) holds as many deliveries as it keeps."""
+
+    def __init__(self, most: int) -> None:
+        super().__init__("INBOX_FULL", f"the inbox holds {most} deliveries, the most it keeps")
+
+
+# Ours: the control API's refusal of a request without the admin key.
+
+
+class InvalidAdminKey(InvalidInput):
+    error_code = "INVALID_ADMIN_KEY"
+    default_message = (
+        "the control API needs the admin key (TOKENBRIDGE_ADMIN_KEY) as"
+        " 'Authorization: Bearer <key>'; Plaid client credentials are not accepted"
+    )
 
 
 # The errors a sandbox Item's creation can be made to fail with: the `error_<CODE>`

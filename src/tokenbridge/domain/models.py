@@ -14,13 +14,18 @@ from typing import Any
 
 @dataclass(slots=True)
 class Client:
-    """An API client. A processor partner is a client with `processor` set."""
+    """An API client. A processor partner is a client with `processor` set. Clients of
+    different worlds never see each other's data: a partner uses only the processor tokens
+    made in its world."""
 
     client_id: str
     name: str
     secret_hash: str
     created_at: float
     processor: str | None = None
+    # "" for the shared world; for an isolated sandbox client and its partners, that
+    # client's id (migration 0012).
+    world: str = ""
 
 
 @dataclass(slots=True)
@@ -101,6 +106,8 @@ class ProcessorToken:
     created_at: float
     products: tuple[str, ...] = ()
     webhook: str | None = None
+    # The world of the client that made it (Client.world).
+    world: str = ""
 
 
 @dataclass(slots=True)
@@ -319,3 +326,14 @@ class WebhookAttempt:
     latency_ms: float
     status_code: int | None = None
     error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InboxDelivery:
+    """One POST an inbox received: its number in the inbox (from 1), when, its headers (a
+    JSON object of lower-case names) and its raw body (UTF-8 text)."""
+
+    seq: int
+    received_at: float
+    headers: str
+    body: str

@@ -31,6 +31,7 @@ from tokenbridge.domain.models import (
     BankAccountToken,
     Client,
     CreatedTransaction,
+    InboxDelivery,
     Institution,
     Item,
     LinkToken,
@@ -492,3 +493,31 @@ class Store(Protocol):
     ) -> bool:
         """Begin a new round for the webhook, its first attempt due at `now` (its attempts so
         far are kept). False if there is no such webhook."""
+
+    # Worlds and inboxes (the control API) ---------------------------------------------
+
+    async def reset_client(self, client_id: str, audit: Sequence[AuditEntry] = ()) -> None:
+        """Delete everything of the client but the client itself: its Items with their
+        accounts, tokens, transactions and Signal records, its Link tokens, its webhooks
+        with their attempts and its rate-limit counters; in one transaction with `audit`.
+        The audit log is kept."""
+
+    async def reset_everything(self, audit: Sequence[AuditEntry] = ()) -> None:
+        """Delete the data of every client (as reset_client), every client of an isolated
+        world (world != ""), every inbox and every rate-limit counter, in one transaction
+        with `audit`. The shared world's clients, the webhook keys and the audit log stay."""
+
+    async def create_inbox(self, inbox_id: str, world: str, now: float) -> None:
+        """Create an empty inbox."""
+
+    async def add_inbox_delivery(
+        self, inbox_id: str, now: float, headers: str, body: str, most: int
+    ) -> bool | None:
+        """Record a POST the inbox received, numbered after the last. None if there is no
+        such inbox; False (nothing recorded) if it already holds `most`."""
+
+    async def list_inbox_deliveries(
+        self, inbox_id: str, after: int = 0, limit: int = 100
+    ) -> list[InboxDelivery] | None:
+        """The inbox's deliveries numbered after `after`, oldest first, at most `limit`;
+        None if there is no such inbox."""

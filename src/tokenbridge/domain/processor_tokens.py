@@ -87,6 +87,7 @@ class ProcessorTokenService:
             client_id=client.client_id,
             processor=processor,
             created_at=created_at,
+            world=client.world,
         )
         entry = audit.entry(
             created_at,
@@ -114,7 +115,8 @@ class ProcessorTokenService:
     ) -> PartnerGrant:
         """The grant behind a processor token presented on a partner endpoint.
 
-        A token made for a processor works only with that processor partner's credentials;
+        A token made for a processor works only with the credentials of that processor's
+        partners of the token's world (models.Client.world);
         a token that names no processor (made by /sandbox/processor_token/create with a
         developer's credentials) works only for the client that made it. Anyone else,
         the developer who made a partner's token included, gets INVALID_PROCESSOR_TOKEN,
@@ -134,7 +136,7 @@ class ProcessorTokenService:
         if token.processor is None:
             allowed = token.client_id == client.client_id
         else:
-            allowed = client.processor == token.processor
+            allowed = client.processor == token.processor and client.world == token.world
         if not allowed:
             raise errors.InvalidProcessorToken()
         if product is not None and token.products and product not in token.products:

@@ -14,6 +14,7 @@ from tokenbridge.domain.ids import Ids
 from tokenbridge.domain.institutions import InstitutionService
 from tokenbridge.domain.items import ItemService
 from tokenbridge.domain.link_tokens import LinkTokenService
+from tokenbridge.domain.operator import OperatorService
 from tokenbridge.domain.outbox import Outboxes, WebhookOutboxService
 from tokenbridge.domain.partner import PartnerService
 from tokenbridge.domain.ports import Bank, Clock, Outbox, Store, WebhookKeyMaker
@@ -45,6 +46,7 @@ class Services:
     institutions: InstitutionService
     webhook_keys: WebhookKeyService
     webhook_deliveries: WebhookOutboxService
+    operator: OperatorService
 
     @classmethod
     def build(
@@ -91,4 +93,5 @@ class Services:
             institutions=InstitutionService(bank),
             webhook_keys=WebhookKeyService(store, clock, webhook_key_maker),
             webhook_deliveries=WebhookOutboxService(store, clock, outbox),
+            operator=OperatorService(store, ids, clock, clients),
         )

@@ -25,6 +25,7 @@ from tokenbridge.domain.models import (
     BankAccountToken,
     Client,
     CreatedTransaction,
+    InboxDelivery,
     Item,
     LinkToken,
     LinkTokenMetadata,
@@ -67,7 +68,7 @@ def split_statements(script: str) -> list[str]:
     return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
 
 
-_CLIENT = "SELECT client_id, name, secret_hash, created_at, processor FROM clients"
+_CLIENT = "SELECT client_id, name, secret_hash, created_at, processor, world FROM clients"
 _ITEM = (
     "SELECT item_id, client_id, institution_id, products, created_at, webhook, removed_at,"
     " error_code, profile FROM items"
@@ -79,7 +80,8 @@ _ACCOUNT = (
 )
 _PROCESSOR_TOKEN_SELECT = (
     "SELECT p.token_hash, p.item_id, p.account_id, p.client_id, p.processor, p.created_at,"
-    " p.products, p.webhook FROM processor_tokens p JOIN items i ON i.item_id = p.item_id"
+    " p.products, p.webhook, p.world FROM processor_tokens p"
+    " JOIN items i ON i.item_id = p.item_id"
     " WHERE p.token_hash = ? AND i.removed_at IS NULL"
 )
 
@@ -102,7 +104,7 @@ _GRANT_SELECT = (
     " i.removed_at, i.error_code, i.profile,"
     " a.account_id, a.position, a.name, a.official_name, a.mask, a.type, a.subtype,"
     " a.available, a.current_balance, a.credit_limit, a.iso_currency_code,"
-    " a.unofficial_currency_code, a.holder_category, a.verification_status"
+    " a.unofficial_currency_code, a.holder_category, a.verification_status, p.world"
     " FROM processor_tokens p JOIN items i ON i.item_id = p.item_id"
     " JOIN accounts a ON a.account_id = p.account_id"
     " WHERE p.token_hash = ? AND i.removed_at IS NULL"
@@ -120,10 +122,11 @@ _ITEM_BY_ACCESS_TOKEN = (
 _ITEM_BY_ACCESS_TOKEN_OF = _ITEM_BY_ACCESS_TOKEN + " AND t.client_id = ?"
 _ITEM_AND_ACCOUNT_OF = _ITEM_AND_ACCOUNT_SELECT + " AND t.client_id = ?"
 _PROCESSOR_TOKEN_OF = _PROCESSOR_TOKEN_SELECT + " AND p.client_id = ?"
-# Store.get_processor_token_grant's `usable_by`: the processor's partners for a token made
-# for a processor, the client that made it for one that names none.
+# Store.get_processor_token_grant's `usable_by`: the processor's partners of the token's
+# world for a token made for a processor, the client that made it for one that names none.
 _GRANT_USABLE_BY = (
-    _GRANT_SELECT + " AND (p.processor = ? OR (p.processor IS NULL AND p.client_id = ?))"
+    _GRANT_SELECT
+    + " AND ((p.processor = ? AND p.world = ?) OR (p.processor IS NULL AND p.client_id = ?))"
 )
 
 _decode_strings = msgspec.json.Decoder(tuple[str, ...]).decode
@@ -153,7 +156,9 @@ def _account(row: Row) -> Account:
 
 
 def _processor_token(row: Row) -> ProcessorToken:
-    return ProcessorToken(row[0], row[1], row[2], row[3], row[4], row[5], _strings(row[6]), row[7])
+    return ProcessorToken(
+        row[0], row[1], row[2], row[3], row[4], row[5], _strings(row[6]), row[7], row[8]
+    )
 
 
 _WEBHOOK_KEY = "SELECT kid, private_key, x, y, created_at, expired_at, is_current FROM webhook_keys"
@@ -265,10 +270,10 @@ class SqlStore(ABC):
             # One statement, so that two servers creating the same client_id cannot both
             # pass a check and then collide on the primary key.
             if not await tx.execute(
-                "INSERT INTO clients (client_id, name, secret_hash, processor, created_at)"
-                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (client_id) DO NOTHING",
+                "INSERT INTO clients (client_id, name, secret_hash, processor, created_at,"
+                " world) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (client_id) DO NOTHING",
                 [client.client_id, client.name, client.secret_hash, client.processor,
-                 client.created_at],
+                 client.created_at, client.world],
             ):  # fmt: skip
                 return False
             await _insert_audit(tx, audit)
@@ -497,9 +502,11 @@ class SqlStore(ABC):
     async def _insert_processor_token(self, tx: Transaction, token: ProcessorToken) -> None:
         await tx.execute(
             "INSERT INTO processor_tokens (token_hash, item_id, account_id, client_id,"
-            " processor, products, webhook, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            " processor, products, webhook, created_at, world)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [token.token_hash, token.item_id, token.account_id, token.client_id,
-             token.processor, _names(token.products), token.webhook, token.created_at],
+             token.processor, _names(token.products), token.webhook, token.created_at,
+             token.world],
         )  # fmt: skip
 
     async def get_processor_token(
@@ -518,7 +525,8 @@ class SqlStore(ABC):
             row = await self.fetchone(_GRANT_SELECT, [token_hash])
         else:
             row = await self.fetchone(
-                _GRANT_USABLE_BY, [token_hash, usable_by.processor, usable_by.client_id]
+                _GRANT_USABLE_BY,
+                [token_hash, usable_by.processor, usable_by.world, usable_by.client_id],
             )
         if row is None:
             return None
@@ -528,7 +536,7 @@ class SqlStore(ABC):
                           row[20], Balances(row[21], row[22], row[23], row[24], row[25]),
                           row[26], row[27])  # fmt: skip
         token = ProcessorToken(token_hash, item.item_id, account.account_id, row[0], row[1],
-                               row[2], _strings(row[3]), row[4])  # fmt: skip
+                               row[2], _strings(row[3]), row[4], row[28])  # fmt: skip
         return token, item, account
 
     async def set_account_verification_status(
@@ -852,7 +860,7 @@ class SqlStore(ABC):
     async def list_processor_tokens(self, item_id: str) -> list[ProcessorToken]:
         rows = await self.fetchall(
             "SELECT token_hash, item_id, account_id, client_id, processor, created_at,"
-            " products, webhook FROM processor_tokens WHERE item_id = ? ORDER BY created_at",
+            " products, webhook, world FROM processor_tokens WHERE item_id = ? ORDER BY created_at",
             [item_id],
         )
         return [_processor_token(r) for r in rows]
@@ -992,3 +1000,93 @@ class SqlStore(ABC):
             [now, now, webhook_id],
             audit,
         )
+
+    # Worlds and inboxes (the control API) ---------------------------------------------
+
+    async def reset_client(self, client_id: str, audit: Sequence[AuditEntry] = ()) -> None:
+        async with self.transaction() as tx:
+            for table, condition in _CLIENT_DATA:
+                await tx.execute(f"DELETE FROM {table} WHERE {condition}", [client_id])
+            # The client's own rate-limit counters (`<operation>:client:<client_id>`); an
+            # Item's end with its Item, whose id never comes back.
+            escaped = client_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            await tx.execute(
+                "DELETE FROM rate_limit_counters WHERE scope LIKE ? ESCAPE '\\'",
+                ["%:client:" + escaped],
+            )
+            await _insert_audit(tx, audit)
+
+    async def reset_everything(self, audit: Sequence[AuditEntry] = ()) -> None:
+        async with self.transaction() as tx:
+            for table, _ in _CLIENT_DATA:
+                await tx.execute(f"DELETE FROM {table}")
+            for table in ("rate_limit_counters", "inbox_deliveries", "inboxes"):
+                await tx.execute(f"DELETE FROM {table}")
+            await tx.execute("DELETE FROM clients WHERE world <> ''")
+            await _insert_audit(tx, audit)
+
+    async def create_inbox(self, inbox_id: str, world: str, now: float) -> None:
+        async with self.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO inboxes (inbox_id, world, created_at) VALUES (?, ?, ?)",
+                [inbox_id, world, now],
+            )
+
+    async def add_inbox_delivery(
+        self, inbox_id: str, now: float, headers: str, body: str, most: int
+    ) -> bool | None:
+        async with self.transaction() as tx:
+            # The inbox's row is locked (PostgreSQL) by the UPDATE, so that deliveries to one
+            # inbox get consecutive numbers.
+            found = await tx.fetchone(
+                "UPDATE inboxes SET created_at = created_at WHERE inbox_id = ? RETURNING inbox_id",
+                [inbox_id],
+            )
+            if found is None:
+                return None
+            row = await tx.fetchone(
+                "SELECT COUNT(*) FROM inbox_deliveries WHERE inbox_id = ?", [inbox_id]
+            )
+            count = int(row[0]) if row else 0
+            if count >= most:
+                return False
+            await tx.execute(
+                "INSERT INTO inbox_deliveries (inbox_id, seq, received_at, headers, body)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [inbox_id, count + 1, now, headers, body],
+            )
+        return True
+
+    async def list_inbox_deliveries(
+        self, inbox_id: str, after: int = 0, limit: int = 100
+    ) -> list[InboxDelivery] | None:
+        if await self.fetchone("SELECT 1 FROM inboxes WHERE inbox_id = ?", [inbox_id]) is None:
+            return None
+        rows = await self.fetchall(
+            "SELECT seq, received_at, headers, body FROM inbox_deliveries"
+            " WHERE inbox_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+            [inbox_id, after, limit],
+        )
+        return [InboxDelivery(r[0], r[1], r[2], r[3]) for r in rows]
+
+
+# What a client's reset deletes, in an order the foreign keys allow: (table, the condition
+# that picks the client's rows, with the client_id as its one parameter).
+_OF_CLIENTS_ITEMS = "item_id IN (SELECT item_id FROM items WHERE client_id = ?)"
+_CLIENT_DATA: tuple[tuple[str, str], ...] = (
+    ("webhook_attempts",
+     "webhook_id IN (SELECT webhook_id FROM webhooks WHERE client_id = ?)"),
+    ("webhooks", "client_id = ?"),
+    ("signal_records", _OF_CLIENTS_ITEMS),
+    ("sandbox_transactions", _OF_CLIENTS_ITEMS),
+    ("transactions_sync_users", _OF_CLIENTS_ITEMS),
+    ("transactions_refreshes", _OF_CLIENTS_ITEMS),
+    ("transactions_items", _OF_CLIENTS_ITEMS),
+    ("bank_account_tokens", _OF_CLIENTS_ITEMS),
+    ("processor_tokens", _OF_CLIENTS_ITEMS),
+    ("access_tokens", _OF_CLIENTS_ITEMS),
+    ("public_tokens", _OF_CLIENTS_ITEMS),
+    ("link_tokens", "client_id = ?"),
+    ("accounts", _OF_CLIENTS_ITEMS),
+    ("items", "client_id = ?"),
+)  # fmt: skip

@@ -1,0 +1,113 @@
+"""What an operator may do that no Plaid client can: the control API's operations (and,
+later, the dashboard's).
+
+An isolated sandbox client is an ordinary client in a world of its own (`Client.world`):
+its Items, tokens, Link tokens, webhooks and rate-limit counters are keyed by its
+client_id as every client's are, and the partners made for it are the only partners that
+may use the processor tokens it makes. A reset deletes a client's data and keeps the
+client; resetting everything also deletes every isolated world. The audit log keeps
+everything, resets included.
+
+An inbox is a webhook URL served by tokenbridge itself: whoever knows its id may post to
+it (as anyone may post to a webhook receiver), and only the operator reads it back.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+
+from tokenbridge.domain import audit, errors
+from tokenbridge.domain.clients import ClientService
+from tokenbridge.domain.ids import Ids
+from tokenbridge.domain.models import Client, InboxDelivery
+from tokenbridge.domain.ports import Clock, Store
+
+# The actor of what the operator does, in the audit log.
+OPERATOR = "operator"
+# The most deliveries an inbox keeps: beyond them it answers 429 to a sender, which then
+# retries on Plaid's schedule (a test that needs more uses another inbox).
+INBOX_CAPACITY = 1000
+# The most deliveries one read of an inbox returns.
+MAX_PAGE = 1000
+
+
+class OperatorService:
+    def __init__(self, store: Store, ids: Ids, clock: Clock, clients: ClientService) -> None:
+        self.store = store
+        self.ids = ids
+        self.clock = clock
+        self.clients = clients
+
+    async def create_sandbox_client(self, name: str = "sandbox") -> tuple[Client, str]:
+        """A new client in a world of its own, and its secret (returned once)."""
+        return await self.clients.create_client(name, isolated=True)
+
+    async def create_partner(
+        self, client_id: str, processor: str, name: str | None = None
+    ) -> tuple[Client, str]:
+        """A new partner of `processor` in the world of the client `client_id`: it may use
+        the processor tokens that client makes for `processor`, and no others.
+        INVALID_FIELD for an unknown client, a partner, or an unknown processor."""
+        client = await self._developer(client_id)
+        return await self.clients.create_client(name or processor, processor, world=client.world)
+
+    async def reset_client(self, client_id: str) -> None:
+        """Delete the client's Items, tokens, webhooks and counters; the client and its
+        partners stay, with their credentials. INVALID_FIELD for an unknown client."""
+        client = await self._developer(client_id)
+        entry = audit.entry(self.clock.now(), OPERATOR, audit.CLIENT_RESET, None,
+                            detail=client.client_id)  # fmt: skip
+        await self.store.reset_client(client.client_id, [entry])
+
+    async def reset(self) -> None:
+        """Delete the data of every client, every isolated client with its partners, and
+        every inbox; the shared world's clients stay (with their credentials), and so do
+        the webhook signing keys and the audit log."""
+        entry = audit.entry(self.clock.now(), OPERATOR, audit.RESET, None)
+        await self.store.reset_everything([entry])
+        self.clients.forget()
+
+    async def create_inbox(self) -> str:
+        """A new inbox; its id (32 hex digits, as hard to guess as a secret)."""
+        inbox_id = self.ids.random.token_bytes(16).hex()
+        await self.store.create_inbox(inbox_id, "", self.clock.now())
+        return inbox_id
+
+    async def receive(self, inbox_id: str, headers: Mapping[str, str], body: bytes) -> None:
+        """Record a POST to the inbox. NOT_FOUND for an unknown inbox, INVALID_BODY for a
+        body that is not UTF-8, RATE_LIMIT_EXCEEDED for a full one."""
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise errors.InvalidBody("an inbox takes UTF-8 bodies") from None
+        added = await self.store.add_inbox_delivery(
+            inbox_id, self.clock.now(), json.dumps(dict(headers), sort_keys=True), text,
+            INBOX_CAPACITY,
+        )  # fmt: skip
+        if added is None:
+            raise errors.NotFound("unknown inbox")
+        if not added:
+            raise errors.InboxFull(INBOX_CAPACITY)
+
+    async def deliveries(
+        self, inbox_id: str, after: int = 0, limit: int = MAX_PAGE
+    ) -> list[InboxDelivery]:
+        """The inbox's deliveries after number `after`, oldest first. INVALID_FIELD for an
+        unknown inbox or a bad `after` or `limit`."""
+        if after < 0:
+            raise errors.InvalidField("after must be a non-negative integer")
+        if not 1 <= limit <= MAX_PAGE:
+            raise errors.InvalidField(f"limit must be an integer between 1 and {MAX_PAGE}")
+        found = await self.store.list_inbox_deliveries(inbox_id, after, limit)
+        if found is None:
+            raise errors.InvalidField("unknown inbox_id")
+        return found
+
+    async def _developer(self, client_id: str) -> Client:
+        client = await self.store.get_client(client_id)
+        if client is None:
+            raise errors.InvalidField("unknown client_id")
+        if client.processor is not None:
+            raise errors.InvalidField("client_id names a partner, not a developer's client")
+        return client
