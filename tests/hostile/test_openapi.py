@@ -15,9 +15,11 @@ from tests.api.conftest import Api
 from tests.helpers import plaid_candidates
 from tokenbridge.domain.catalog import PROCESSORS, PRODUCTS
 from tokenbridge.http import openapi
+from tokenbridge.http.control import CONTROL_OPERATIONS
 from tokenbridge.http.routes import OPERATIONS
 
 ROUTES = {op.path: op for op in OPERATIONS}
+CONTROL = {op.path: op for op in CONTROL_OPERATIONS}
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMITTED = ROOT / "docs" / "openapi.json"
@@ -47,9 +49,11 @@ def test_served_document_is_the_generated_one(api: Api) -> None:
 
 def test_every_route_is_a_post_with_body_200_and_default() -> None:
     document = openapi.build()
-    assert set(document["paths"]) == set(ROUTES)
+    assert set(document["paths"]) == set(ROUTES) | set(CONTROL)
     schemas = document["components"]["schemas"]
     for path, item in document["paths"].items():
+        if path in CONTROL:
+            continue
         assert list(item) == ["post"], path
         operation = item["post"]
         body = operation["requestBody"]["content"]["application/json"]["schema"]
@@ -65,13 +69,34 @@ def test_every_route_is_a_post_with_body_200_and_default() -> None:
 
 
 def test_security_schemes_are_plaids_headers() -> None:
-    schemes = openapi.build()["components"]["securitySchemes"]
+    schemes = dict(openapi.build()["components"]["securitySchemes"])
+    # The control API's, which no Plaid operation takes (below).
+    assert schemes.pop("adminKey") == {
+        "type": "http", "scheme": "bearer",
+        "description": "The control API's admin key (TOKENBRIDGE_ADMIN_KEY).",
+    }  # fmt: skip
     assert {s["name"] for s in schemes.values()} == {
         "PLAID-CLIENT-ID",
         "PLAID-SECRET",
         "Plaid-Version",
     }
     assert all(s["in"] == "header" for s in schemes.values())
+
+
+def test_the_control_api_is_ours_under_its_own_tag() -> None:
+    document = openapi.build()
+    assert [t["name"] for t in document["tags"]] == [openapi.CONTROL_TAG]
+    for path, item in document["paths"].items():
+        operation = item["post"]
+        if path in CONTROL:
+            assert path.startswith("/_tokenbridge/control/")
+            assert operation["tags"] == [openapi.CONTROL_TAG]
+            # The admin key alone: Plaid's credentials are no way in.
+            assert operation["security"] == [{"adminKey": []}]
+            ok = operation["responses"]["200"]["content"]["application/json"]["schema"]
+            assert _name(ok) == CONTROL[path].response.__name__
+        else:
+            assert "tags" not in operation and "security" not in operation
 
 
 def test_constraints_and_enums_reach_the_document() -> None:

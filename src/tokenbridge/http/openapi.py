@@ -19,6 +19,7 @@ import msgspec.inspect as mi
 
 from tokenbridge import __version__
 from tokenbridge.domain.catalog import DEFAULT_API_VERSION
+from tokenbridge.http.control import CONTROL_OPERATIONS
 from tokenbridge.http.router import Operation as Route
 from tokenbridge.http.routes import OPERATIONS
 from tokenbridge.http.schemas import PlaidErrorBody
@@ -28,7 +29,14 @@ _REF = "#/components/schemas/{name}"
 # domain's exception class already holds that one.
 _RENAMES = {"PlaidErrorBody": "PlaidError"}
 
+CONTROL_TAG = "tokenbridge control"
+
 _SECURITY_SCHEMES = {
+    "adminKey": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "The control API's admin key (TOKENBRIDGE_ADMIN_KEY).",
+    },
     "clientId": {"type": "apiKey", "in": "header", "name": "PLAID-CLIENT-ID"},
     "secret": {"type": "apiKey", "in": "header", "name": "PLAID-SECRET"},
     "plaidVersion": {
@@ -59,18 +67,22 @@ def build(routes: Mapping[str, Route] | None = None) -> dict[str, Any]:
     """The OpenAPI 3.1 document for `routes` (by default every registered operation)."""
     table = {op.path: op for op in OPERATIONS} if routes is None else routes
     paths = sorted(table)
-    requests = [table[p].shape.type for p in paths]
-    responses = [response_type(table[p]) for p in paths]
+    own = CONTROL_OPERATIONS if routes is None else ()
+    requests = [table[p].shape.type for p in paths] + [op.request for op in own]
+    responses = [response_type(table[p]) for p in paths] + [op.response for op in own]
     refs, components = msgspec.json.schema_components(
         [*requests, *responses, PlaidErrorBody], ref_template=_REF
     )
     _require_what_is_always_sent(components, [*responses, PlaidErrorBody])
-    request_refs = refs[: len(paths)]
-    response_refs = refs[len(paths) : 2 * len(paths)]
+    count = len(requests)
+    request_refs = refs[:count]
+    response_refs = refs[count : 2 * count]
     error_ref = refs[-1]
 
     operations: dict[str, Any] = {}
-    for path, request_ref, response_ref in zip(paths, request_refs, response_refs, strict=True):
+    for path, request_ref, response_ref in zip(
+        paths, request_refs[: len(paths)], response_refs[: len(paths)], strict=False
+    ):
         route = table[path]
         operation: dict[str, Any] = {
             "operationId": operation_id(route),
@@ -93,6 +105,29 @@ def build(routes: Mapping[str, Route] | None = None) -> dict[str, Any]:
         if doc:
             operation["summary"] = doc.split("\n", 1)[0]
         operations[path] = {"post": operation}
+    # The control API (ours): under its own tag, with the admin key and no Plaid credentials.
+    pairs = zip(own, request_refs[len(paths) :], response_refs[len(paths) :], strict=True)
+    for op, request_ref, response_ref in pairs:
+        operations[op.path] = {"post": {
+            "operationId": "control" + "".join(
+                w.capitalize() for w in op.name.replace("/", "_").split("_")
+            ),
+            "tags": [CONTROL_TAG],
+            "summary": op.summary,
+            "security": [{"adminKey": []}],
+            "requestBody": {
+                "required": False,
+                "content": {"application/json": {"schema": request_ref}},
+            },
+            "responses": {
+                "200": {"description": "OK",
+                        "content": {"application/json": {"schema": response_ref}}},
+                "default": {
+                    "description": "A PlaidError; 401 INVALID_ADMIN_KEY without the admin key.",
+                    "content": {"application/json": {"schema": error_ref}},
+                },
+            },
+        }}  # fmt: skip
 
     document = {
         "openapi": "3.1.0",
@@ -116,6 +151,15 @@ def build(routes: Mapping[str, Route] | None = None) -> dict[str, Any]:
             "securitySchemes": _SECURITY_SCHEMES,
         },
     }
+    if own:
+        document["tags"] = [{
+            "name": CONTROL_TAG,
+            "description": (
+                "Ours, not Plaid's: the control API of a test run (docs/TESTING.md), under"
+                " /_tokenbridge/control/, with the admin key (TOKENBRIDGE_ADMIN_KEY) as a"
+                " bearer token."
+            ),
+        }]  # fmt: skip
     renamed: dict[str, Any] = _rename(document)
     return renamed
 
