@@ -1,0 +1,1 @@
+"""Testing with tokenbridge: the pytest plugin (testing/plugin.py, docs/TESTING.md)."""
