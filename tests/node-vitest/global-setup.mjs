@@ -47,15 +47,9 @@ function stop(server) {
   });
 }
 
-export default async function setup(project) {
-  const { TOKENBRIDGE_URL, TOKENBRIDGE_ADMIN_KEY } = process.env;
-  if (TOKENBRIDGE_URL) {
-    if (!TOKENBRIDGE_ADMIN_KEY) throw new Error('TOKENBRIDGE_URL needs TOKENBRIDGE_ADMIN_KEY');
-    const url = TOKENBRIDGE_URL.replace(/\/+$/, '');
-    project.provide('tokenbridge', { url, adminKey: TOKENBRIDGE_ADMIN_KEY });
-    return undefined;
-  }
-
+// Starts `tokenbridge serve` and resolves, once it answers /health, to its `url`, its
+// `adminKey` and `stop()`, which stops it and removes its database.
+export async function startTokenbridge() {
   const folder = mkdtempSync(join(tmpdir(), 'tokenbridge-'));
   const logPath = join(folder, 'serve.log');
   const log = () => readFileSync(logPath, 'utf8');
@@ -73,7 +67,7 @@ export default async function setup(project) {
   const failed = new Promise((_, reject) => {
     server.once('error', (error) => reject(new Error(`cannot run ${command}: ${error.message}`)));
   });
-  const teardown = async () => {
+  const stopped = async () => {
     await stop(server);
     rmSync(folder, { recursive: true, force: true });
   };
@@ -92,9 +86,23 @@ export default async function setup(project) {
       }
     }
   } catch (error) {
-    await teardown();
+    await stopped();
     throw error;
   }
+  return { url, adminKey, stop: stopped };
+}
+
+// Vitest's global setup: the server's URL and admin key to the tests (`inject`), and its
+// stop as the teardown.
+export default async function setup(project) {
+  const { TOKENBRIDGE_URL, TOKENBRIDGE_ADMIN_KEY } = process.env;
+  if (TOKENBRIDGE_URL) {
+    if (!TOKENBRIDGE_ADMIN_KEY) throw new Error('TOKENBRIDGE_URL needs TOKENBRIDGE_ADMIN_KEY');
+    const url = TOKENBRIDGE_URL.replace(/\/+$/, '');
+    project.provide('tokenbridge', { url, adminKey: TOKENBRIDGE_ADMIN_KEY });
+    return undefined;
+  }
+  const { url, adminKey, stop: teardown } = await startTokenbridge();
   project.provide('tokenbridge', { url, adminKey });
   return teardown;
 }
