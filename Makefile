@@ -89,4 +89,5 @@ bench: install  ## run the benchmark (see bench/README.md)
 
 clean:  ## remove the virtual environment and caches
 	rm -rf $(VENV) .venv-sdk-previous .pytest_cache .mypy_cache .ruff_cache .import_linter_cache \
-		tests/node/node_modules tests/node-previous/node_modules
+		tests/node/node_modules tests/node-previous/node_modules \
+		tests/node-vitest/node_modules

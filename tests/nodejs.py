@@ -1,6 +1,7 @@
 """Node.js for the tests that drive the official npm `plaid`: the pinned package installed
-in tests/node (or in tests/node-previous, the previous series), and a run of one of that
-directory's `node:test` files against a live server.
+in tests/node (or in tests/node-previous, the previous series, or tests/node-vitest, the
+Vitest example), and a run of one of that directory's `node:test` files against a live
+server.
 
 The npm package is installed from the committed lock file with `npm ci` the first time
 (node_modules is not committed), so `make test` alone suffices on a fresh machine that has
@@ -25,6 +26,8 @@ from tests.helpers import LiveServer
 NODE_DIR = Path(__file__).resolve().parent / "node"
 # The previous npm `plaid` series, with a package.json and lock file of its own.
 PREVIOUS_NODE_DIR = NODE_DIR.with_name("node-previous")
+# The Vitest example of docs/TESTING.md, with a package.json and lock file of its own.
+VITEST_DIR = NODE_DIR.with_name("node-vitest")
 
 
 def pinned_version(directory: Path = NODE_DIR) -> str:
@@ -56,8 +59,10 @@ def installed_version(directory: Path = NODE_DIR, package: str = "plaid") -> str
 
 
 def _all_installed(directory: Path) -> bool:
-    """Whether every dependency `directory`'s package.json pins is installed at its pin."""
-    pins: dict[str, str] = json.loads((directory / "package.json").read_text())["dependencies"]
+    """Whether every dependency `directory`'s package.json pins (devDependencies too) is
+    installed at its pin."""
+    manifest = json.loads((directory / "package.json").read_text())
+    pins: dict[str, str] = {**manifest["dependencies"], **manifest.get("devDependencies", {})}
     return all(installed_version(directory, name) == pin for name, pin in pins.items())
 
 
