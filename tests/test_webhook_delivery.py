@@ -1,0 +1,195 @@
+"""Webhook delivery end to end: a real `tokenbridge serve`, a real receiver on a loopback
+port, and the outbox read back through the command line.
+
+A receiver that fails twice gets the webhook on the third attempt on Plaid's schedule
+(compressed by TOKENBRIDGE_WEBHOOK_RETRY_SCALE) and no fourth; a webhook accepted while its
+receiver is down arrives after `kill -9` and a restart (docs/WEBHOOKS.md, "Delivery").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jwt
+import pytest
+
+from tests.helpers import CLIENT_ID, SECRET, LiveServer, WebhookReceiver, free_port
+from tokenbridge.domain.models import Webhook, WebhookAttempt
+from tokenbridge.storage import open_store
+
+HEADERS = {"PLAID-CLIENT-ID": CLIENT_ID, "PLAID-SECRET": SECRET}
+
+
+@pytest.fixture
+def http() -> Iterator[httpx.Client]:
+    with httpx.Client(timeout=30.0) as client:
+        yield client
+
+
+def ok(http: httpx.Client, server: LiveServer, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    response = http.post(server.url + path, json=body, headers=HEADERS)
+    assert response.status_code == 200, response.text
+    data: dict[str, Any] = response.json()
+    return data
+
+
+def link(http: httpx.Client, server: LiveServer) -> tuple[str, str]:
+    """A linked Item with no webhook yet (so that linking fires none): its access token and
+    item_id."""
+    public = ok(http, server, "/sandbox/public_token/create",
+                {"institution_id": "ins_109508", "initial_products": ["auth"]})  # fmt: skip
+    exchanged = ok(http, server, "/item/public_token/exchange",
+                   {"public_token": public["public_token"]})  # fmt: skip
+    return exchanged["access_token"], exchanged["item_id"]
+
+
+def listed(database_url: str, *args: str) -> list[dict[str, Any]]:
+    """`tokenbridge webhooks list --json ARGS` over the database, one record per webhook."""
+    done = subprocess.run(
+        [sys.executable, "-m", "tokenbridge", "webhooks", "list", "--json",
+         "--database-url", database_url, *args],
+        capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return [json.loads(line) for line in done.stdout.splitlines()]
+
+
+def outbox_of(database_url: str, item_id: str) -> list[tuple[Webhook, list[WebhookAttempt]]]:
+    """The Item's webhooks in the store, newest first, each with its attempts (faster than
+    the command line, to watch a server's worker)."""
+
+    async def read() -> list[tuple[Webhook, list[WebhookAttempt]]]:
+        store = await open_store(database_url, create=False)
+        try:
+            webhooks = await store.list_webhooks(item_id=item_id)
+            return [(w, await store.list_webhook_attempts(w.webhook_id)) for w in webhooks]
+        finally:
+            await store.close()
+
+    return asyncio.run(read())
+
+
+def wait_for_attempts(
+    database_url: str, item_id: str, count: int, seconds: float
+) -> tuple[Webhook, list[WebhookAttempt]]:
+    """The Item's one webhook once `count` attempts at it are recorded (at most `seconds`;
+    the caller asserts)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        found = outbox_of(database_url, item_id)
+        if (found and len(found[0][1]) >= count) or time.monotonic() > deadline:
+            assert len(found) == 1, found
+            return found[0]
+        time.sleep(0.02)
+
+
+def signed_claims(http: httpx.Client, server: LiveServer, token: str) -> dict[str, Any]:
+    """The claims of a `Plaid-Verification` JWT, its signature checked with the key the
+    server publishes."""
+    kid = jwt.get_unverified_header(token)["kid"]
+    key = ok(http, server, "/webhook_verification_key/get", {"key_id": kid})["key"]
+    claims: dict[str, Any] = jwt.decode(token, jwt.PyJWK(key).key, algorithms=["ES256"])
+    return claims
+
+
+# TOKENBRIDGE_WEBHOOK_RETRY_SCALE for the schedule test: the retries after 30 s, 2 min and
+# 8 min come after 0.3 s, 1.2 s and 4.8 s (and the 24-hour window is 864 s).
+SCALE = 0.01
+FIRST_RETRY, SECOND_RETRY, THIRD_RETRY = 30 * SCALE, 120 * SCALE, 480 * SCALE
+
+
+def test_a_receiver_that_fails_twice_gets_the_webhook_on_the_third_attempt_and_no_fourth(
+    tmp_path: Path, http: httpx.Client
+) -> None:
+    receiver = WebhookReceiver(statuses=(500, 500))
+    server = LiveServer(
+        f"sqlite:///{tmp_path / 'tb.db'}", log_path=tmp_path / "serve.log",
+        env={"TOKENBRIDGE_WEBHOOK_RETRY_SCALE": str(SCALE)},
+    ).start()  # fmt: skip
+    try:
+        access_token, item_id = link(http, server)
+        ok(http, server, "/item/webhook/update",
+           {"access_token": access_token, "webhook": receiver.url})  # fmt: skip
+        receiver.wait(3, seconds=30)
+        assert len(receiver.deliveries) == 3, receiver.received
+        first, second, third = receiver.deliveries
+        # A fourth attempt would come 4.8 s after the third if the 200 were not taken as
+        # delivered; wait well past that.
+        time.sleep(max(third.at + THIRD_RETRY + 2.0 - time.monotonic(), 0.0))
+        assert len(receiver.deliveries) == 3
+        claims = [signed_claims(http, server, d.headers["plaid-verification"])
+                  for d in receiver.deliveries]  # fmt: skip
+        (record,) = listed(server.database_url, "--item", item_id)
+    finally:
+        server.stop()
+        receiver.close()
+    # The same bytes every time, each attempt signed over them.
+    assert first.body == second.body == third.body
+    body = json.loads(first.body)
+    assert (body["webhook_type"], body["webhook_code"], body["item_id"]) == (
+        "ITEM", "WEBHOOK_UPDATE_ACKNOWLEDGED", item_id)  # fmt: skip
+    digest = hashlib.sha256(first.body).hexdigest()
+    assert [c["request_body_sha256"] for c in claims] == [digest] * 3
+    # On the scaled schedule: each retry no sooner than its delay after the attempt before.
+    assert second.at - first.at >= FIRST_RETRY
+    assert third.at - second.at >= SECOND_RETRY
+    # The outbox tells the same story.
+    assert record["status"] == "delivered" and record["next_attempt_at"] is None
+    assert record["body"] == body
+    attempts = record["attempts"]
+    assert [(a["attempt"], a["status_code"], a["error"]) for a in attempts] == [
+        (1, 500, None), (2, 500, None), (3, 200, None)]  # fmt: skip
+    assert all(isinstance(a["latency_ms"], float) and a["latency_ms"] >= 0 for a in attempts)
+
+
+def test_a_webhook_accepted_while_its_receiver_is_down_arrives_after_kill_9_and_restart(
+    tmp_path: Path, http: httpx.Client
+) -> None:
+    # Nothing listens on the receiver's port until the server has been killed.
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/hook"
+    database = f"sqlite:///{tmp_path / 'tb.db'}"
+    # The first retry 3 s after the first attempt: time enough to kill the server between
+    # the two, so that it dies holding no claim (a claim would keep the webhook from the
+    # next server for 30 s).
+    env = {"TOKENBRIDGE_WEBHOOK_RETRY_SCALE": "0.1"}
+    first = LiveServer(database, log_path=tmp_path / "first.log", env=env).start()
+    try:
+        access_token, item_id = link(http, first)
+        ok(http, first, "/item/webhook/update", {"access_token": access_token, "webhook": url})
+        webhook, tried = wait_for_attempts(database, item_id, 1, seconds=20)
+    finally:
+        first.kill()
+    assert len(tried) == 1 and tried[0].status_code is None and tried[0].error, tried
+    # What the crash left: the webhook pending, its failed attempt recorded.
+    (before,) = listed(database, "--item", item_id)
+    assert (before["webhook_id"], before["status"]) == (webhook.webhook_id, "pending")
+    assert [(a["status_code"], bool(a["error"])) for a in before["attempts"]] == [(None, True)]
+
+    receiver = WebhookReceiver(port=port)
+    second = LiveServer(database, log_path=tmp_path / "second.log", env=env).start()
+    try:
+        # Due about 3 s after the first attempt; 45 s allows for a claim left by a kill
+        # that came later than meant (a slow machine), which lapses after 30 s.
+        receiver.wait(1, seconds=45)
+        assert receiver.deliveries, "the webhook did not arrive after the restart"
+        delivered, attempts = wait_for_attempts(database, item_id, 2, seconds=15)
+        (after,) = listed(database, "--item", item_id)
+    finally:
+        second.stop()
+        receiver.close()
+    # At least once, and each time the webhook that was accepted, byte for byte.
+    assert {d.body for d in receiver.deliveries} == {webhook.body.encode()}
+    assert json.loads(webhook.body)["webhook_code"] == "WEBHOOK_UPDATE_ACKNOWLEDGED"
+    assert delivered.status == "delivered"
+    assert (after["status"], after["attempts"][-1]["status_code"]) == ("delivered", 200)
+    assert len(after["attempts"]) == len(attempts) >= 2
