@@ -3,7 +3,8 @@ port, and the outbox read back through the command line.
 
 A receiver that fails twice gets the webhook on the third attempt on Plaid's schedule
 (compressed by TOKENBRIDGE_WEBHOOK_RETRY_SCALE) and no fourth; a webhook accepted while its
-receiver is down arrives after `kill -9` and a restart (docs/WEBHOOKS.md, "Delivery").
+receiver is down arrives after `kill -9` and a restart, and so does one whose attempt the
+kill cut short, once the dead server's claim lapses (docs/WEBHOOKS.md, "Delivery").
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import socket
 import subprocess
 import sys
 import time
@@ -193,3 +195,63 @@ def test_a_webhook_accepted_while_its_receiver_is_down_arrives_after_kill_9_and_
     assert delivered.status == "delivered"
     assert (after["status"], after["attempts"][-1]["status_code"]) == ("delivered", 200)
     assert len(after["attempts"]) == len(attempts) >= 2
+
+
+def test_a_webhook_whose_attempt_a_kill_9_cut_short_is_sent_again_once_the_claim_lapses(
+    tmp_path: Path, http: httpx.Client
+) -> None:
+    # A receiver that takes the POST and never answers: the attempt is in flight (its
+    # 10 s timeout running) when the server is killed, and the server dies holding the
+    # webhook's claim. The next server sends it when the claim lapses (30 s): at least
+    # once, so this receiver, which had it, gets it again.
+    silent = socket.create_server(("127.0.0.1", 0))
+    port = silent.getsockname()[1]
+    database = f"sqlite:///{tmp_path / 'tb.db'}"
+    first = LiveServer(database, log_path=tmp_path / "first.log").start()
+    try:
+        access_token, item_id = link(http, first)
+        ok(http, first, "/item/webhook/update",
+           {"access_token": access_token, "webhook": f"http://127.0.0.1:{port}/hook"})  # fmt: skip
+        silent.settimeout(20)
+        connection, _ = silent.accept()
+        cut_short = read_request_body(connection)
+    finally:
+        first.kill()
+    connection.close()
+    silent.close()
+    (before,) = listed(database, "--item", item_id)
+    assert (before["status"], before["attempts"]) == ("pending", [])
+
+    receiver = WebhookReceiver(port=port)
+    second = LiveServer(database, log_path=tmp_path / "second.log").start()
+    try:
+        receiver.wait(1, seconds=60)
+        assert receiver.deliveries, "the webhook did not arrive after its claim lapsed"
+        delivered, _ = wait_for_attempts(database, item_id, 1, seconds=15)
+        (after,) = listed(database, "--item", item_id)
+    finally:
+        second.stop()
+        receiver.close()
+    assert {d.body for d in receiver.deliveries} == {cut_short} == {delivered.body.encode()}
+    assert (after["status"], after["attempts"][-1]["status_code"]) == ("delivered", 200)
+
+
+def read_request_body(connection: socket.socket) -> bytes:
+    """The body of the one HTTP request that arrives on `connection` (sent with a
+    Content-Length), read without answering."""
+    connection.settimeout(20)
+    data = b""
+
+    def more() -> bytes:
+        chunk = connection.recv(65536)
+        assert chunk, f"the sender closed the connection after {data!r}"
+        return chunk
+
+    while b"\r\n\r\n" not in data:
+        data += more()
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = next(int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+                  if line.lower().startswith(b"content-length:"))  # fmt: skip
+    while len(body) < length:
+        body += more()
+    return body
