@@ -5,6 +5,7 @@ A receiver that fails twice gets the webhook on the third attempt on Plaid's sch
 (compressed by TOKENBRIDGE_WEBHOOK_RETRY_SCALE) and no fourth; a webhook accepted while its
 receiver is down arrives after `kill -9` and a restart, and so does one whose attempt the
 kill cut short, once the dead server's claim lapses (docs/WEBHOOKS.md, "Delivery").
+Each test runs on the backend TOKENBRIDGE_TEST_BACKEND names (SQLite by default).
 """
 
 from __future__ import annotations
@@ -110,11 +111,11 @@ FIRST_RETRY, SECOND_RETRY, THIRD_RETRY = 30 * SCALE, 120 * SCALE, 480 * SCALE
 
 
 def test_a_receiver_that_fails_twice_gets_the_webhook_on_the_third_attempt_and_no_fourth(
-    tmp_path: Path, http: httpx.Client
+    tmp_path: Path, database_url: str, http: httpx.Client
 ) -> None:
     receiver = WebhookReceiver(statuses=(500, 500))
     server = LiveServer(
-        f"sqlite:///{tmp_path / 'tb.db'}", log_path=tmp_path / "serve.log",
+        database_url, log_path=tmp_path / "serve.log",
         env={"TOKENBRIDGE_WEBHOOK_RETRY_SCALE": str(SCALE)},
     ).start()  # fmt: skip
     try:
@@ -154,38 +155,37 @@ def test_a_receiver_that_fails_twice_gets_the_webhook_on_the_third_attempt_and_n
 
 
 def test_a_webhook_accepted_while_its_receiver_is_down_arrives_after_kill_9_and_restart(
-    tmp_path: Path, http: httpx.Client
+    tmp_path: Path, database_url: str, http: httpx.Client
 ) -> None:
     # Nothing listens on the receiver's port until the server has been killed.
     port = free_port()
     url = f"http://127.0.0.1:{port}/hook"
-    database = f"sqlite:///{tmp_path / 'tb.db'}"
     # The first retry 3 s after the first attempt: time enough to kill the server between
     # the two, so that it dies holding no claim (a claim would keep the webhook from the
     # next server for 30 s).
     env = {"TOKENBRIDGE_WEBHOOK_RETRY_SCALE": "0.1"}
-    first = LiveServer(database, log_path=tmp_path / "first.log", env=env).start()
+    first = LiveServer(database_url, log_path=tmp_path / "first.log", env=env).start()
     try:
         access_token, item_id = link(http, first)
         ok(http, first, "/item/webhook/update", {"access_token": access_token, "webhook": url})
-        webhook, tried = wait_for_attempts(database, item_id, 1, seconds=20)
+        webhook, tried = wait_for_attempts(database_url, item_id, 1, seconds=20)
     finally:
         first.kill()
     assert len(tried) == 1 and tried[0].status_code is None and tried[0].error, tried
     # What the crash left: the webhook pending, its failed attempt recorded.
-    (before,) = listed(database, "--item", item_id)
+    (before,) = listed(database_url, "--item", item_id)
     assert (before["webhook_id"], before["status"]) == (webhook.webhook_id, "pending")
     assert [(a["status_code"], bool(a["error"])) for a in before["attempts"]] == [(None, True)]
 
     receiver = WebhookReceiver(port=port)
-    second = LiveServer(database, log_path=tmp_path / "second.log", env=env).start()
+    second = LiveServer(database_url, log_path=tmp_path / "second.log", env=env).start()
     try:
         # Due about 3 s after the first attempt; 45 s allows for a claim left by a kill
         # that came later than meant (a slow machine), which lapses after 30 s.
         receiver.wait(1, seconds=45)
         assert receiver.deliveries, "the webhook did not arrive after the restart"
-        delivered, attempts = wait_for_attempts(database, item_id, 2, seconds=15)
-        (after,) = listed(database, "--item", item_id)
+        delivered, attempts = wait_for_attempts(database_url, item_id, 2, seconds=15)
+        (after,) = listed(database_url, "--item", item_id)
     finally:
         second.stop()
         receiver.close()
@@ -198,7 +198,7 @@ def test_a_webhook_accepted_while_its_receiver_is_down_arrives_after_kill_9_and_
 
 
 def test_a_webhook_whose_attempt_a_kill_9_cut_short_is_sent_again_once_the_claim_lapses(
-    tmp_path: Path, http: httpx.Client
+    tmp_path: Path, database_url: str, http: httpx.Client
 ) -> None:
     # A receiver that takes the POST and never answers: the attempt is in flight (its
     # 10 s timeout running) when the server is killed, and the server dies holding the
@@ -206,8 +206,7 @@ def test_a_webhook_whose_attempt_a_kill_9_cut_short_is_sent_again_once_the_claim
     # once, so this receiver, which had it, gets it again.
     silent = socket.create_server(("127.0.0.1", 0))
     port = silent.getsockname()[1]
-    database = f"sqlite:///{tmp_path / 'tb.db'}"
-    first = LiveServer(database, log_path=tmp_path / "first.log").start()
+    first = LiveServer(database_url, log_path=tmp_path / "first.log").start()
     try:
         access_token, item_id = link(http, first)
         ok(http, first, "/item/webhook/update",
@@ -219,16 +218,16 @@ def test_a_webhook_whose_attempt_a_kill_9_cut_short_is_sent_again_once_the_claim
         first.kill()
     connection.close()
     silent.close()
-    (before,) = listed(database, "--item", item_id)
+    (before,) = listed(database_url, "--item", item_id)
     assert (before["status"], before["attempts"]) == ("pending", [])
 
     receiver = WebhookReceiver(port=port)
-    second = LiveServer(database, log_path=tmp_path / "second.log").start()
+    second = LiveServer(database_url, log_path=tmp_path / "second.log").start()
     try:
         receiver.wait(1, seconds=60)
         assert receiver.deliveries, "the webhook did not arrive after its claim lapsed"
-        delivered, _ = wait_for_attempts(database, item_id, 1, seconds=15)
-        (after,) = listed(database, "--item", item_id)
+        delivered, _ = wait_for_attempts(database_url, item_id, 1, seconds=15)
+        (after,) = listed(database_url, "--item", item_id)
     finally:
         second.stop()
         receiver.close()
