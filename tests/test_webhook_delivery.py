@@ -2,16 +2,18 @@
 port, and the outbox read back through the command line.
 
 A receiver that fails twice gets the webhook on the third attempt on Plaid's schedule
-(compressed by TOKENBRIDGE_WEBHOOK_RETRY_SCALE) and no fourth; a webhook accepted while its
-receiver is down arrives after `kill -9` and a restart, and so does one whose attempt the
-kill cut short, once the dead server's claim lapses (docs/WEBHOOKS.md, "Delivery").
-Each test runs on the backend TOKENBRIDGE_TEST_BACKEND names (SQLite by default).
+(compressed by TOKENBRIDGE_WEBHOOK_RETRY_SCALE) and no fourth; one that always fails gets
+the schedule's seven attempts and no more. A webhook accepted while its receiver is down
+arrives after `kill -9` and a restart, and so does one whose attempt the kill cut short,
+once the dead server's claim lapses (docs/WEBHOOKS.md, "Delivery"). Each test runs on the
+backend TOKENBRIDGE_TEST_BACKEND names (SQLite by default).
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import itertools
 import json
 import socket
 import subprocess
@@ -152,6 +154,38 @@ def test_a_receiver_that_fails_twice_gets_the_webhook_on_the_third_attempt_and_n
     assert [(a["attempt"], a["status_code"], a["error"]) for a in attempts] == [
         (1, 500, None), (2, 500, None), (3, 200, None)]  # fmt: skip
     assert all(isinstance(a["latency_ms"], float) and a["latency_ms"] >= 0 for a in attempts)
+
+
+def test_a_receiver_that_always_fails_gets_seven_attempts_and_the_webhook_fails(
+    tmp_path: Path, database_url: str, http: httpx.Client
+) -> None:
+    # Compressed 10 000 times, the seven attempts of Plaid's schedule span about 4 s and its
+    # 24 hours 8.6 s; the eighth would be due 12.3 s after the seventh, past the window.
+    receiver = WebhookReceiver(statuses=(500,) * 10)
+    server = LiveServer(
+        database_url, log_path=tmp_path / "serve.log",
+        env={"TOKENBRIDGE_WEBHOOK_RETRY_SCALE": "0.0001"},
+    ).start()  # fmt: skip
+    try:
+        access_token, item_id = link(http, server)
+        ok(http, server, "/item/webhook/update",
+           {"access_token": access_token, "webhook": receiver.url})  # fmt: skip
+        webhook, attempts = wait_for_attempts(database_url, item_id, 7, seconds=30)
+        # The seventh attempt is recorded with the webhook's end: nothing is due any more.
+        (record,) = listed(database_url, "--item", item_id)
+        time.sleep(1.0)
+    finally:
+        server.stop()
+        receiver.close()
+    assert len(receiver.deliveries) == 7
+    assert len({d.body for d in receiver.deliveries}) == 1
+    assert (webhook.status, webhook.next_attempt_at) == ("failed", None)
+    assert [a.status_code for a in attempts] == [500] * 7
+    assert (record["status"], len(record["attempts"])) == ("failed", 7)
+    # Each retry no sooner than its delay: 3 ms, then each four times the one before.
+    gaps = [b.at - a.at for a, b in itertools.pairwise(receiver.deliveries)]
+    delays = [30 * 4**n * 0.0001 for n in range(6)]
+    assert all(gap >= delay for gap, delay in zip(gaps, delays, strict=True)), gaps
 
 
 def test_a_webhook_accepted_while_its_receiver_is_down_arrives_after_kill_9_and_restart(
