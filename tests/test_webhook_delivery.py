@@ -19,7 +19,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -83,18 +83,29 @@ def outbox_of(database_url: str, item_id: str) -> list[tuple[Webhook, list[Webho
     return asyncio.run(read())
 
 
-def wait_for_attempts(
-    database_url: str, item_id: str, count: int, seconds: float
+def wait_for(
+    database_url: str,
+    item_id: str,
+    until: Callable[[Webhook, list[WebhookAttempt]], bool],
+    seconds: float,
 ) -> tuple[Webhook, list[WebhookAttempt]]:
-    """The Item's one webhook once `count` attempts at it are recorded (at most `seconds`;
-    the caller asserts)."""
+    """The Item's one webhook and its attempts once `until(webhook, attempts)` holds (at
+    most `seconds`; the caller asserts)."""
     deadline = time.monotonic() + seconds
     while True:
         found = outbox_of(database_url, item_id)
-        if (found and len(found[0][1]) >= count) or time.monotonic() > deadline:
+        if (found and until(*found[0])) or time.monotonic() > deadline:
             assert len(found) == 1, found
             return found[0]
         time.sleep(0.02)
+
+
+def _tried(webhook: Webhook, attempts: list[WebhookAttempt]) -> bool:
+    return bool(attempts)
+
+
+def _done(webhook: Webhook, attempts: list[WebhookAttempt]) -> bool:
+    return webhook.status != "pending"
 
 
 def signed_claims(http: httpx.Client, server: LiveServer, token: str) -> dict[str, Any]:
@@ -170,8 +181,8 @@ def test_a_receiver_that_always_fails_gets_seven_attempts_and_the_webhook_fails(
         access_token, item_id = link(http, server)
         ok(http, server, "/item/webhook/update",
            {"access_token": access_token, "webhook": receiver.url})  # fmt: skip
-        webhook, attempts = wait_for_attempts(database_url, item_id, 7, seconds=30)
-        # The seventh attempt is recorded with the webhook's end: nothing is due any more.
+        # The last attempt is recorded with the webhook's end: nothing is due any more.
+        webhook, attempts = wait_for(database_url, item_id, _done, seconds=30)
         (record,) = listed(database_url, "--item", item_id)
         time.sleep(1.0)
     finally:
@@ -202,14 +213,16 @@ def test_a_webhook_accepted_while_its_receiver_is_down_arrives_after_kill_9_and_
     try:
         access_token, item_id = link(http, first)
         ok(http, first, "/item/webhook/update", {"access_token": access_token, "webhook": url})
-        webhook, tried = wait_for_attempts(database_url, item_id, 1, seconds=20)
+        webhook, tried = wait_for(database_url, item_id, _tried, seconds=20)
     finally:
         first.kill()
-    assert len(tried) == 1 and tried[0].status_code is None and tried[0].error, tried
+    assert tried and all(a.status_code is None and a.error for a in tried), tried
     # What the crash left: the webhook pending, its failed attempt recorded.
     (before,) = listed(database_url, "--item", item_id)
     assert (before["webhook_id"], before["status"]) == (webhook.webhook_id, "pending")
-    assert [(a["status_code"], bool(a["error"])) for a in before["attempts"]] == [(None, True)]
+    # One failed attempt (two, had the kill come late on a slow machine).
+    shown = [(a["status_code"], bool(a["error"])) for a in before["attempts"]]
+    assert shown and set(shown) == {(None, True)}, shown
 
     receiver = WebhookReceiver(port=port)
     second = LiveServer(database_url, log_path=tmp_path / "second.log", env=env).start()
@@ -218,7 +231,7 @@ def test_a_webhook_accepted_while_its_receiver_is_down_arrives_after_kill_9_and_
         # that came later than meant (a slow machine), which lapses after 30 s.
         receiver.wait(1, seconds=45)
         assert receiver.deliveries, "the webhook did not arrive after the restart"
-        delivered, attempts = wait_for_attempts(database_url, item_id, 2, seconds=15)
+        delivered, attempts = wait_for(database_url, item_id, _done, seconds=15)
         (after,) = listed(database_url, "--item", item_id)
     finally:
         second.stop()
@@ -260,7 +273,7 @@ def test_a_webhook_whose_attempt_a_kill_9_cut_short_is_sent_again_once_the_claim
     try:
         receiver.wait(1, seconds=60)
         assert receiver.deliveries, "the webhook did not arrive after its claim lapsed"
-        delivered, _ = wait_for_attempts(database_url, item_id, 1, seconds=15)
+        delivered, _ = wait_for(database_url, item_id, _done, seconds=15)
         (after,) = listed(database_url, "--item", item_id)
     finally:
         second.stop()
