@@ -141,10 +141,12 @@ class LiveServer:
 
 @dataclass(frozen=True)
 class Delivery:
-    """One POST as it arrived: the raw body bytes and the headers (names in lower case)."""
+    """One POST as it arrived: the raw body bytes, the headers (names in lower case), and
+    when it came (`time.monotonic()`)."""
 
     body: bytes
     headers: dict[str, str]
+    at: float = 0.0
 
 
 class WebhookReceiver:
@@ -152,9 +154,10 @@ class WebhookReceiver:
     `deliveries` each post's raw body and headers (to verify its signature).
 
     `statuses` are the answers to the first posts (then 200), to make a sender retry.
+    `port` is the loopback port to listen on (a free one by default).
     """
 
-    def __init__(self, statuses: tuple[int, ...] = ()) -> None:
+    def __init__(self, statuses: tuple[int, ...] = (), port: int = 0) -> None:
         received: list[dict[str, Any]] = []
         self.received = received
         deliveries: list[Delivery] = []
@@ -168,11 +171,12 @@ class WebhookReceiver:
             timeout = 2.0
 
             def do_POST(self) -> None:
+                at = time.monotonic()
                 length = int(self.headers.get("content-length", "0"))
                 body = self.rfile.read(length)
                 headers = {name.lower(): value for name, value in self.headers.items()}
                 # The raw delivery first: whoever waits on `received` then finds it too.
-                deliveries.append(Delivery(body, headers))
+                deliveries.append(Delivery(body, headers, at))
                 received.append(json.loads(body))
                 self.send_response(answers.pop(0) if answers else 200)
                 self.end_headers()
@@ -180,7 +184,7 @@ class WebhookReceiver:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        self.server = HTTPServer(("127.0.0.1", port), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
         self.thread = threading.Thread(
             target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True

@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.helpers import free_port
+from tests.helpers import LiveServer, WebhookReceiver, free_port
 from tokenbridge import cli, settings
 
 SERVING = re.compile(r"^tokenbridge \S+ serving (\S+) on (http://\S+)$", re.MULTILINE)
@@ -376,3 +376,113 @@ def test_webhook_keys_rotate_and_list_show_public_data_only(home: Home) -> None:
                        cwd=home.root)  # fmt: skip
     assert refused.returncode == 2
     assert refused.stderr == "tokenbridge: --grace-seconds must not be negative, not -1\n"
+
+
+def _webhooks(home: Home, db: str, *args: str) -> list[dict[str, Any]]:
+    done = home.run("webhooks", "list", "--json", *args, "--database-url", db, cwd=home.root)
+    assert done.returncode == 0, done.stderr
+    return [json.loads(line) for line in done.stdout.splitlines()]
+
+
+def _until(check: Any, seconds: float = 20.0) -> None:
+    """Wait until `check()` is true, for at most `seconds` (the caller asserts)."""
+    deadline = time.monotonic() + seconds
+    while not check() and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
+def test_webhooks_list_shows_attempts_without_passwords_and_redeliver_sends_again(
+    home: Home,
+) -> None:
+    db = f"sqlite:///{home.root / 'hooks.db'}"
+    receiver = WebhookReceiver()
+    # Both URLs carry a user and password (sent as Basic auth); the second has no one
+    # listening, so its webhook stays pending with a connection error.
+    good = receiver.url.replace("http://", "http://hook-user:hook-pass-1@")
+    dead = f"http://dead-user:dead-pass-2@127.0.0.1:{free_port()}/hook"
+    server = LiveServer(db, log_path=home.root / "serve.log").start()
+    try:
+        headers = {"PLAID-CLIENT-ID": server.client_id, "PLAID-SECRET": server.secret}
+
+        def ok(path: str, body: dict[str, Any]) -> dict[str, Any]:
+            response = httpx.post(server.url + path, headers=headers, json=body, timeout=10)
+            assert response.status_code == 200, response.text
+            data: dict[str, Any] = response.json()
+            return data
+
+        item_ids = []
+        for url in (good, dead):
+            public = ok("/sandbox/public_token/create",
+                        {"institution_id": "ins_109508", "initial_products": ["auth"]})  # fmt: skip
+            access = ok("/item/public_token/exchange", {"public_token": public["public_token"]})
+            ok("/item/webhook/update", {"access_token": access["access_token"], "webhook": url})
+            item_ids.append(access["item_id"])
+        _until(lambda: all(w["attempts"] for w in _webhooks(home, db)))
+        delivered, pending = (_webhooks(home, db, "--item", item_id) for item_id in item_ids)
+        assert receiver.deliveries[0].headers["authorization"].startswith("Basic ")
+
+        # The shape of a record, newest first; URLs and errors without the password.
+        assert [w["webhook_id"] for w in _webhooks(home, db)] == [
+            pending[0]["webhook_id"], delivered[0]["webhook_id"]]  # fmt: skip
+        (sent,) = delivered
+        assert set(sent) == {"webhook_id", "webhook_type", "webhook_code", "item_id",
+                             "account_id", "url", "status", "created_at", "next_attempt_at",
+                             "attempts", "body"}  # fmt: skip
+        assert (sent["status"], sent["webhook_code"], sent["next_attempt_at"]) == (
+            "delivered", "WEBHOOK_UPDATE_ACKNOWLEDGED", None)  # fmt: skip
+        assert sent["url"] == good.replace("hook-user:hook-pass-1@", "***@")
+        # The body as posted, except the URL it quotes (the receiver gets it whole).
+        assert receiver.received[0]["new_webhook_url"] == good
+        assert sent["body"] == {**receiver.received[0], "new_webhook_url": sent["url"]}
+        (attempt,) = sent["attempts"]
+        assert set(attempt) == {"attempt", "at", "status_code", "error", "latency_ms"}
+        assert (attempt["attempt"], attempt["status_code"], attempt["error"]) == (1, 200, None)
+        (waiting,) = pending
+        assert waiting["status"] == "pending" and waiting["next_attempt_at"] is not None
+        assert waiting["url"] == dead.replace("dead-user:dead-pass-2@", "***@")
+        assert [(a["status_code"], bool(a["error"])) for a in waiting["attempts"]] == [
+            (None, True)]  # fmt: skip
+        assert [w["item_id"] for w in _webhooks(home, db, "--status", "pending")] == [
+            item_ids[1]]  # fmt: skip
+        assert _webhooks(home, db, "--item", item_ids[0], "--status", "failed") == []
+        table = home.run("webhooks", "list", "--database-url", db, cwd=home.root, COLUMNS="500")
+        assert table.returncode == 0, table.stderr
+        assert table.stdout.splitlines()[0].split() == [
+            "webhook_id", "webhook_code", "item_id", "status", "tries", "last", "created_at",
+            "url"]  # fmt: skip
+        everything = table.stdout + json.dumps(_webhooks(home, db))
+        for secret in ("hook-user", "hook-pass-1", "dead-user", "dead-pass-2"):
+            assert secret not in everything
+
+        # A redelivery is a new attempt, made by the running server.
+        again = home.run("webhooks", "redeliver", sent["webhook_id"], "--database-url", db,
+                         cwd=home.root)  # fmt: skip
+        assert again.returncode == 0, again.stderr
+        assert again.stdout == (
+            f"webhook {sent['webhook_id']} will be sent again by the running servers\n"
+        )
+        receiver.wait(2)
+        _until(lambda: len(_webhooks(home, db, "--item", item_ids[0])[0]["attempts"]) == 2)
+        (resent,) = _webhooks(home, db, "--item", item_ids[0])
+    finally:
+        server.stop()
+        receiver.close()
+    assert len(receiver.deliveries) == 2
+    assert receiver.deliveries[1].body == receiver.deliveries[0].body
+    assert resent["status"] == "delivered"
+    assert [(a["attempt"], a["status_code"]) for a in resent["attempts"]] == [(1, 200), (2, 200)]
+    audit = home.run("audit", "--json", "--database-url", db, cwd=home.root)
+    assert '"webhook.redeliver"' in audit.stdout
+
+    # Refusals: one line, a nonzero exit, no traceback.
+    unknown = home.run("webhooks", "redeliver", "no-such-webhook", "--database-url", db,
+                       cwd=home.root)  # fmt: skip
+    assert (unknown.returncode, unknown.stdout) == (1, "")
+    assert unknown.stderr == "tokenbridge: no webhook 'no-such-webhook'\n"
+    bad = home.run("webhooks", "list", "--status", "lost", "--database-url", db, cwd=home.root)
+    assert bad.returncode == 2 and bad.stdout == ""
+    assert "argument --status: invalid choice: 'lost'" in bad.stderr
+    assert "pending" in bad.stderr and "Traceback" not in bad.stderr
+    limit = home.run("webhooks", "list", "--limit", "0", "--database-url", db, cwd=home.root)
+    assert (limit.returncode, limit.stderr) == (
+        2, "tokenbridge: --limit must be between 1 and 10000, not 0\n")  # fmt: skip

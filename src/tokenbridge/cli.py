@@ -476,8 +476,8 @@ def _webhook_keys_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _delivery_record(delivery: outbox.Delivery) -> dict[str, Any]:
-    """A webhook as `webhooks list` shows it: its URL without a password, never its
-    signature (the JWT is made per attempt and not kept)."""
+    """A webhook as `webhooks list` shows it: its URL without a password, in its body too,
+    never its signature (the JWT is made per attempt and not kept)."""
     w = delivery.webhook
     return {
         "webhook_id": w.webhook_id,
@@ -494,8 +494,18 @@ def _delivery_record(delivery: outbox.Delivery) -> dict[str, Any]:
              "error": a.error, "latency_ms": round(a.latency_ms, 3)}
             for a in delivery.attempts
         ],
-        "body": json.loads(w.body),
+        "body": _without_passwords(json.loads(w.body)),
     }  # fmt: skip
+
+
+def _without_passwords(value: Any) -> Any:
+    """A webhook body with every URL in it shown without its user and password: the body
+    may quote a webhook URL (WEBHOOK_UPDATE_ACKNOWLEDGED's `new_webhook_url`)."""
+    if isinstance(value, dict):
+        return {key: _without_passwords(v) for key, v in value.items()}
+    if isinstance(value, list):
+        return [_without_passwords(v) for v in value]
+    return redact_url(value) if isinstance(value, str) else value
 
 
 def _webhooks_list(args: argparse.Namespace, settings: Settings) -> int:

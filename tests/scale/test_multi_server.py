@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -9,6 +11,7 @@ from typing import Any
 
 import httpx
 import jwt
+import psycopg
 import pytest
 
 from tests.conftest import postgres_schema
@@ -190,3 +193,38 @@ def test_servers_starting_at_once_sign_with_one_key(
         finally:
             for live in started:
                 live.stop()
+
+
+def test_two_servers_deliver_each_of_many_webhooks_once(
+    servers: tuple[LiveServer, LiveServer],
+    shared_postgres_url: str,
+    http: httpx.Client,
+    receiver: WebhookReceiver,
+) -> None:
+    # Each server's worker sends what its server wrote at once, and every second looks for
+    # what the other wrote: both claim from one outbox, and each webhook must go out once.
+    a, b = servers
+    count = 60
+    with ThreadPoolExecutor(8) as pool:
+        items = list(pool.map(lambda n: _link(http, (a, b)[n % 2].url), range(count)))
+        list(pool.map(
+            lambda n: ok(http, (b, a)[n % 2].url, "/item/webhook/update",
+                         {"access_token": items[n]["access_token"], "webhook": receiver.url}),
+            range(count),
+        ))  # fmt: skip
+    ours = {item["item_id"] for item in items}
+    receiver.wait_until(lambda got: len({w["item_id"] for w in got} & ours) == count, 60)
+    # A second sender would be a poll (1 s) behind the first: give it time to show.
+    time.sleep(3)
+    arrived = Counter(w["item_id"] for w in receiver.received if w["item_id"] in ours)
+    assert set(arrived) == ours, f"{count - len(arrived)} of {count} webhooks did not arrive"
+    assert set(arrived.values()) == {1}, [i for i, n in arrived.items() if n > 1]
+    # The outbox agrees: each webhook delivered, after one attempt.
+    with psycopg.connect(shared_postgres_url) as conn:
+        rows = conn.execute(
+            "SELECT w.item_id, w.status, count(a.attempt) FROM webhooks w LEFT JOIN"
+            " webhook_attempts a ON a.webhook_id = w.webhook_id WHERE w.item_id = ANY(%s)"
+            " GROUP BY w.webhook_id, w.item_id, w.status",
+            [list(ours)],
+        ).fetchall()
+    assert sorted(rows) == sorted((item_id, "delivered", 1) for item_id in ours)

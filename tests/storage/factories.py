@@ -15,8 +15,10 @@ from tokenbridge.domain.models import (
     NewItem,
     ProcessorToken,
     PublicToken,
+    Webhook,
     WebhookKey,
 )
+from tokenbridge.domain.outbox import outbound
 from tokenbridge.domain.randomness import hash_token
 
 NOW = 1_700_000_000.0
@@ -103,3 +105,10 @@ def webhook_key(created_at: float = NOW) -> WebhookKey:
     """A key record as the store sees it: opaque text where the PEM and the point go."""
     return WebhookKey(unique("kid"), f"-----PEM {secrets.token_hex(16)}-----",
                       unique("x"), unique("y"), created_at)  # fmt: skip
+
+
+def webhook(due: float = NOW, item_id: str | None = None, code: str = "DEFAULT_UPDATE") -> Webhook:
+    """A webhook for the outbox, due at `due` (as a service writes it: pending, no attempt)."""
+    payload = {"webhook_type": "TRANSACTIONS", "webhook_code": code, "item_id": item_id}
+    return outbound(unique("wh"), due, unique("client"), "https://example.com/hook", payload,
+                    item_id=item_id)  # fmt: skip

@@ -15,7 +15,7 @@ import pytest
 
 from tests.storage import factories as f
 from tokenbridge.domain import audit
-from tokenbridge.domain.models import NewItem
+from tokenbridge.domain.models import NewItem, Webhook, WebhookAttempt
 from tokenbridge.domain.ports import Store
 from tokenbridge.domain.randomness import hash_token, stretch_secret
 from tokenbridge.storage import open_store
@@ -964,3 +964,151 @@ async def test_concurrent_rotations_leave_one_current_key(store: Store) -> None:
     assert len(current) == 1 and current[0].kid in {k.kid for k in news}
     assert current[0].expired_at is None
     assert all(k.expired_at == f.NOW + 50 for k in keys if not k.current)
+
+
+# The webhook outbox ------------------------------------------------------------------
+
+# As long as a delivery worker's claim lasts (webhooks/outbox.py CLAIM_SECONDS).
+CLAIM = 30.0
+
+
+def _ids(webhooks: list[Webhook]) -> list[str]:
+    return [w.webhook_id for w in webhooks]
+
+
+async def test_claim_webhooks_takes_the_due_ones_oldest_first_up_to_the_limit(
+    store: Store,
+) -> None:
+    later, first, second, third = (f.webhook(f.NOW + due) for due in (60, -2, -1, 0))
+    await store.enqueue_webhooks([later, third, first, second])
+    assert await store.next_webhook_due() == f.NOW - 2
+    # Claims that last past the minute after which `later` is due.
+    claimed = await store.claim_webhooks(f.NOW, f.NOW + 90, 2)
+    assert _ids(claimed) == [first.webhook_id, second.webhook_id]
+    # The record comes back whole: the worker posts its body to its URL.
+    assert claimed[0] == first
+    # The rest of what is due, and not the webhook due in a minute.
+    assert _ids(await store.claim_webhooks(f.NOW, f.NOW + 90, 10)) == [third.webhook_id]
+    assert await store.next_webhook_due() == f.NOW + 60
+    assert _ids(await store.claim_webhooks(f.NOW + 60, f.NOW + 90, 10)) == [later.webhook_id]
+
+
+async def test_a_claimed_webhook_is_not_claimed_again_until_its_claim_lapses(
+    store: Store,
+) -> None:
+    webhook = f.webhook()
+    await store.enqueue_webhooks([webhook])
+    assert _ids(await store.claim_webhooks(f.NOW, f.NOW + CLAIM, 10)) == [webhook.webhook_id]
+    # Another worker, at any time before the claim ends, finds nothing to send.
+    for at in (f.NOW, f.NOW + 1, f.NOW + CLAIM - 0.5):
+        assert await store.claim_webhooks(at, at + CLAIM, 10) == []
+    # The claiming worker died mid-attempt (no attempt was recorded): once its claim has
+    # lapsed the next worker takes the webhook, and holds it in turn.
+    at = f.NOW + CLAIM + 0.5
+    again = await store.claim_webhooks(at, at + CLAIM, 10)
+    assert _ids(again) == [webhook.webhook_id] and again[0].attempts == 0
+    assert await store.claim_webhooks(at + 1, at + 1 + CLAIM, 10) == []
+
+
+async def test_recorded_attempts_end_the_claim_and_say_when_the_next_is_due(
+    store: Store,
+) -> None:
+    webhook, other = f.webhook(), f.webhook(f.NOW + 1000)
+    await store.enqueue_webhooks([webhook, other])
+    await store.claim_webhooks(f.NOW, f.NOW + CLAIM, 10)
+    await store.record_webhook_attempt(
+        webhook.webhook_id, f.NOW, 12.5, 500, None, "pending", f.NOW + 30
+    )
+    stored = await store.get_webhook(webhook.webhook_id)
+    assert stored is not None
+    assert (stored.status, stored.attempts, stored.next_attempt_at) == ("pending", 1, f.NOW + 30)
+    assert await store.next_webhook_due() == f.NOW + 30
+    # No claim holds it any more, but it is not due before its time.
+    assert await store.claim_webhooks(f.NOW + 29, f.NOW + 29 + CLAIM, 10) == []
+    (due,) = await store.claim_webhooks(f.NOW + 30, f.NOW + 30 + CLAIM, 10)
+    assert (due.webhook_id, due.attempts) == (webhook.webhook_id, 1)
+    await store.record_webhook_attempt(
+        webhook.webhook_id, f.NOW + 30, 3.25, None, "ConnectError: refused", "pending",
+        f.NOW + 150,
+    )  # fmt: skip
+    await store.claim_webhooks(f.NOW + 150, f.NOW + 150 + CLAIM, 10)
+    await store.record_webhook_attempt(
+        webhook.webhook_id, f.NOW + 150, 7.0, 200, None, "delivered", None
+    )
+    stored = await store.get_webhook(webhook.webhook_id)
+    assert stored is not None
+    assert (stored.status, stored.attempts, stored.next_attempt_at) == ("delivered", 3, None)
+    # Delivered, it is never due again; the other webhook is still to come.
+    assert await store.claim_webhooks(f.NOW + 900, f.NOW + 900 + CLAIM, 10) == []
+    assert await store.next_webhook_due() == f.NOW + 1000
+    assert await store.list_webhook_attempts(webhook.webhook_id) == [
+        WebhookAttempt(webhook.webhook_id, 1, f.NOW, 12.5, 500, None),
+        WebhookAttempt(webhook.webhook_id, 2, f.NOW + 30, 3.25, None, "ConnectError: refused"),
+        WebhookAttempt(webhook.webhook_id, 3, f.NOW + 150, 7.0, 200, None),
+    ]
+    assert await store.list_webhook_attempts(other.webhook_id) == []
+    assert await store.get_webhook("no-such-webhook") is None
+
+
+async def test_redeliver_webhook_starts_a_new_round_and_keeps_the_attempts(
+    store: Store,
+) -> None:
+    webhook = f.webhook()
+    await store.enqueue_webhooks([webhook])
+    await store.claim_webhooks(f.NOW, f.NOW + CLAIM, 10)
+    await store.record_webhook_attempt(webhook.webhook_id, f.NOW, 1.0, 410, None, "failed", None)
+    entry = audit.entry(f.NOW + 100, "operator", audit.WEBHOOK_REDELIVER, None,
+                        detail=webhook.webhook_id)  # fmt: skip
+    assert await store.redeliver_webhook(webhook.webhook_id, f.NOW + 100, [entry])
+    stored = await store.get_webhook(webhook.webhook_id)
+    assert stored == dataclasses.replace(
+        webhook, status="pending", attempts=0, round_started_at=f.NOW + 100,
+        next_attempt_at=f.NOW + 100,
+    )  # fmt: skip
+    assert _ids(await store.claim_webhooks(f.NOW + 100, f.NOW + 130, 10)) == [webhook.webhook_id]
+    await store.record_webhook_attempt(
+        webhook.webhook_id, f.NOW + 100, 2.0, 204, None, "delivered", None
+    )
+    # The attempts count on across rounds.
+    attempts = await store.list_webhook_attempts(webhook.webhook_id)
+    assert [(a.attempt, a.status_code) for a in attempts] == [(1, 410), (2, 204)]
+    # No such webhook: nothing changes, and no audit entry is written.
+    missing = audit.entry(f.NOW + 101, "operator", audit.WEBHOOK_REDELIVER, None, detail="x")
+    assert not await store.redeliver_webhook("no-such-webhook", f.NOW + 101, [missing])
+    assert [e.detail for e in await store.list_audit()] == [webhook.webhook_id]
+
+
+async def test_list_webhooks_newest_first_of_an_item_or_in_a_status(store: Store) -> None:
+    old, mid, new = (f.webhook(f.NOW + n, item_id="item-a") for n in range(3))
+    elsewhere = f.webhook(f.NOW + 3, item_id="item-b")
+    await store.enqueue_webhooks([mid, elsewhere, old, new])
+    await store.claim_webhooks(f.NOW + 10, f.NOW + 40, 10)
+    await store.record_webhook_attempt(mid.webhook_id, f.NOW + 10, 1.0, 200, None, "delivered",
+                                       None)  # fmt: skip
+    assert _ids(await store.list_webhooks()) == _ids([elsewhere, new, mid, old])
+    assert _ids(await store.list_webhooks(item_id="item-a")) == _ids([new, mid, old])
+    assert _ids(await store.list_webhooks(item_id="item-a", limit=2)) == _ids([new, mid])
+    assert _ids(await store.list_webhooks(status="delivered")) == [mid.webhook_id]
+    assert _ids(await store.list_webhooks(item_id="item-b", status="delivered")) == []
+    assert await store.list_webhooks(item_id="no-such-item") == []
+
+
+async def test_concurrent_claims_through_two_stores_share_the_due_webhooks(
+    store: Store, store_url: str
+) -> None:
+    # Two stores over one database stand for two servers' workers, four claims in flight
+    # on each. On PostgreSQL the claims run at once and skip each other's rows (FOR UPDATE
+    # SKIP LOCKED); each must get a share of its own, and together every webhook once.
+    webhooks = [f.webhook(f.NOW - n * 0.001) for n in range(200)]
+    await store.enqueue_webhooks(webhooks)
+    other = await open_store(store_url)
+    try:
+        claims = await asyncio.gather(
+            *(via.claim_webhooks(f.NOW, f.NOW + CLAIM, 25) for via in [store, other] * 4)
+        )
+    finally:
+        await other.close()
+    claimed = [webhook_id for claim in claims for webhook_id in _ids(claim)]
+    assert len(claimed) == len(set(claimed)), "a webhook was claimed twice"
+    assert set(claimed) == set(_ids(webhooks))
+    assert [len(claim) for claim in claims] == [25] * 8
