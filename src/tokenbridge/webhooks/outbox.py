@@ -155,7 +155,7 @@ class DeliveryWorker:
     async def _attempt(self, webhook: Webhook) -> None:
         if self._client is None:
             # Made with the first attempt, not at start: an httpx client builds its TLS
-            # context (the CA bundle) at once, 50-80 ms and about 3 MB, which a server that
+            # context (the CA bundle) at once, 20-80 ms and about 3 MB, which a server that
             # sends no webhook would pay at every start.
             self._client = httpx.AsyncClient(follow_redirects=False, timeout=self.timeout)
         started = time.perf_counter()
