@@ -15,7 +15,7 @@ UV_VERSION := 0.13.9
 LOCK_FLAGS = --generate-hashes --python-version 3.11 --python-platform x86_64-unknown-linux-gnu \
 	--custom-compile-command "make lock" --quiet
 
-.PHONY: help install serve test lint lock bench clean openapi
+.PHONY: help install serve test lint lock bench bench-webhooks clean openapi
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' -v port='$(PORT)' \
@@ -86,6 +86,9 @@ openapi: install  ## regenerate docs/openapi.json from the code
 
 bench: install  ## run the benchmark (see bench/README.md)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+bench-webhooks: install  ## webhook delivery latency to a loopback receiver (bench/README.md)
+	$(BIN)/python bench/webhooks.py $(BENCH_ARGS)
 
 clean:  ## remove the virtual environment and caches
 	rm -rf $(VENV) .venv-sdk-previous .pytest_cache .mypy_cache .ruff_cache .import_linter_cache \
