@@ -19,7 +19,14 @@ import pytest
 
 from tests.api.conftest import Api, Partner, Sent, link_item, running_api
 from tests.conftest import chosen_target
-from tests.helpers import ADMIN_KEY, CLIENT_ID, SECRET, LiveServer, assert_plaid_error
+from tests.helpers import (
+    ADMIN_KEY,
+    CLIENT_ID,
+    SECRET,
+    LiveServer,
+    WebhookReceiver,
+    assert_plaid_error,
+)
 from tests.sdk.test_webhook_verification_sdk import KeyCache, verify
 from tokenbridge.app import create_app
 from tokenbridge.domain.clients import VERIFIED_TTL
@@ -110,6 +117,17 @@ def invalid_access_token(caller: Caller | Api, item: dict[str, Any]) -> None:
 def invalid_processor_token(partner: Caller | Partner, token: str) -> None:
     assert_plaid_error(partner.post("/processor/auth/get", {"processor_token": token}),
                        400, "INVALID_INPUT", "INVALID_PROCESSOR_TOKEN")  # fmt: skip
+
+
+LINK_TOKEN_REQUEST = {
+    "client_name": "Plaid Test App", "language": "en", "country_codes": ["US"],
+    "user": {"client_user_id": "user-1"}, "products": ["auth"],
+}  # fmt: skip
+
+
+def invalid_link_token(caller: Caller, link_token: str) -> None:
+    assert_plaid_error(caller.post("/link/token/get", {"link_token": link_token}),
+                       400, "INVALID_INPUT", "INVALID_LINK_TOKEN")  # fmt: skip
 
 
 def invalid_api_keys(caller: Caller) -> None:
@@ -336,6 +354,10 @@ def test_two_isolated_clients_never_see_each_others_items(api: Api) -> None:
     # A processor token a client made for itself is its own too.
     own = a.ok("/sandbox/processor_token/create", {"institution_id": "ins_109508"})
     invalid_processor_token(b, own["processor_token"])
+    # And so are its Link tokens.
+    link_token = a.ok("/link/token/create", LINK_TOKEN_REQUEST)["link_token"]
+    a.ok("/link/token/get", {"link_token": link_token})
+    invalid_link_token(b, link_token)
 
 
 # Partners ------------------------------------------------------------------------------
@@ -399,31 +421,33 @@ def test_partner_create_refuses_what_is_not_a_developers_client(api: Api) -> Non
 
 
 def test_client_reset_deletes_the_clients_data_and_keeps_its_credentials(
-    api: Api, sent: Sent
+    api: Api, sent: Sent, receiver: WebhookReceiver
 ) -> None:
     a, b = new_client(api), new_client(api)
     partner_a = new_partner(api, a)
-    inbox = control_ok(api, "inbox/create")["url"]
+    inbox_id, _ = new_inbox(api)
     item_a, item_b = link(a), link(b)
     token_a, token_b = processor_token(a, item_a), processor_token(b, item_b)
-    a.ok("/item/webhook/update", {"access_token": item_a["access_token"], "webhook": inbox})
-    b.ok("/item/webhook/update", {"access_token": item_b["access_token"], "webhook": inbox})
+    link_token = a.ok("/link/token/create", LINK_TOKEN_REQUEST)["link_token"]
+    hook = receiver.url
+    a.ok("/item/webhook/update", {"access_token": item_a["access_token"], "webhook": hook})
+    b.ok("/item/webhook/update", {"access_token": item_b["access_token"], "webhook": hook})
     assert {w.item_id for w in _webhooks(api)} == {item_a["item_id"], item_b["item_id"]}
 
     assert control_ok(api, "client/reset", {"client_id": a.client_id}) == {"reset": True}
 
     invalid_access_token(a, item_a)
     invalid_processor_token(partner_a, token_a)
+    invalid_link_token(a, link_token)
     assert [w.item_id for w in _webhooks(api)] == [item_b["item_id"]]
-    assert [url for url, _ in sent] == [inbox]
+    assert [url for url, _ in sent] == [hook]
     # The client and its partner keep their credentials, and start again from nothing.
     again = link(a)
     partner_a.ok("/processor/auth/get", {"processor_token": processor_token(a, again)})
     # Another client is untouched; so is the inbox.
     b.ok("/item/get", {"access_token": item_b["access_token"]})
     new_partner(api, b).ok("/processor/auth/get", {"processor_token": token_b})
-    inbox_id = inbox.rsplit("/", 1)[1]
-    control_ok(api, "inbox/deliveries/list", {"inbox_id": inbox_id})
+    assert deliveries(api, inbox_id) == []
 
 
 def _webhooks(api: Api) -> list[Any]:
@@ -624,6 +648,17 @@ def test_an_inbox_refuses_a_body_that_is_not_utf8(api: Api) -> None:
                        400, "INVALID_REQUEST", "INVALID_BODY",
                        "an inbox takes UTF-8 bodies")  # fmt: skip
     assert deliveries(api, inbox_id) == []
+
+
+def test_an_inbox_refuses_a_body_with_a_nul(api: Api) -> None:
+    # PostgreSQL's text cannot hold one: refused on every backend alike.
+    inbox_id, _ = new_inbox(api)
+    assert_plaid_error(api.request("POST", INBOX + inbox_id, content=b"a\x00b"),
+                       400, "INVALID_REQUEST", "INVALID_BODY",
+                       "an inbox takes bodies without NUL characters")  # fmt: skip
+    posted = api.request("POST", INBOX + inbox_id, content=b'{"a": "\\u0000"}')
+    assert posted.status_code == 200, posted.text
+    assert [d["body"] for d in deliveries(api, inbox_id)] == ['{"a": "\\u0000"}']
 
 
 def test_a_full_inbox_answers_429(api: Api) -> None:
