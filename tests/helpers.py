@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 CLIENT_ID = "test-client"
 SECRET = "test-secret-0123456789abcdef"
+# The control API's key of every server the suites start (TOKENBRIDGE_ADMIN_KEY).
+ADMIN_KEY = "test-admin-key-0123456789abcdef"
 
 
 # Plaid's published documents, a reference kept outside the repository (not redistributed).
@@ -82,6 +84,8 @@ class LiveServer:
     port: int = field(default_factory=free_port)
     client_id: str = CLIENT_ID
     secret: str = SECRET
+    # TOKENBRIDGE_ADMIN_KEY; "" makes `serve` generate one and print it.
+    admin_key: str = ADMIN_KEY
     extra_args: tuple[str, ...] = ()
     log_path: Path | None = None
     # Further environment variables for the process (TOKENBRIDGE_WEBHOOK_HOSTS, ...).
@@ -97,6 +101,7 @@ class LiveServer:
             **os.environ,
             "TOKENBRIDGE_CLIENT_ID": self.client_id,
             "TOKENBRIDGE_SECRET": self.secret,
+            "TOKENBRIDGE_ADMIN_KEY": self.admin_key,
             "TOKENBRIDGE_DATABASE_URL": self.database_url,
             **self.env,
         }

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, overload
 
@@ -15,7 +16,7 @@ import httpx
 import pytest
 
 from tests.conftest import chosen_target
-from tests.helpers import CLIENT_ID, SECRET, LiveServer
+from tests.helpers import ADMIN_KEY, CLIENT_ID, SECRET, LiveServer
 from tokenbridge.app import build_services, create_app
 from tokenbridge.domain.models import Webhook
 from tokenbridge.domain.services import Services
@@ -47,6 +48,11 @@ class Api:
                 transport=httpx.ASGITransport(app=app), base_url="http://tokenbridge"
             )
         self.headers = {"PLAID-CLIENT-ID": CLIENT_ID, "PLAID-SECRET": SECRET}
+
+    @property
+    def url(self) -> str:
+        """The server's base URL, as the requests reach it (no trailing slash)."""
+        return str(self._http.base_url).rstrip("/")
 
     @property
     def services(self) -> Services:
@@ -96,21 +102,26 @@ class Api:
         self.loop.run_until_complete(self._http.aclose())
 
 
-@pytest.fixture
-def api(database_url: str, tmp_path: Path) -> Iterator[Api]:
-    """The app over a fresh database of the backend chosen by TOKENBRIDGE_TEST_BACKEND, in
-    process or live (TOKENBRIDGE_TEST_TARGET)."""
+@contextmanager
+def running_api(database_url: str, log_path: Path, **settings: Any) -> Iterator[Api]:
+    """The app over `database_url`, in process or live (TOKENBRIDGE_TEST_TARGET), with the
+    sandbox client's credentials, the admin key and `settings` (for a live server, each
+    as its variable: rate_limit_scale as TOKENBRIDGE_RATE_LIMIT_SCALE)."""
     loop = asyncio.new_event_loop()
     store = loop.run_until_complete(open_store(database_url))
     if chosen_target() == "live":
-        server = LiveServer(database_url, log_path=tmp_path / "serve.log").start()
+        env = {f"TOKENBRIDGE_{name.upper()}": str(value) for name, value in settings.items()}
+        server = LiveServer(database_url, log_path=log_path, env=env).start()
         client = Api(None, loop, server=server, operator=build_services(Settings(), store))
         yield client
         client.close()
         server.stop()
         loop.run_until_complete(store.close())
     else:
-        app = create_app(Settings(client_id=CLIENT_ID, secret=SECRET), store=store)
+        app = create_app(
+            Settings(client_id=CLIENT_ID, secret=SECRET, admin_key=ADMIN_KEY, **settings),
+            store=store,
+        )
         loop.run_until_complete(app.startup())
         client = Api(app, loop)
         yield client
@@ -119,14 +130,21 @@ def api(database_url: str, tmp_path: Path) -> Iterator[Api]:
     loop.close()
 
 
+@pytest.fixture
+def api(database_url: str, tmp_path: Path) -> Iterator[Api]:
+    """The app over a fresh database of the backend chosen by TOKENBRIDGE_TEST_BACKEND, in
+    process or live (TOKENBRIDGE_TEST_TARGET)."""
+    with running_api(database_url, tmp_path / "serve.log") as client:
+        yield client
+
+
 def rebuild(api: Api, **ports: Any) -> None:
     """Point `api` at a new app over the same store, built with other ports (a clock, an
     outbox, a limiter): the factory's parameters, not patched attributes."""
     if api.app is None:
         pytest.skip("builds the app with other ports: in-process only")
-    app = create_app(
-        Settings(client_id=CLIENT_ID, secret=SECRET), store=api.services.store, **ports
-    )
+    settings = Settings(client_id=CLIENT_ID, secret=SECRET, admin_key=ADMIN_KEY)
+    app = create_app(settings, store=api.services.store, **ports)
     api.loop.run_until_complete(app.startup())
     api.switch(app)
 

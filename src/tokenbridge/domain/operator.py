@@ -76,11 +76,14 @@ class OperatorService:
 
     async def receive(self, inbox_id: str, headers: Mapping[str, str], body: bytes) -> None:
         """Record a POST to the inbox. NOT_FOUND for an unknown inbox, INVALID_BODY for a
-        body that is not UTF-8, RATE_LIMIT_EXCEEDED for a full one."""
+        body that is not UTF-8 or holds a NUL, RATE_LIMIT_EXCEEDED for a full one."""
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
             raise errors.InvalidBody("an inbox takes UTF-8 bodies") from None
+        # PostgreSQL's text cannot hold a NUL; no webhook has one (JSON escapes it).
+        if "\x00" in text:
+            raise errors.InvalidBody("an inbox takes bodies without NUL characters")
         added = await self.store.add_inbox_delivery(
             inbox_id, self.clock.now(), json.dumps(dict(headers), sort_keys=True), text,
             INBOX_CAPACITY,

@@ -513,8 +513,9 @@ class Store(Protocol):
     async def add_inbox_delivery(
         self, inbox_id: str, now: float, headers: str, body: str, most: int
     ) -> bool | None:
-        """Record a POST the inbox received, numbered after the last. None if there is no
-        such inbox; False (nothing recorded) if it already holds `most`."""
+        """Record a POST the inbox received, numbered after the last (`body` holds no NUL,
+        which PostgreSQL's text cannot). None if there is no such inbox; False (nothing
+        recorded) if it already holds `most`."""
 
     async def list_inbox_deliveries(
         self, inbox_id: str, after: int = 0, limit: int = 100

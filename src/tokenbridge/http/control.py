@@ -35,6 +35,7 @@ INBOX_PREFIX = OWN_PREFIX + "inbox/"
 _INBOX_ID = re.compile(r"[0-9a-f]{32}")
 _JSON = (b"content-type", b"application/json; charset=utf-8")
 _encoder = msgspec.json.Encoder()
+_any_json = msgspec.json.Decoder()
 
 
 # The operations' bodies and answers ----------------------------------------------------
@@ -307,13 +308,26 @@ class InboxApp(_Edge):
 
 
 def _decode(raw: bytes, shape: type[Struct]) -> Struct:
+    """The body as `shape`: INVALID_BODY unless it is a JSON object, INVALID_FIELD for an
+    unknown field or a value of the wrong type (as Plaid's operations answer,
+    docs/ERRORS.md)."""
     try:
         decoded: Struct = msgspec.json.decode(raw, type=shape)
     except msgspec.ValidationError as exc:
-        raise errors.InvalidField(str(exc)) from None
+        mismatch = exc
     except msgspec.DecodeError:
         raise errors.InvalidBody() from None
-    return decoded
+    else:
+        return decoded
+    # The typed decode stops at the first value of the wrong type, before the rest of the
+    # body is read: `[1, 2` and `{"name": 7, ` are not JSON, whatever their first value.
+    try:
+        whole = _any_json.decode(raw)
+    except (msgspec.DecodeError, RecursionError):
+        raise errors.InvalidBody() from None
+    if not isinstance(whole, dict):
+        raise errors.InvalidBody("body must be a JSON object")
+    raise errors.InvalidField(str(mismatch))
 
 
 def _base(scope: Scope) -> str:
