@@ -160,21 +160,18 @@ def link_item(api: Api, institution_id: str = "ins_109508") -> dict[str, Any]:
     return {**exchanged, "accounts": accounts}
 
 
-class Partner:
-    """A processor partner's credentials, sent in the headers of its calls."""
+class Caller:
+    """A client's credentials, sent in the headers of its Plaid calls to `api`."""
 
-    def __init__(self, api: Api, processor: str) -> None:
-        service = api.services
-        client, secret = api.loop.run_until_complete(
-            service.clients.create_client(processor, processor=processor)
-        )
+    def __init__(self, api: Api, client_id: str, secret: str) -> None:
         self.api = api
-        self.headers = {"PLAID-CLIENT-ID": client.client_id, "PLAID-SECRET": secret}
+        self.client_id = client_id
+        self.headers = {"PLAID-CLIENT-ID": client_id, "PLAID-SECRET": secret}
 
-    def on(self, api: Api) -> Partner:
-        """The same partner, calling another app (another server over the same database)."""
-        other = object.__new__(Partner)
-        other.api, other.headers = api, self.headers
+    def on(self, api: Api) -> Caller:
+        """The same client, calling another app (another server over the same database)."""
+        other = object.__new__(type(self))
+        other.api, other.client_id, other.headers = api, self.client_id, self.headers
         return other
 
     def post(self, path: str, body: dict[str, Any]) -> httpx.Response:
@@ -185,6 +182,16 @@ class Partner:
         assert response.status_code == 200, response.text
         data: dict[str, Any] = response.json()
         return data
+
+
+class Partner(Caller):
+    """A processor partner of the shared world, made for the test."""
+
+    def __init__(self, api: Api, processor: str) -> None:
+        client, secret = api.loop.run_until_complete(
+            api.services.clients.create_client(processor, processor=processor)
+        )
+        super().__init__(api, client.client_id, secret)
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.api.conftest import Api, Partner, Sent, link_item, running_api
+from tests.api.conftest import Api, Caller, Partner, Sent, link_item, running_api
 from tests.conftest import chosen_target
 from tests.helpers import (
     ADMIN_KEY,
@@ -53,24 +53,6 @@ def control_ok(api: Api, operation: str, body: Any = None) -> dict[str, Any]:
     assert response.headers["content-type"] == "application/json; charset=utf-8"
     data: dict[str, Any] = response.json()
     return data
-
-
-class Caller:
-    """A client's credentials, sent in the headers of its Plaid calls to `api`."""
-
-    def __init__(self, api: Api, client_id: str, secret: str) -> None:
-        self.api = api
-        self.client_id = client_id
-        self.headers = {"PLAID-CLIENT-ID": client_id, "PLAID-SECRET": secret}
-
-    def post(self, path: str, body: dict[str, Any]) -> httpx.Response:
-        return self.api.post(path, body, headers=self.headers)
-
-    def ok(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        response = self.post(path, body)
-        assert response.status_code == 200, response.text
-        data: dict[str, Any] = response.json()
-        return data
 
 
 def new_client(api: Api) -> Caller:

@@ -18,6 +18,7 @@ import json
 from collections.abc import Mapping
 
 from tokenbridge.domain import audit, errors
+from tokenbridge.domain.catalog import PROCESSOR_SET
 from tokenbridge.domain.clients import ClientService
 from tokenbridge.domain.ids import Ids
 from tokenbridge.domain.models import Client, InboxDelivery
@@ -49,6 +50,8 @@ class OperatorService:
         """A new partner of `processor` in the world of the client `client_id`: it may use
         the processor tokens that client makes for `processor`, and no others.
         INVALID_FIELD for an unknown client, a partner, or an unknown processor."""
+        if processor not in PROCESSOR_SET:
+            raise errors.InvalidField(f"unknown processor {processor!r}")
         client = await self._developer(client_id)
         return await self.clients.create_client(name or processor, processor, world=client.world)
 

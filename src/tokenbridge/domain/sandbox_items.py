@@ -159,16 +159,17 @@ class SandboxItemService:
             events.RECURRING_TRANSACTIONS if code == "RECURRING_TRANSACTIONS_UPDATE"
             else events.TRANSACTIONS
         )  # fmt: skip
+        tokens = await self.store.list_processor_tokens(item.item_id)
+        rest = {k: v for k, v in payload.items()
+                if k not in ("webhook_type", "webhook_code", "item_id", "account_ids")}  # fmt: skip
         fired = []
-        for token in await self.store.list_processor_tokens(item.item_id):
-            if not token.webhook or not events.may_read(token, product):
-                continue
-            form = {k: v for k, v in payload.items() if k not in ("item_id", "account_ids")}
-            form = {"webhook_type": form.pop("webhook_type"),
-                    "webhook_code": form.pop("webhook_code"),
-                    "account_id": token.account_id, **form}  # fmt: skip
+        for listener in events.listeners(item, (), tokens, product):
+            if listener.key != "account_id":
+                continue  # the Item's own webhook, which has its payload already
+            form = {"webhook_type": payload["webhook_type"], "webhook_code": code,
+                    "account_id": listener.value, **rest}  # fmt: skip
             fired.append(
-                self.outbox.webhook(item.client_id, token.webhook, form, item_id=item.item_id)
+                self.outbox.webhook(item.client_id, listener.url, form, item_id=item.item_id)
             )
         return fired
 

@@ -176,7 +176,7 @@ class TokenBridgeApp:
         message = await receive()
         raw: bytes = message.get("body", b"")
         if len(raw) > limit or message.get("more_body", False):
-            raw = await _read_rest(receive, raw, limit)
+            raw = await read_rest(receive, raw, limit)
         # The client is known before the body is parsed beyond its credentials, so a body
         # from someone without credentials costs about what reading its bytes costs.
         header_id = headers.get(b"plaid-client-id")
@@ -245,7 +245,7 @@ def _credentials(headers: dict[bytes, bytes], data: Mapping[str, Any]) -> tuple[
     return client_id, secret
 
 
-async def _read_rest(receive: Receive, first: bytes, limit: int) -> bytes:
+async def read_rest(receive: Receive, first: bytes, limit: int) -> bytes:
     """The whole body after its `first` part; INVALID_BODY once it exceeds `limit`."""
     if len(first) > limit:
         raise errors.InvalidBody(f"body must be at most {limit} bytes")

@@ -25,8 +25,8 @@ import msgspec
 from msgspec import Struct
 
 from tokenbridge.domain import errors
-from tokenbridge.domain.catalog import PROCESSORS
 from tokenbridge.domain.services import Services
+from tokenbridge.http.app import read_rest
 from tokenbridge.http.errors import render, render_unexpected
 from tokenbridge.http.router import OWN_PREFIX, Receive, Scope, Send
 
@@ -117,8 +117,6 @@ async def partner_create(
 ) -> PartnerCreateResponse:
     """Create a processor partner in the client's world: it reads the processor tokens that
     client makes for the processor, and no others."""
-    if request.processor not in PROCESSORS:
-        raise errors.InvalidField(f"unknown processor {request.processor!r}")
     client, secret = await services.operator.create_partner(
         request.client_id, request.processor, request.name
     )
@@ -210,21 +208,17 @@ class _Edge:
         return services
 
     async def body(self, scope: Scope, receive: Receive) -> bytes:
+        """The request's body, as Plaid's operations read it: INVALID_BODY beyond the
+        limit, declared or sent."""
         limit = self.max_body_bytes
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             raise errors.InvalidBody(f"body must be at most {limit} bytes")
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > limit:
-                raise errors.InvalidBody(f"body must be at most {limit} bytes")
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                return b"".join(chunks)
+        message = await receive()
+        raw: bytes = message.get("body", b"")
+        if len(raw) > limit or message.get("more_body", False):
+            raw = await read_rest(receive, raw, limit)
+        return raw
 
     async def answer(
         self, send: Send, status: int, body: bytes, request_id: str,
