@@ -157,9 +157,7 @@ def _sync(caller: Caller, access_token: str, cursor: str | None = None) -> dict[
     return page
 
 
-def test_each_day_passed_posts_pending_transactions_and_adds_new_ones(
-    api: Api, sent: Sent
-) -> None:
+def test_each_day_passed_posts_pending_transactions_and_adds_new_ones(api: Api, sent: Sent) -> None:
     caller, other = new_client(api), new_client(api)
     item = link(caller, ["transactions"])
     still = link(other, ["transactions"])

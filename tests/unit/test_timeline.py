@@ -40,6 +40,4 @@ def test_the_login_expires_after_30_days_with_a_notice_a_week_before_in_order() 
     assert (login + LOGIN_LIFETIME, EXPIRY) not in events(
         login, login + LOGIN_LIFETIME, login + LOGIN_LIFETIME + DAY
     )
-    assert not any(
-        w == NOTICE for _, w in events(login, login + 24 * DAY, login + LOGIN_LIFETIME)
-    )
+    assert not any(w == NOTICE for _, w in events(login, login + 24 * DAY, login + LOGIN_LIFETIME))
