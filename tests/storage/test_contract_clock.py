@@ -72,7 +72,8 @@ async def test_clock_items_are_the_live_items_with_their_last_login(store: Store
     for new in (first, second, gone):
         await store.create_item(new)
     await store.remove_item(gone.item.item_id, f.NOW + 1)
-    assert await store.create_client(other := isolated())
+    other = isolated()
+    assert await store.create_client(other)
     await store.create_item(f.new_item(other.client_id))
 
     found = await store.list_clock_items(client.client_id)
