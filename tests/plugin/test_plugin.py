@@ -248,30 +248,17 @@ def test_the_server_runs_over_the_database_given(pytester: pytest.Pytester) -> N
     result.assert_outcomes(passed=1)
 
 
-CLOCK = (
-    IMPORTS
-    + """
-from datetime import datetime, timedelta, timezone
+TESTING = ROOT / "docs" / "TESTING.md"
 
 
-def test_an_item_expires_after_30_days(plaid_client, tokenbridge_clock, webhook_inbox):
-    exchanged, _ = link(plaid_client, webhook_inbox.url)
-    later = tokenbridge_clock.advance(days=30, minutes=1)
-    assert later - datetime.now(timezone.utc) > timedelta(days=30)
-    assert webhook_inbox.wait("ERROR")["error"]["error_code"] == "ITEM_LOGIN_REQUIRED"
-    assert error_code(lambda: plaid_client.accounts_get(
-        AccountsGetRequest(access_token=exchanged.access_token))) == "ITEM_LOGIN_REQUIRED"
-
-
-def test_the_next_test_starts_at_real_time(plaid_client, tokenbridge_clock):
-    assert abs(tokenbridge_clock.now() - datetime.now(timezone.utc)) < timedelta(seconds=5)
-    exchanged, _ = link(plaid_client)
-    assert plaid_client.accounts_get(AccountsGetRequest(access_token=exchanged.access_token))
-"""
-)
+def clock_example() -> str:
+    blocks = re.findall(r"```python\n(.*?)```", TESTING.read_text(), flags=re.DOTALL)
+    found = [b for b in blocks if "tokenbridge_clock.advance" in b]
+    assert len(found) == 1, "docs/TESTING.md shows one clock example"
+    return found[0]
 
 
 def test_tokenbridge_clock_moves_one_tests_world(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(test_clock=CLOCK)
+    pytester.makepyfile(test_clock=clock_example())
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:xdist")
     result.assert_outcomes(passed=2)
