@@ -90,11 +90,16 @@ def test_isolated(n, plaid_client, plaid_partner, webhook_inbox):
 )
 
 
-def readme_example() -> str:
-    blocks = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.DOTALL)
-    found = [b for b in blocks if "plaid_client" in b]
-    assert len(found) == 1, "the README shows one pytest example"
+def example(document: Path, marker: str) -> str:
+    """The one Python block of `document` that contains `marker`."""
+    blocks = re.findall(r"```python\n(.*?)```", document.read_text(), flags=re.DOTALL)
+    found = [b for b in blocks if marker in b]
+    assert len(found) == 1, f"{document.name} shows one Python example with {marker}"
     return found[0]
+
+
+def readme_example() -> str:
+    return example(README, "plaid_client")
 
 
 def test_the_readme_example_passes(pytester: pytest.Pytester) -> None:
@@ -251,14 +256,7 @@ def test_the_server_runs_over_the_database_given(pytester: pytest.Pytester) -> N
 TESTING = ROOT / "docs" / "TESTING.md"
 
 
-def clock_example() -> str:
-    blocks = re.findall(r"```python\n(.*?)```", TESTING.read_text(), flags=re.DOTALL)
-    found = [b for b in blocks if "tokenbridge_clock.advance" in b]
-    assert len(found) == 1, "docs/TESTING.md shows one clock example"
-    return found[0]
-
-
 def test_tokenbridge_clock_moves_one_tests_world(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(test_clock=clock_example())
+    pytester.makepyfile(test_clock=example(TESTING, "tokenbridge_clock.advance"))
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:xdist")
     result.assert_outcomes(passed=2)
