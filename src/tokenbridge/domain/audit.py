@@ -38,6 +38,8 @@ WEBHOOK_KEY_ROTATE = "webhook_key.rotate"
 WEBHOOK_REDELIVER = "webhook.redeliver"
 CLIENT_RESET = "client.reset"
 RESET = "reset"
+FAULT_ADD = "fault.add"
+FAULT_REMOVE = "fault.remove"
 
 TOKEN_ID_LENGTH = 12
 
