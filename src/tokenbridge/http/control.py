@@ -77,13 +77,14 @@ class ResetResponse(Struct, kw_only=True):
 class FaultAddRequest(Struct, forbid_unknown_fields=True, kw_only=True):
     client_id: str
     path: str
-    # Any JSON here: the domain's check answers each wrong value with its own message.
-    error_code: Any = None
-    status: Any = None
-    latency_ms: Any = 0
-    drop: Any = False
-    times: Any = 1
-    probability: Any = 1.0
+    # What the rule answers (domain/faults.py FAULT_ERRORS), with which HTTP status.
+    error_code: str | None = None
+    status: int | None = None
+    latency_ms: int = 0
+    drop: bool = False
+    # How many calls it takes; None: every call until it is removed.
+    times: int | None = 1
+    probability: float = 1.0
 
 
 class FaultRule(Struct, kw_only=True):
@@ -192,8 +193,10 @@ def _rule(rule: models.FaultRule) -> FaultRule:
 
 
 async def fault_add(services: Services, base: str, request: FaultAddRequest) -> FaultAddResponse:
-    """Add a fault rule for a client's world: its next calls to `path` answer a Plaid
-    error, wait, or lose their connection (docs/TESTING.md, Faults)."""
+    """Add a fault rule to a client's world (docs/TESTING.md, Faults).
+
+    The next `times` calls to `path` by the client or its partners (each with the chance
+    `probability`) answer a Plaid error, wait, or lose their connection."""
     rule = await services.operator.add_fault(
         request.client_id, request.path, error_code=request.error_code, status=request.status,
         latency_ms=request.latency_ms, drop=request.drop, times=request.times,
@@ -203,7 +206,7 @@ async def fault_add(services: Services, base: str, request: FaultAddRequest) -> 
 
 
 async def fault_list(services: Services, base: str, request: FaultListRequest) -> FaultListResponse:
-    """The live fault rules of a client's world, oldest first."""
+    """List the live fault rules of a client's world, oldest first."""
     found = await services.operator.list_faults(request.client_id)
     return FaultListResponse(rules=[_rule(rule) for rule in found])
 
@@ -211,7 +214,7 @@ async def fault_list(services: Services, base: str, request: FaultListRequest) -
 async def fault_remove(
     services: Services, base: str, request: FaultRemoveRequest
 ) -> FaultRemoveResponse:
-    """Remove one fault rule of a client's world (`rule_id`), or all of them (`all`)."""
+    """Remove a fault rule of a client's world (`rule_id`), or all of them (`all`)."""
     if (request.rule_id is None) != request.all:
         raise errors.InvalidField("give either rule_id or all: true")
     removed = await services.operator.remove_faults(request.client_id, request.rule_id)
