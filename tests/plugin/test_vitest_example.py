@@ -18,10 +18,12 @@ import pytest
 from tests.helpers import LiveServer
 from tests.nodejs import VITEST_DIR, installed_node
 
-# The tests of example.test.mjs, in their order.
+# The tests of example.test.mjs and faults.test.mjs (docs/TESTING.md), each file's in order.
 EXAMPLE_TESTS = [
     "an app hands an account to Dwolla",
     "another test's tokens are unknown to this test's client and partner",
+    "an institution that is down, then up again",
+    "a connection dropped without an answer",
 ]
 ADMIN_KEY = "vitest-example-admin-key-0123456789"
 
@@ -55,9 +57,11 @@ def run_vitest(node: str, folder: Path, **env: str) -> dict[str, Any]:
 
 
 def passed(report: dict[str, Any]) -> list[str]:
+    """The titles of the tests that passed, the files in the order of EXAMPLE_TESTS."""
+    files = sorted(report["testResults"], key=lambda f: not f["name"].endswith("example.test.mjs"))
     return [
         test["title"]
-        for file in report["testResults"]
+        for file in files
         for test in file["assertionResults"]
         if test["status"] == "passed"
     ]
@@ -67,7 +71,7 @@ def test_the_vitest_example_starts_its_server_and_passes(node: str, tmp_path: Pa
     tokenbridge = Path(sys.executable).parent / "tokenbridge"
     report = run_vitest(node, tmp_path, TOKENBRIDGE_COMMAND=str(tokenbridge))
     assert report["success"] is True
-    assert (report["numPassedTests"], report["numFailedTests"]) == (2, 0)
+    assert (report["numPassedTests"], report["numFailedTests"]) == (4, 0)
     assert passed(report) == EXAMPLE_TESTS
     # The global setup's teardown stopped the server and removed its database's folder.
     assert list((tmp_path / "tmp").glob("tokenbridge-*")) == []
@@ -87,13 +91,15 @@ def test_the_vitest_example_uses_a_running_server(
     # No command to start one with: the suite must use the server it is given.
     given = {"TOKENBRIDGE_URL": running.url, "TOKENBRIDGE_COMMAND": str(tmp_path / "none")}
     report = run_vitest(node, tmp_path / "keyed", TOKENBRIDGE_ADMIN_KEY=ADMIN_KEY, **given)
-    assert (report["numPassedTests"], report["numFailedTests"]) == (2, 0)
+    assert (report["numPassedTests"], report["numFailedTests"]) == (4, 0)
     assert passed(report) == EXAMPLE_TESTS
     # With another key, the control API refuses to make the tests' clients, and they fail.
     refused = vitest(node, tmp_path / "unkeyed", TOKENBRIDGE_ADMIN_KEY="not-the-admin-key", **given)
     assert refused.returncode == 1
     report = json.loads((tmp_path / "unkeyed" / "report.json").read_text())
-    assert (report["numPassedTests"], report["numFailedTests"]) == (0, 2)
-    messages = [m for file in report["testResults"] for t in file["assertionResults"]
-                for m in t["failureMessages"]]  # fmt: skip
-    assert len(messages) == 2 and all("401 INVALID_ADMIN_KEY" in m for m in messages), messages
+    assert (report["numPassedTests"], report["numFailedTests"]) == (0, 4)
+    failures = [t["failureMessages"] for file in report["testResults"]
+                for t in file["assertionResults"]]  # fmt: skip
+    # Each test fails at its client's creation.
+    assert len(failures) == 4 and all(failures), failures
+    assert all("401 INVALID_ADMIN_KEY" in m for ms in failures for m in ms), failures
