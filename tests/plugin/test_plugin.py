@@ -304,3 +304,12 @@ def test_faults_for_the_tests_world_end_with_the_test(pytester: pytest.Pytester)
     pytester.makepyfile(test_faults=FAULTS)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:xdist")
     result.assert_outcomes(passed=2)
+
+
+def test_the_faults_example_of_testing_md_passes(pytester: pytest.Pytester) -> None:
+    text = (ROOT / "docs" / "TESTING.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.DOTALL)
+    (example,) = [b for b in blocks if "tokenbridge_faults" in b]
+    pytester.makepyfile(test_faults_example=example)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:xdist")
+    result.assert_outcomes(passed=1)
