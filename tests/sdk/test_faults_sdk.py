@@ -388,6 +388,27 @@ def test_a_faults_file_applies_to_every_client(tmp_path: Path) -> None:
             live.stop()
 
 
+def test_the_workers_of_a_server_read_its_faults_file(tmp_path: Path) -> None:
+    rules = tmp_path / "faults.json"
+    rules.write_text(json.dumps([{"path": "/item/get", "error_code": "INTERNAL_SERVER_ERROR"}]))
+    with chosen_database(tmp_path) as url:
+        args = ("--workers", "2", "--faults", str(rules))
+        live = LiveServer(url, log_path=tmp_path / "serve.log", extra_args=args).start()
+        try:
+            item = link(sdk_client(live))
+            # A new connection for each call: the workers share them out between them.
+            for _ in range(8):
+                with plaid.ApiClient(plaid.Configuration(host=live.url, api_key={
+                    "clientId": live.client_id, "secret": live.secret,
+                })) as api_client:  # fmt: skip
+                    sdk = plaid_api.PlaidApi(api_client)
+                    api_error(lambda: sdk.item_get(ItemGetRequest(access_token=item.access_token)),  # noqa: B023
+                              500, "API_ERROR", "INTERNAL_SERVER_ERROR")  # fmt: skip
+        finally:
+            live.stop()
+        assert "fault rules for every client: 1" in (tmp_path / "serve.log").read_text()
+
+
 @pytest.mark.parametrize(
     ("text", "words"),
     [
