@@ -163,15 +163,17 @@ def test_a_rule_for_every_call_lasts_until_removed(world: World) -> None:
 def test_a_share_of_the_calls(world: World) -> None:
     world.add("/accounts/get", error_code="INSTITUTION_DOWN", times=None, probability=0.5)
     failed = 0
-    for _ in range(200):
+    # 120 calls: the ~60 answered stay under the Sandbox's 100 /accounts/get a minute per
+    # Item (domain/ratelimits.py); a faulted call is not counted.
+    for _ in range(120):
         try:
             world.accounts()
         except plaid.ApiException as exc:
             assert exc.status == 400
             assert json.loads(exc.body)["error_code"] == "INSTITUTION_DOWN"
             failed += 1
-    # Binomial(200, 0.5): outside 60..140 (5.6 standard deviations) with a chance below 1e-7.
-    assert 60 <= failed <= 140
+    # Binomial(120, 0.5): outside 30..90 (5.4 standard deviations) with a chance below 1e-7.
+    assert 30 <= failed <= 90
 
 
 def test_latency_delays_the_usual_answer(world: World) -> None:
