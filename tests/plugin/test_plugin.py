@@ -248,6 +248,22 @@ def test_the_server_runs_over_the_database_given(pytester: pytest.Pytester) -> N
     result.assert_outcomes(passed=1)
 
 
+TESTING = ROOT / "docs" / "TESTING.md"
+
+
+def clock_example() -> str:
+    blocks = re.findall(r"```python\n(.*?)```", TESTING.read_text(), flags=re.DOTALL)
+    found = [b for b in blocks if "tokenbridge_clock.advance" in b]
+    assert len(found) == 1, "docs/TESTING.md shows one clock example"
+    return found[0]
+
+
+def test_tokenbridge_clock_moves_one_tests_world(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_clock=clock_example())
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:xdist")
+    result.assert_outcomes(passed=2)
+
+
 # tokenbridge_faults: rules for the test's client and its partners, ended at teardown. The
 # second test runs after the first in the same session, and finds no rule left.
 FAULTS = (
@@ -307,8 +323,7 @@ def test_faults_for_the_tests_world_end_with_the_test(pytester: pytest.Pytester)
 
 
 def test_the_faults_example_of_testing_md_passes(pytester: pytest.Pytester) -> None:
-    text = (ROOT / "docs" / "TESTING.md").read_text()
-    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.DOTALL)
+    blocks = re.findall(r"```python\n(.*?)```", TESTING.read_text(), flags=re.DOTALL)
     (example,) = [b for b in blocks if "tokenbridge_faults" in b]
     pytester.makepyfile(test_faults_example=example)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:xdist")

@@ -219,7 +219,7 @@ class FaultService:
             "fault-" + self.ids.random.uuid4(), world, path, error_code, status, latency_ms,
             drop, times, float(probability), self.clock.now(),
         )  # fmt: skip
-        entry = audit.entry(rule.created_at, "operator", audit.FAULT_ADD, None,
+        entry = audit.entry(rule.created_at, audit.OPERATOR, audit.FAULT_ADD, None,
                             detail=f"{client.client_id} {rule.rule_id} {path}")  # fmt: skip
         await self.store.add_fault_rule(rule, [entry])
         # This server's cached clients carry the flag as they read it; others read it again
@@ -234,7 +234,7 @@ class FaultService:
     async def remove(self, client: Client, rule_id: str | None) -> int:
         """Remove one rule of the client's world (every rule, with None); how many were
         removed. INVALID_FIELD for a rule_id the world does not hold."""
-        entry = audit.entry(self.clock.now(), "operator", audit.FAULT_REMOVE, None,
+        entry = audit.entry(self.clock.now(), audit.OPERATOR, audit.FAULT_REMOVE, None,
                             detail=f"{client.client_id} {rule_id or 'all'}")  # fmt: skip
         removed = await self.store.remove_fault_rules(world_of(client), rule_id, [entry])
         if rule_id is not None and not removed:

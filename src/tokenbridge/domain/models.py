@@ -28,6 +28,9 @@ class Client:
     # "" for the shared world; for an isolated sandbox client and its partners, that
     # client's id (migration 0012).
     world: str = ""
+    # How far the clock of the client's world has been advanced, in seconds (migration
+    # 0013): the client's time is the real time plus this (domain/timeline.py).
+    clock_offset: float = 0.0
     # Whether the client's world has a live fault rule (domain/faults.py, migration 0014).
     faulted: bool = False
 

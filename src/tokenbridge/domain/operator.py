@@ -15,6 +15,7 @@ it (as anyone may post to a webhook receiver), and only the operator reads it ba
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -25,9 +26,10 @@ from tokenbridge.domain.faults import FaultService
 from tokenbridge.domain.ids import Ids
 from tokenbridge.domain.models import Client, FaultRule, InboxDelivery
 from tokenbridge.domain.ports import Clock, Store
+from tokenbridge.domain.timeline import ClockReading, TimelineService
 
 # The actor of what the operator does, in the audit log.
-OPERATOR = "operator"
+OPERATOR = audit.OPERATOR
 # The most deliveries an inbox keeps: beyond them it answers 429 to a sender, which then
 # retries on Plaid's schedule (a test that needs more uses another inbox).
 INBOX_CAPACITY = 1000
@@ -37,13 +39,33 @@ MAX_PAGE = 1000
 
 class OperatorService:
     def __init__(
-        self, store: Store, ids: Ids, clock: Clock, clients: ClientService, faults: FaultService
-    ) -> None:
+        self, store: Store, ids: Ids, clock: Clock, clients: ClientService,
+        timeline: TimelineService, faults: FaultService,
+    ) -> None:  # fmt: skip
         self.store = store
         self.ids = ids
         self.clock = clock
         self.clients = clients
         self.faults = faults
+        self.timeline = timeline
+
+    async def clock_get(self, client_id: str) -> ClockReading:
+        """The clock of the isolated client's world (domain/timeline.py)."""
+        return await self.timeline.clock_get(client_id)
+
+    async def clock_advance(
+        self, client_id: str, *, days: float = 0, hours: float = 0, minutes: float = 0,
+        seconds: float = 0,
+    ) -> ClockReading:  # fmt: skip
+        """Move the clock of the isolated client's world on by the sum given, making what
+        that time makes to its Items. INVALID_FIELD for a part below 0, a sum beyond a
+        year, an unknown client or one of the shared world."""
+        parts = {"days": days, "hours": hours, "minutes": minutes, "seconds": seconds}
+        for name, value in parts.items():
+            if not (math.isfinite(value) and value >= 0):
+                raise errors.InvalidField(f"{name} must be a number of at least 0")
+        total = days * 86400 + hours * 3600 + minutes * 60 + seconds
+        return await self.timeline.clock_advance(client_id, total)
 
     async def create_sandbox_client(self, name: str = "sandbox") -> tuple[Client, str]:
         """A new client in a world of its own, and its secret (returned once)."""

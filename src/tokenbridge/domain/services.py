@@ -26,6 +26,7 @@ from tokenbridge.domain.randomness import RandomSource
 from tokenbridge.domain.ratelimits import NoRateLimits, RateLimiter
 from tokenbridge.domain.sandbox_items import SandboxItemService
 from tokenbridge.domain.signal import SignalService
+from tokenbridge.domain.timeline import TimelineService
 from tokenbridge.domain.transactions import TransactionsService
 from tokenbridge.domain.webhook_destinations import ANYWHERE, WebhookDestinations
 from tokenbridge.domain.webhook_keys import WebhookKeyService
@@ -84,6 +85,9 @@ class Services:
             webhook_destinations,
         )  # fmt: skip
         processor_tokens = ProcessorTokenService(store, items, ids, clock, webhooks)
+        sandbox_items = SandboxItemService(items, webhooks, environment)
+        transactions = TransactionsService(store, bank, clock, webhooks, items, processor_tokens)
+        timeline = TimelineService(store, clock, clients, transactions, sandbox_items)
         faults = FaultService(store, ids, clock, clients.forget, operation_paths, fault_rules)
         return cls(
             store=store,
@@ -95,13 +99,13 @@ class Services:
             items=items,
             processor_tokens=processor_tokens,
             partner=PartnerService(bank, items, processor_tokens),
-            sandbox_items=SandboxItemService(items, webhooks, environment),
+            sandbox_items=sandbox_items,
             signal=SignalService(store, bank, clock, items, processor_tokens),
-            transactions=TransactionsService(store, bank, clock, webhooks, items, processor_tokens),
+            transactions=transactions,
             link_tokens=LinkTokenService(store, items, ids, clock),
             institutions=InstitutionService(bank),
             webhook_keys=WebhookKeyService(store, clock, webhook_key_maker),
             webhook_deliveries=WebhookOutboxService(store, clock, outbox),
-            operator=OperatorService(store, ids, clock, clients, faults),
+            operator=OperatorService(store, ids, clock, clients, timeline, faults),
             faults=faults,
         )
