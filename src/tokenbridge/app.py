@@ -10,8 +10,11 @@ and the command line build apps here, and may hand in any port themselves.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 
 from tokenbridge.clock import SystemClock
+from tokenbridge.domain.faults import parse_rules_file
+from tokenbridge.domain.models import FaultRule
 from tokenbridge.domain.ports import Bank, Clock, Outbox, Store
 from tokenbridge.domain.randomness import RandomSource
 from tokenbridge.domain.ratelimits import RateLimiter, rate_limiter
@@ -63,7 +66,26 @@ def build_services(
         or rate_limiter(settings.rate_limits, store, clock, settings.rate_limit_scale),
         webhook_destinations=destinations,
         webhook_key_maker=ES256Keys(),
+        operation_paths=OPERATION_PATHS,
+        fault_rules=load_fault_rules(settings.faults) if settings.faults else (),
     )
+
+
+# The paths a fault rule may name: Plaid's operations that this server serves.
+OPERATION_PATHS = tuple(op.path for op in OPERATIONS)
+
+
+def load_fault_rules(path: str) -> list[FaultRule]:
+    """The server's own fault rules from the --faults file (TOKENBRIDGE_FAULTS); ValueError
+    with a message that names the file and what is wrong in it."""
+    try:
+        text = Path(path).read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"--faults {path}: cannot read it: {exc}") from None
+    try:
+        return parse_rules_file(text, OPERATION_PATHS)
+    except ValueError as exc:
+        raise ValueError(f"--faults {path}: {exc}") from None
 
 
 def create_app(

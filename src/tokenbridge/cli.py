@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tokenbridge import __version__
-from tokenbridge.app import build_services
+from tokenbridge.app import build_services, load_fault_rules
 from tokenbridge.domain import outbox
 from tokenbridge.domain.audit import AuditEntry, token_id
 from tokenbridge.domain.catalog import PROCESSORS
@@ -77,7 +77,8 @@ _ENVIRONMENT = """environment:
   TOKENBRIDGE_WEBHOOK_RETRY_SCALE
                                 multiply every webhook retry delay (0.001 for fast tests)
   TOKENBRIDGE_ADMIN_KEY         the control API's key (at least 16 characters); one is
-                                made and printed at start when it is not set"""
+                                made and printed at start when it is not set
+  TOKENBRIDGE_FAULTS            a JSON file of fault rules for every client (serve --faults)"""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -127,6 +128,11 @@ def _parser() -> argparse.ArgumentParser:
         choices=("on", "off"),
         help="Plaid's Sandbox rate limits (TOKENBRIDGE_RATE_LIMITS; default on)",
     )
+    serve.add_argument(
+        "--faults", metavar="FILE",
+        help="a JSON list of fault rules for every client (docs/TESTING.md, Faults); their"
+        " `times` count per process (TOKENBRIDGE_FAULTS)",
+    )  # fmt: skip
     serve.set_defaults(run=_serve)
 
     clients = commands.add_parser("clients", help="manage API clients").add_subparsers()
@@ -623,6 +629,15 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     if args.webhook_hosts is not None:
         hosts = parse_webhook_hosts(args.webhook_hosts, "--webhook-hosts")
         settings = settings.with_overrides(webhook_hosts=hosts)
+    if args.faults is not None:
+        settings = settings.with_overrides(faults=args.faults)
+    if settings.faults:
+        # A bad file stops the server here, with its message (main prints a ValueError);
+        # each process reads the file again at its start.
+        faults = os.path.abspath(settings.faults)
+        settings = settings.with_overrides(faults=faults)
+        rules = load_fault_rules(faults)
+        print(f"fault rules for every client: {len(rules)} from {faults}")
     if settings.seed and settings.workers > 1:
         # Every worker would start the same sequence and hand out the same ids.
         raise ValueError("--seed makes ids deterministic and needs one worker, not --workers N")
@@ -695,6 +710,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         os.environ["TOKENBRIDGE_RATE_LIMITS"] = "on" if settings.rate_limits else "off"
         os.environ["TOKENBRIDGE_WEBHOOK_HOSTS"] = settings.webhook_hosts
         os.environ["TOKENBRIDGE_ADMIN_KEY"] = settings.admin_key or ""
+        if settings.faults:
+            os.environ["TOKENBRIDGE_FAULTS"] = settings.faults
         return server.run(
             "tokenbridge.app:app_from_env",
             limits=limits,

@@ -66,6 +66,9 @@ class Settings:
     # The control API's key (TOKENBRIDGE_ADMIN_KEY); `tokenbridge serve` makes one when none
     # is set. None: the control API refuses every request.
     admin_key: str | None = None
+    # A JSON file of fault rules for every client (`serve --faults FILE`, TOKENBRIDGE_FAULTS;
+    # domain/faults.py), read by each process at start.
+    faults: str | None = None
 
     def with_overrides(self, **overrides: Any) -> Settings:
         """A copy with every override that is not None applied."""
@@ -152,6 +155,7 @@ def from_env(environ: Mapping[str, str] | None = None) -> Settings:
         parse_admin_key(admin_key, "TOKENBRIDGE_ADMIN_KEY")
     return Settings(
         admin_key=admin_key,
+        faults=env.get("TOKENBRIDGE_FAULTS") or None,
         database_url=env.get("TOKENBRIDGE_DATABASE_URL") or default_database_url(),
         client_id=client_id,
         secret=secret,

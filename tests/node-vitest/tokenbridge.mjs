@@ -127,3 +127,18 @@ export function clock(client) {
     ),
   };
 }
+
+// Fault rules for `client`'s world (docs/TESTING.md, Faults): `add(path, rule)` makes the
+// next calls to `path` by the client or its partners answer a Plaid error (`error_code`,
+// `status`), wait (`latency_ms`) or lose their connection (`drop`), `times` times (1 by
+// default; null: every call) with the chance `probability`; its rule_id. Rules end when
+// the client is reset, or with `clear()` (an afterEach).
+export function faults(client) {
+  const of = { client_id: client.clientId };
+  return {
+    add: async (path, rule = {}) => (await control('fault/add', { ...of, path, ...rule })).rule_id,
+    list: async () => (await control('fault/list', of)).rules,
+    remove: (ruleId) => control('fault/remove', { ...of, rule_id: ruleId }),
+    clear: () => control('fault/remove', { ...of, all: true }),
+  };
+}

@@ -260,3 +260,69 @@ def test_tokenbridge_clock_moves_one_tests_world(pytester: pytest.Pytester) -> N
     pytester.makepyfile(test_clock=example(TESTING, "tokenbridge_clock.advance"))
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:xdist")
     result.assert_outcomes(passed=2)
+
+
+# tokenbridge_faults: rules for the test's client and its partners, ended at teardown. The
+# second test runs after the first in the same session, and finds no rule left.
+FAULTS = (
+    IMPORTS
+    + """
+import urllib3
+
+from tokenbridge.testing.plugin import ControlError
+
+
+def test_each_kind(plaid_client, plaid_partner, tokenbridge_faults):
+    exchanged, account_id = link(plaid_client)
+    accounts = lambda: plaid_client.accounts_get(
+        AccountsGetRequest(access_token=exchanged.access_token))
+    rule_id = tokenbridge_faults.add("/accounts/get", error_code="INSTITUTION_DOWN", times=2)
+    assert [r["rule_id"] for r in tokenbridge_faults.list()] == [rule_id]
+    assert tokenbridge_faults.list()[0]["times_left"] == 2
+    assert error_code(accounts) == "INSTITUTION_DOWN"
+    assert error_code(accounts) == "INSTITUTION_DOWN"
+    accounts()
+    tokenbridge_faults.add("/accounts/get", status=503)
+    with pytest.raises(plaid.ApiException) as caught:
+        accounts()
+    assert caught.value.status == 503
+    tokenbridge_faults.add("/accounts/get", drop=True)
+    with pytest.raises(urllib3.exceptions.HTTPError):
+        accounts()
+    accounts()
+    dwolla = plaid_partner("dwolla")
+    token = plaid_client.processor_token_create(ProcessorTokenCreateRequest(
+        access_token=exchanged.access_token, account_id=account_id, processor="dwolla",
+    )).processor_token
+    tokenbridge_faults.add("/processor/auth/get", error_code="ITEM_LOGIN_REQUIRED", times=None)
+    read = lambda: dwolla.processor_auth_get(ProcessorAuthGetRequest(processor_token=token))
+    assert error_code(read) == "ITEM_LOGIN_REQUIRED"
+    assert error_code(read) == "ITEM_LOGIN_REQUIRED"
+    with pytest.raises(ControlError) as refused:
+        tokenbridge_faults.add("/no/such/path", error_code="INSTITUTION_DOWN")
+    assert refused.value.status == 400
+    assert refused.value.body["error_code"] == "INVALID_FIELD"
+    pathlib.Path("client_id").write_text(tokenbridge_faults.client_id)
+
+
+def test_rules_end_with_their_test(tokenbridge_server, tokenbridge_faults):
+    before = pathlib.Path("client_id").read_text()
+    left = tokenbridge_server.control.post("fault/list", {"client_id": before})["rules"]
+    assert left == []
+    assert tokenbridge_faults.list() == []
+"""
+)
+
+
+def test_faults_for_the_tests_world_end_with_the_test(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_faults=FAULTS)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:xdist")
+    result.assert_outcomes(passed=2)
+
+
+def test_the_faults_example_of_testing_md_passes(pytester: pytest.Pytester) -> None:
+    blocks = re.findall(r"```python\n(.*?)```", TESTING.read_text(), flags=re.DOTALL)
+    (example,) = [b for b in blocks if "tokenbridge_faults" in b]
+    pytester.makepyfile(test_faults_example=example)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:xdist")
+    result.assert_outcomes(passed=1)

@@ -28,6 +28,10 @@ EXAMPLE_TESTS = {
         "an Item needs a new login after 30 days",
         "each test's clock starts at real time",
     ],
+    "faults.test.mjs": [
+        "an institution that is down, then up again",
+        "a connection dropped without an answer",
+    ],
 }
 COUNT = sum(len(titles) for titles in EXAMPLE_TESTS.values())
 ADMIN_KEY = "vitest-example-admin-key-0123456789"

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from tokenbridge.domain.errors import PlaidError
+
 
 @dataclass(slots=True)
 class Client:
@@ -29,6 +31,8 @@ class Client:
     # How far the clock of the client's world has been advanced, in seconds (migration
     # 0013): the client's time is the real time plus this (domain/timeline.py).
     clock_offset: float = 0.0
+    # Whether the client's world has a live fault rule (domain/faults.py, migration 0014).
+    faulted: bool = False
 
 
 @dataclass(slots=True)
@@ -340,3 +344,32 @@ class InboxDelivery:
     received_at: float
     headers: str
     body: str
+
+
+@dataclass(slots=True)
+class FaultRule:
+    """A fault rule (domain/faults.py) as stored. `remaining` is None for a rule that
+    fires on every call until it is removed; `world` is "*" for a server's own rules."""
+
+    rule_id: str
+    world: str
+    path: str
+    error_code: str | None
+    status: int | None
+    latency_ms: int
+    drop: bool
+    remaining: int | None
+    probability: float
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Fault:
+    """What one call gets: an error (with its HTTP status) unless `drop`, after waiting
+    `latency_ms`; no error and no drop: the call is answered as usual, late."""
+
+    rule_id: str
+    error: PlaidError | None
+    status: int | None
+    latency_ms: int
+    drop: bool

@@ -17,12 +17,14 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
+from typing import Any
 
 from tokenbridge.domain import audit, errors
 from tokenbridge.domain.catalog import PROCESSOR_SET
 from tokenbridge.domain.clients import ClientService
+from tokenbridge.domain.faults import FaultService
 from tokenbridge.domain.ids import Ids
-from tokenbridge.domain.models import Client, InboxDelivery
+from tokenbridge.domain.models import Client, FaultRule, InboxDelivery
 from tokenbridge.domain.ports import Clock, Store
 from tokenbridge.domain.timeline import ClockReading, TimelineService
 
@@ -38,12 +40,13 @@ MAX_PAGE = 1000
 class OperatorService:
     def __init__(
         self, store: Store, ids: Ids, clock: Clock, clients: ClientService,
-        timeline: TimelineService,
+        timeline: TimelineService, faults: FaultService,
     ) -> None:  # fmt: skip
         self.store = store
         self.ids = ids
         self.clock = clock
         self.clients = clients
+        self.faults = faults
         self.timeline = timeline
 
     async def clock_get(self, client_id: str) -> ClockReading:
@@ -86,6 +89,8 @@ class OperatorService:
         entry = audit.entry(self.clock.now(), OPERATOR, audit.CLIENT_RESET, None,
                             detail=client.client_id)  # fmt: skip
         await self.store.reset_client(client.client_id, [entry])
+        # Its cached partners would keep their world's flag for up to VERIFIED_TTL.
+        self.clients.forget()
 
     async def reset(self) -> None:
         """Delete the data of every client, every isolated client with its partners, and
@@ -94,6 +99,22 @@ class OperatorService:
         entry = audit.entry(self.clock.now(), OPERATOR, audit.RESET, None)
         await self.store.reset_everything([entry])
         self.clients.forget()
+
+    async def add_fault(self, client_id: str, path: Any, **rule: Any) -> FaultRule:
+        """Add a fault rule to the world of the client `client_id` (faults.FaultService.add
+        says what a rule may be). INVALID_FIELD for an unknown client, a partner, or a
+        rule that is not one."""
+        return await self.faults.add(await self._developer(client_id), path, **rule)
+
+    async def list_faults(self, client_id: str) -> list[FaultRule]:
+        """The live fault rules of the client's world, oldest first. INVALID_FIELD for an
+        unknown client or a partner."""
+        return await self.faults.list(await self._developer(client_id))
+
+    async def remove_faults(self, client_id: str, rule_id: str | None) -> int:
+        """Remove the rule `rule_id` of the client's world, or every one with None; how many
+        went. INVALID_FIELD for an unknown client, a partner or an unknown rule_id."""
+        return await self.faults.remove(await self._developer(client_id), rule_id)
 
     async def create_inbox(self) -> str:
         """A new inbox; its id (32 hex digits, as hard to guess as a secret)."""

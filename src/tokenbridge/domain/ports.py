@@ -31,6 +31,8 @@ from tokenbridge.domain.models import (
     BankAccountToken,
     Client,
     CreatedTransaction,
+    Fault,
+    FaultRule,
     InboxDelivery,
     Institution,
     Item,
@@ -130,6 +132,19 @@ class Bank(Protocol):
 
     def accepts_sandbox_transactions(self, item: Item) -> bool:
         """Whether /sandbox/transactions/create may add transactions to the Item."""
+
+
+class Faults(Protocol):
+    """What decides whether a Plaid call is faulted (domain/faults.py): consulted once per
+    operation, after authentication, and only when `server_wide` is true or the client's
+    world has a rule (`Client.faulted`), so that a call without a rule costs nothing."""
+
+    # True while the server has rules of its own (`serve --faults FILE`), for every client.
+    server_wide: bool
+
+    async def fault_for(self, client: Client, path: str) -> Fault | None:
+        """What this call to `path` gets (an error, a delay, a dropped connection), or None
+        to answer it as usual. A rule with a limited number of uses spends one here."""
 
 
 class StoreUnavailable(Exception):
@@ -515,13 +530,34 @@ class Store(Protocol):
     async def reset_client(self, client_id: str, audit: Sequence[AuditEntry] = ()) -> None:
         """Delete everything of the client but the client itself: its Items with their
         accounts, tokens, transactions and Signal records, its Link tokens, its webhooks
-        with their attempts and its rate-limit counters; in one transaction with `audit`.
+        with their attempts, its rate-limit counters and the fault rules of its world
+        (stored under its client_id); in one transaction with `audit`.
         The audit log is kept."""
 
     async def reset_everything(self, audit: Sequence[AuditEntry] = ()) -> None:
         """Delete the data of every client (as reset_client), every client of an isolated
-        world (world != ""), every inbox and every rate-limit counter, in one transaction
+        world (world != ""), every inbox, rate-limit counter and fault rule, in one transaction
         with `audit`. The shared world's clients, the webhook keys and the audit log stay."""
+
+    async def add_fault_rule(self, rule: FaultRule, audit: Sequence[AuditEntry] = ()) -> None:
+        """Insert a fault rule and mark every client of its world (`rule.world`: the
+        clients whose client_id or world it is) faulted, in one transaction with `audit`.
+        A client made in the world later is made faulted."""
+
+    async def list_fault_rules(self, world: str) -> list[FaultRule]:
+        """The world's rules that have a use left (or are unlimited), oldest first."""
+
+    async def take_fault_rule(self, rule_id: str) -> bool:
+        """Spend one use of a limited rule, atomically: False (nothing written) if it has
+        none left or is gone, so that of any number of servers taking at once, as many
+        succeed as the rule had uses. The rule's last use deletes it, and clears the flag
+        of its world's clients when no rule is left there."""
+
+    async def remove_fault_rules(
+        self, world: str, rule_id: str | None = None, audit: Sequence[AuditEntry] = ()
+    ) -> int:
+        """Delete the world's rule `rule_id` (all its rules, with None), clear the world's
+        flag if none is left, in one transaction with `audit`; how many were deleted."""
 
     async def create_inbox(self, inbox_id: str, world: str, now: float) -> None:
         """Create an empty inbox."""

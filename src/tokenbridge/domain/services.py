@@ -7,13 +7,16 @@ one store, one bank, one clock, one outbox and one source of ids.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tokenbridge.domain.clients import ClientService
+from tokenbridge.domain.faults import FaultService
 from tokenbridge.domain.ids import Ids
 from tokenbridge.domain.institutions import InstitutionService
 from tokenbridge.domain.items import ItemService
 from tokenbridge.domain.link_tokens import LinkTokenService
+from tokenbridge.domain.models import FaultRule
 from tokenbridge.domain.operator import OperatorService
 from tokenbridge.domain.outbox import Outboxes, WebhookOutboxService
 from tokenbridge.domain.partner import PartnerService
@@ -48,6 +51,7 @@ class Services:
     webhook_keys: WebhookKeyService
     webhook_deliveries: WebhookOutboxService
     operator: OperatorService
+    faults: FaultService
 
     @classmethod
     def build(
@@ -62,10 +66,14 @@ class Services:
         rate_limiter: RateLimiter | None = None,
         webhook_destinations: WebhookDestinations = ANYWHERE,
         webhook_key_maker: WebhookKeyMaker | None = None,
+        operation_paths: Sequence[str] = (),
+        fault_rules: Sequence[FaultRule] = (),
     ) -> Services:
         """Every service over these ports. Without `rate_limiter`, nothing is limited;
         `webhook_destinations` is what a webhook URL may point to when it is set. Without
-        `webhook_key_maker`, webhook keys can be read but not made or rotated."""
+        `webhook_key_maker`, webhook keys can be read but not made or rotated.
+        `operation_paths` are the Plaid paths a fault rule may name; `fault_rules` the
+        server's own rules (`serve --faults FILE`)."""
         ids = Ids(random, environment)
         # The client service draws from `random` first, as it always has: a seeded server
         # hands out the same ids as before.
@@ -80,6 +88,7 @@ class Services:
         sandbox_items = SandboxItemService(items, webhooks, environment)
         transactions = TransactionsService(store, bank, clock, webhooks, items, processor_tokens)
         timeline = TimelineService(store, clock, clients, transactions, sandbox_items)
+        faults = FaultService(store, ids, clock, clients.forget, operation_paths, fault_rules)
         return cls(
             store=store,
             bank=bank,
@@ -97,5 +106,6 @@ class Services:
             institutions=InstitutionService(bank),
             webhook_keys=WebhookKeyService(store, clock, webhook_key_maker),
             webhook_deliveries=WebhookOutboxService(store, clock, outbox),
-            operator=OperatorService(store, ids, clock, clients, timeline),
+            operator=OperatorService(store, ids, clock, clients, timeline, faults),
+            faults=faults,
         )

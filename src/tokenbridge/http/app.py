@@ -6,6 +6,7 @@ route table and how to start and stop the services; it knows no store, bank or s
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import hmac
 import logging
@@ -16,6 +17,8 @@ import msgspec
 
 from tokenbridge.domain import errors
 from tokenbridge.domain.catalog import API_VERSIONS, DEFAULT_API_VERSION
+from tokenbridge.domain.models import Fault
+from tokenbridge.domain.ports import Faults
 from tokenbridge.domain.services import Services
 from tokenbridge.http.errors import render, render_unexpected
 from tokenbridge.http.parsing import (
@@ -57,6 +60,7 @@ class TokenBridgeApp:
             self.services = await self._start()
             self._request_id = self.services.ids.request_id
             self._authenticate = self.services.clients.authenticate
+            self._faults: Faults = self.services.faults
 
     async def shutdown(self) -> None:
         if self.services is not None:
@@ -94,6 +98,8 @@ class TokenBridgeApp:
                         return
         except errors.PlaidError as exc:
             status, body = render(exc, request_id)
+        except Dropped:
+            return
         except Exception as exc:
             status, body = render_unexpected(exc, request_id)
         await send(
@@ -186,6 +192,13 @@ class TokenBridgeApp:
         else:
             client_id, secret = _credentials(headers, read_credentials(raw))
         client = await self._authenticate(client_id, secret)
+        # A fault rule costs this one check on a call whose client's world has none.
+        if client.faulted or self._faults.server_wide:
+            fault = await self._faults.fault_for(client, route.path)
+            if fault is not None:
+                answer = await _apply(fault, scope, request_id)
+                if answer is not None:
+                    return answer
         try:
             request = decode_request(raw, route.shape)
         except Mismatch as mismatch:
@@ -202,6 +215,33 @@ class TokenBridgeApp:
         response = await route.handler(context, request)
         response.request_id = request_id  # type: ignore[attr-defined]
         return 200, _encoder.encode(response)
+
+
+class Dropped(Exception):
+    """A fault rule dropped the connection: the app sends nothing."""
+
+
+# The scope extension by which the server's own HTTP protocol (http/protocol.py) lets the
+# app close the connection without a byte of answer.
+DROP_EXTENSION = "tokenbridge.drop"
+
+
+async def _apply(fault: Fault, scope: Scope, request_id: str) -> tuple[int, bytes] | None:
+    """Do what a fault rule says to the call: wait, then drop the connection (Dropped)
+    or answer its error; None to answer the call as usual."""
+    if fault.latency_ms:
+        await asyncio.sleep(fault.latency_ms / 1000)
+    if fault.drop:
+        drop = scope.get("extensions", {}).get(DROP_EXTENSION)
+        if drop is not None:
+            drop()
+        # Under another ASGI server the app returns without an answer, which that
+        # server answers as it answers any app that does (uvicorn's own protocol, a 500).
+        raise Dropped()
+    if fault.error is None:
+        return None
+    status, body = render(fault.error, request_id)
+    return fault.status or status, body
 
 
 def _check_content_type(value: bytes) -> None:

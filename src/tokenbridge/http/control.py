@@ -24,7 +24,7 @@ from typing import Any
 import msgspec
 from msgspec import Struct
 
-from tokenbridge.domain import errors
+from tokenbridge.domain import errors, faults, models
 from tokenbridge.domain.dates import iso_datetime
 from tokenbridge.domain.services import Services
 from tokenbridge.domain.timeline import ClockReading
@@ -74,6 +74,56 @@ class ResetRequest(Struct, forbid_unknown_fields=True, kw_only=True):
 
 class ResetResponse(Struct, kw_only=True):
     reset: bool
+
+
+class FaultAddRequest(Struct, forbid_unknown_fields=True, kw_only=True):
+    client_id: str
+    path: str
+    # What the rule answers (domain/faults.py FAULT_ERRORS), with which HTTP status.
+    error_code: str | None = None
+    status: int | None = None
+    latency_ms: int = 0
+    drop: bool = False
+    # How many calls it takes; None: every call until it is removed.
+    times: int | None = 1
+    probability: float = 1.0
+
+
+class FaultRule(Struct, kw_only=True):
+    rule_id: str
+    path: str
+    error_code: str | None
+    status: int | None
+    latency_ms: int
+    drop: bool
+    # Uses left; None for a rule that fires on every call until it is removed.
+    times_left: int | None
+    probability: float
+    created_at: float
+
+
+class FaultAddResponse(Struct, kw_only=True):
+    rule_id: str
+    rule: FaultRule
+
+
+class FaultListRequest(Struct, forbid_unknown_fields=True, kw_only=True):
+    client_id: str
+
+
+class FaultListResponse(Struct, kw_only=True):
+    rules: list[FaultRule]
+
+
+class FaultRemoveRequest(Struct, forbid_unknown_fields=True, kw_only=True):
+    client_id: str
+    # One rule; None (or absent) with `all` true removes every rule of the client's world.
+    rule_id: str | None = None
+    all: bool = False
+
+
+class FaultRemoveResponse(Struct, kw_only=True):
+    removed: int
 
 
 class InboxCreateRequest(Struct, forbid_unknown_fields=True, kw_only=True):
@@ -162,6 +212,39 @@ async def reset(services: Services, base: str, request: ResetRequest) -> ResetRe
     return ResetResponse(reset=True)
 
 
+def _rule(rule: models.FaultRule) -> FaultRule:
+    return FaultRule(**faults.rule_fields(rule))
+
+
+async def fault_add(services: Services, base: str, request: FaultAddRequest) -> FaultAddResponse:
+    """Add a fault rule to a client's world (docs/TESTING.md, Faults).
+
+    The next `times` calls to `path` by the client or its partners (each with the chance
+    `probability`) answer a Plaid error, wait, or lose their connection."""
+    rule = await services.operator.add_fault(
+        request.client_id, request.path, error_code=request.error_code, status=request.status,
+        latency_ms=request.latency_ms, drop=request.drop, times=request.times,
+        probability=request.probability,
+    )  # fmt: skip
+    return FaultAddResponse(rule_id=rule.rule_id, rule=_rule(rule))
+
+
+async def fault_list(services: Services, base: str, request: FaultListRequest) -> FaultListResponse:
+    """List the live fault rules of a client's world, oldest first."""
+    found = await services.operator.list_faults(request.client_id)
+    return FaultListResponse(rules=[_rule(rule) for rule in found])
+
+
+async def fault_remove(
+    services: Services, base: str, request: FaultRemoveRequest
+) -> FaultRemoveResponse:
+    """Remove a fault rule of a client's world (`rule_id`), or all of them (`all`)."""
+    if (request.rule_id is None) != request.all:
+        raise errors.InvalidField("give either rule_id or all: true")
+    removed = await services.operator.remove_faults(request.client_id, request.rule_id)
+    return FaultRemoveResponse(removed=removed)
+
+
 async def inbox_create(
     services: Services, base: str, request: InboxCreateRequest
 ) -> InboxCreateResponse:
@@ -230,6 +313,9 @@ CONTROL_OPERATIONS: tuple[ControlOperation, ...] = (
                      PartnerCreateResponse),
     ControlOperation("client/reset", client_reset, ClientResetRequest, ResetResponse),
     ControlOperation("reset", reset, ResetRequest, ResetResponse),
+    ControlOperation("fault/add", fault_add, FaultAddRequest, FaultAddResponse),
+    ControlOperation("fault/list", fault_list, FaultListRequest, FaultListResponse),
+    ControlOperation("fault/remove", fault_remove, FaultRemoveRequest, FaultRemoveResponse),
     ControlOperation("inbox/create", inbox_create, InboxCreateRequest, InboxCreateResponse),
     ControlOperation("inbox/deliveries/list", inbox_deliveries_list,
                      InboxDeliveriesListRequest, InboxDeliveriesListResponse),

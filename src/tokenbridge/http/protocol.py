@@ -322,6 +322,8 @@ class PlaidHttpProtocol(asyncio.Protocol):
         self.running: _Exchange | None = None
         self.waiting: deque[_Exchange] = deque()
         self.refusal: bytes | None = None
+        # Given to the app in every scope: a fault rule's `drop` (http/app.py).
+        self.extensions = {"tokenbridge.drop": self.drop}
 
     # asyncio.Protocol
 
@@ -495,6 +497,7 @@ class PlaidHttpProtocol(asyncio.Protocol):
             "query_string": url.query or b"",
             "headers": self.fields,
             "state": self.app_state.copy(),
+            "extensions": self.extensions,
         }
         if self.expect_continue and self.running is None and not self.waiting:
             self.transport.write(_CONTINUE)
@@ -668,6 +671,14 @@ class PlaidHttpProtocol(asyncio.Protocol):
             self.reading = True
             self.transport.resume_reading()
         self.deadline = self.loop.time() + _LINGER
+
+    def drop(self) -> None:
+        """Close the connection at once, without a byte of the running request's answer
+        (a fault rule's `drop`); what the client pipelined after it is dropped too."""
+        if not self.closed:
+            self.closed = True
+            self.waiting.clear()
+            self.transport.close()
 
     def timed_out(self) -> None:
         self.deadline = float("inf")

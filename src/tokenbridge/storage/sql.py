@@ -25,6 +25,7 @@ from tokenbridge.domain.models import (
     BankAccountToken,
     Client,
     CreatedTransaction,
+    FaultRule,
     InboxDelivery,
     Item,
     LinkToken,
@@ -69,7 +70,8 @@ def split_statements(script: str) -> list[str]:
 
 
 _CLIENT = (
-    "SELECT client_id, name, secret_hash, created_at, processor, world, clock_offset FROM clients"
+    "SELECT client_id, name, secret_hash, created_at, processor, world, clock_offset, faulted"
+    " FROM clients"
 )
 _ITEM = (
     "SELECT item_id, client_id, institution_id, products, created_at, webhook, removed_at,"
@@ -284,6 +286,13 @@ class SqlStore(ABC):
                  client.created_at, client.world, client.clock_offset],
             ):  # fmt: skip
                 return False
+            if client.world:
+                # A partner made in a world with fault rules is faulted as its world is.
+                await tx.execute(
+                    "UPDATE clients SET faulted = 1 WHERE client_id = ?"
+                    " AND EXISTS (SELECT 1 FROM fault_rules WHERE world = ?)",
+                    [client.client_id, client.world],
+                )
             await _insert_audit(tx, audit)
         return True
 
@@ -1032,14 +1041,19 @@ class SqlStore(ABC):
                 "DELETE FROM rate_limit_counters WHERE scope LIKE ? ESCAPE '\\'",
                 ["%:client:" + escaped],
             )
+            # The rules of its world: an isolated client's world, and a shared-world
+            # client's own rules, are both stored under its client_id (faults.world_of).
+            await tx.execute("DELETE FROM fault_rules WHERE world = ?", [client_id])
+            await tx.execute(_CLEAR_FAULTED, [client_id, client_id])
             await _insert_audit(tx, audit)
 
     async def reset_everything(self, audit: Sequence[AuditEntry] = ()) -> None:
         async with self.transaction() as tx:
             for table, _ in _CLIENT_DATA:
                 await tx.execute(f"DELETE FROM {table}")
-            for table in ("rate_limit_counters", "inbox_deliveries", "inboxes"):
+            for table in ("rate_limit_counters", "inbox_deliveries", "inboxes", "fault_rules"):
                 await tx.execute(f"DELETE FROM {table}")
+            await tx.execute("UPDATE clients SET faulted = 0 WHERE faulted = 1")
             await tx.execute("DELETE FROM clients WHERE world <> ''")
             await _insert_audit(tx, audit)
 
@@ -1067,6 +1081,67 @@ class SqlStore(ABC):
             [client_id],
         )
         return [(_item(row), row[9]) for row in rows]
+
+    # Fault rules ----------------------------------------------------------------------
+
+    async def add_fault_rule(self, rule: FaultRule, audit: Sequence[AuditEntry] = ()) -> None:
+        async with self.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO fault_rules (rule_id, world, path, error_code, status, latency_ms,"
+                " drop_connection, remaining, probability, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [rule.rule_id, rule.world, rule.path, rule.error_code, rule.status,
+                 rule.latency_ms, int(rule.drop), rule.remaining, rule.probability,
+                 rule.created_at],
+            )  # fmt: skip
+            await tx.execute(
+                "UPDATE clients SET faulted = 1 WHERE client_id = ? OR world = ?",
+                [rule.world, rule.world],
+            )
+            await _insert_audit(tx, audit)
+
+    async def list_fault_rules(self, world: str) -> list[FaultRule]:
+        rows = await self.fetchall(
+            "SELECT rule_id, world, path, error_code, status, latency_ms, drop_connection,"
+            " remaining, probability, created_at FROM fault_rules"
+            " WHERE world = ? AND (remaining IS NULL OR remaining > 0)"
+            " ORDER BY created_at, rule_id",
+            [world],
+        )
+        return [
+            FaultRule(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6]), r[7], r[8], r[9])
+            for r in rows
+        ]
+
+    async def take_fault_rule(self, rule_id: str) -> bool:
+        async with self.transaction() as tx:
+            # One statement decides: two servers taking the last use at once both run it,
+            # and the row lock (PostgreSQL) or the write lock (SQLite) lets one see > 0.
+            row = await tx.fetchone(
+                "UPDATE fault_rules SET remaining = remaining - 1"
+                " WHERE rule_id = ? AND remaining > 0 RETURNING remaining, world",
+                [rule_id],
+            )
+            if row is None:
+                return False
+            if row[0] == 0:
+                await tx.execute("DELETE FROM fault_rules WHERE rule_id = ?", [rule_id])
+                await _clear_faulted_if_none(tx, row[1])
+        return True
+
+    async def remove_fault_rules(
+        self, world: str, rule_id: str | None = None, audit: Sequence[AuditEntry] = ()
+    ) -> int:
+        async with self.transaction() as tx:
+            if rule_id is None:
+                removed = await tx.execute("DELETE FROM fault_rules WHERE world = ?", [world])
+            else:
+                removed = await tx.execute(
+                    "DELETE FROM fault_rules WHERE world = ? AND rule_id = ?", [world, rule_id]
+                )
+            await _clear_faulted_if_none(tx, world)
+            await _insert_audit(tx, audit)
+        return removed
 
     async def create_inbox(self, inbox_id: str, world: str, now: float) -> None:
         async with self.transaction() as tx:
@@ -1111,6 +1186,21 @@ class SqlStore(ABC):
             [inbox_id, after, limit],
         )
         return [InboxDelivery(r[0], r[1], r[2], r[3]) for r in rows]
+
+
+# Clears the flag of a world's clients (the world's key twice: faults.world_of).
+_CLEAR_FAULTED = "UPDATE clients SET faulted = 0 WHERE client_id = ? OR world = ?"
+
+
+async def _clear_faulted_if_none(tx: Transaction, world: str) -> None:
+    """Clear the flag of the world's clients unless a rule with a use left remains."""
+    if await tx.fetchone(
+        "SELECT 1 FROM fault_rules WHERE world = ? AND (remaining IS NULL OR remaining > 0)"
+        " LIMIT 1",
+        [world],
+    ):
+        return
+    await tx.execute(_CLEAR_FAULTED, [world, world])
 
 
 # What a client's reset deletes, in an order the foreign keys allow: (table, the condition

@@ -19,6 +19,8 @@ fixtures that hand out a `PlaidApi`.
 - `tokenbridge_clock` (function): the clock of the test's world: `now()`, and
   `advance(days=0, hours=0, minutes=0, seconds=0)`, which makes what that time makes to the
   test's Items before it returns.
+- `tokenbridge_faults` (function): fault rules for the test's world, `add(path, ...)`:
+  its next calls to that path answer a Plaid error, wait, or lose their connection.
 
 docs/TESTING.md shows them at work.
 """
@@ -226,6 +228,47 @@ class WebhookInbox:
         return key
 
 
+@dataclass
+class Faults:
+    """The fault rules of one test's world (docs/TESTING.md, Faults): they apply to the
+    `plaid_credentials` client and its partners, and end with the test."""
+
+    control: Control
+    client_id: str
+
+    def add(
+        self, path: str, *, error_code: str | None = None, status: int | None = None,
+        latency_ms: int = 0, drop: bool = False, times: int | None = 1,
+        probability: float = 1.0,
+    ) -> str:  # fmt: skip
+        """Make the next `times` calls to `path` (None: every call; each with the chance
+        `probability`) answer Plaid's `error_code` (with HTTP `status` instead of Plaid's,
+        if given), after `latency_ms`, or close the connection without an answer (`drop`).
+        The rule's id; ControlError for a rule the server refuses."""
+        made = self.control.post("fault/add", {
+            "client_id": self.client_id, "path": path, "error_code": error_code,
+            "status": status, "latency_ms": latency_ms, "drop": drop, "times": times,
+            "probability": probability,
+        })  # fmt: skip
+        rule_id: str = made["rule_id"]
+        return rule_id
+
+    def list(self) -> list[dict[str, Any]]:
+        """The live rules, oldest first: each one's fields and `times_left`."""
+        rules: list[dict[str, Any]] = self.control.post(
+            "fault/list", {"client_id": self.client_id}
+        )["rules"]
+        return rules
+
+    def remove(self, rule_id: str) -> None:
+        """Remove one rule."""
+        self.control.post("fault/remove", {"client_id": self.client_id, "rule_id": rule_id})
+
+    def clear(self) -> None:
+        """Remove every rule."""
+        self.control.post("fault/remove", {"client_id": self.client_id, "all": True})
+
+
 # Fixtures ---------------------------------------------------------------------------
 
 
@@ -314,6 +357,16 @@ def tokenbridge_clock(
 ) -> VirtualClock:
     """The clock of this test's world: real time until the test advances it."""
     return VirtualClock(tokenbridge_server.control, plaid_credentials.client_id)
+
+
+@pytest.fixture
+def tokenbridge_faults(
+    tokenbridge_server: TokenbridgeServer, plaid_credentials: PlaidCredentials
+) -> Iterator[Faults]:
+    """Fault rules for this test's client and its partners; cleared at teardown."""
+    faults = Faults(tokenbridge_server.control, plaid_credentials.client_id)
+    yield faults
+    faults.clear()
 
 
 # The server -------------------------------------------------------------------------
