@@ -76,6 +76,7 @@ class Services:
             webhook_destinations,
         )  # fmt: skip
         processor_tokens = ProcessorTokenService(store, items, ids, clock, webhooks)
+        sandbox_items = SandboxItemService(items, webhooks, environment)
         return cls(
             store=store,
             bank=bank,
@@ -86,12 +87,12 @@ class Services:
             items=items,
             processor_tokens=processor_tokens,
             partner=PartnerService(bank, items, processor_tokens),
-            sandbox_items=SandboxItemService(items, webhooks, environment),
+            sandbox_items=sandbox_items,
             signal=SignalService(store, bank, clock, items, processor_tokens),
             transactions=TransactionsService(store, bank, clock, webhooks, items, processor_tokens),
             link_tokens=LinkTokenService(store, items, ids, clock),
             institutions=InstitutionService(bank),
             webhook_keys=WebhookKeyService(store, clock, webhook_key_maker),
             webhook_deliveries=WebhookOutboxService(store, clock, outbox),
-            operator=OperatorService(store, ids, clock, clients),
+            operator=OperatorService(store, ids, clock, clients, items, sandbox_items),
         )
