@@ -145,8 +145,9 @@ def create_app(
             Mount(INBOX_PREFIX, InboxApp(current, settings.max_body_bytes)),
             # The operator's pages: after every Plaid path and the mounts above, so a Plaid
             # request never looks at it.
-            Mount(DASHBOARD_PREFIX,
-                  DashboardApp(current, settings.admin_key, settings.max_body_bytes)),
+            Mount(
+                DASHBOARD_PREFIX, DashboardApp(current, settings.admin_key, settings.max_body_bytes)
+            ),
         ],
     )
     return TokenBridgeApp(router, start, stop, max_body_bytes=settings.max_body_bytes)

@@ -210,7 +210,9 @@ def test_bad_page_requests_are_plaid_errors(browser: httpx.Client) -> None:
                       "INVALID_REQUEST", "INVALID_FIELD")  # fmt: skip
     assert_error_page(
         browser.get("/dashboard/audit", params={"since": "2026-12-02", "until": "2026-12-01"}),
-        400, "INVALID_REQUEST", "INVALID_FIELD",
+        400,
+        "INVALID_REQUEST",
+        "INVALID_FIELD",
     )
     assert_error_page(browser.get("/dashboard/search", params={"q": ""}), 400,
                       "INVALID_REQUEST", "INVALID_FIELD")  # fmt: skip

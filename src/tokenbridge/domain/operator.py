@@ -293,9 +293,7 @@ class OperatorService:
             raise errors.NotFound("unknown client_id")
         # An isolated client's partners are those of its world; the shared world's partners
         # serve every client of it.
-        partners = await self.store.list_clients(
-            partners=True, world=client.world, limit=PAGE
-        )
+        partners = await self.store.list_clients(partners=True, world=client.world, limit=PAGE)
         rows, following = await self._item_page(client_id, before)
         return ClientDetail(
             client=client, partners=partners, item_rows=rows, next_items=following,
