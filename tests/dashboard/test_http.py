@@ -271,3 +271,20 @@ def test_the_plaid_api_is_untouched_by_the_mount(server: LiveServer) -> None:
     plaid_404 = httpx.post(server.url + "/dashboardx", json={})
     assert plaid_404.status_code == 404
     assert plaid_404.json()["error_code"] == "NOT_FOUND"
+
+
+def test_every_link_stays_in_the_dashboard(
+    server: LiveServer, browser: httpx.Client, linked: Linked
+) -> None:
+    partner = httpx.post(f"{server.url}/_tokenbridge/control/partner/create", headers=BEARER,
+                         json={"client_id": server.client_id, "processor": "dwolla"}).json()  # fmt: skip
+    paths = ["/dashboard/", f"/dashboard/items/{linked.item_id}", "/dashboard/webhooks",
+             f"/dashboard/clients/{server.client_id}", f"/dashboard/partners/{partner['client_id']}",
+             "/dashboard/audit", f"/dashboard/search?q={linked.item_id}"]  # fmt: skip
+    for path in paths:
+        page = browser.get(path)
+        assert page.status_code == 200, path
+        targets = re.findall(r'(?:href|action)="([^"]*)"', page.text)
+        assert targets, path
+        for target in targets:
+            assert target.startswith(("/dashboard/", "?")) or target == "", (path, target)
