@@ -170,8 +170,8 @@ def test_an_item_page_shows_accounts_tokens_webhooks_and_audit(
 
 
 def test_the_client_and_partner_pages(operator: Page, server: LiveServer, linked: Linked) -> None:
-    partner = control(server, "partner/create", {"client_id": server.client_id,
-                                                 "processor": "dwolla", "name": "Dwolla QA"})  # fmt: skip
+    asked = {"client_id": server.client_id, "processor": "dwolla", "name": "Dwolla QA"}
+    partner = control(server, "partner/create", asked)
     operator.goto(f"/dashboard/clients/{server.client_id}")
     expect(operator.locator("h1")).to_contain_text(server.client_id)
     expect(operator.locator("table.items")).to_contain_text(linked.item_id)

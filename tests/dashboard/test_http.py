@@ -13,7 +13,7 @@ from itsdangerous import URLSafeTimedSerializer
 from plaid.api import plaid_api
 from plaid.model.accounts_get_request import AccountsGetRequest
 
-from tests.dashboard.conftest import BEARER, Linked, link
+from tests.dashboard.conftest import BEARER, Linked, control, link
 from tests.helpers import ADMIN_KEY, LiveServer
 from tokenbridge.domain.audit import token_id
 from tokenbridge.domain.randomness import hash_token
@@ -276,10 +276,10 @@ def test_the_plaid_api_is_untouched_by_the_mount(server: LiveServer) -> None:
 def test_every_link_stays_in_the_dashboard(
     server: LiveServer, browser: httpx.Client, linked: Linked
 ) -> None:
-    partner = httpx.post(f"{server.url}/_tokenbridge/control/partner/create", headers=BEARER,
-                         json={"client_id": server.client_id, "processor": "dwolla"}).json()  # fmt: skip
+    asked = {"client_id": server.client_id, "processor": "dwolla"}
+    partner = control(server, "partner/create", asked)["client_id"]
     paths = ["/dashboard/", f"/dashboard/items/{linked.item_id}", "/dashboard/webhooks",
-             f"/dashboard/clients/{server.client_id}", f"/dashboard/partners/{partner['client_id']}",
+             f"/dashboard/clients/{server.client_id}", f"/dashboard/partners/{partner}",
              "/dashboard/audit", f"/dashboard/search?q={linked.item_id}"]  # fmt: skip
     for path in paths:
         page = browser.get(path)

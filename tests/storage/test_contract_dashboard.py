@@ -82,8 +82,9 @@ async def test_list_bank_account_tokens_of_an_item(store: Store) -> None:
               for i in range(2)]  # fmt: skip
     for t in tokens:
         await store.create_bank_account_token(t)
-    assert sorted(await store.list_bank_account_tokens(new.item.item_id),
-                  key=lambda t: t.token_hash) == sorted(tokens, key=lambda t: t.token_hash)  # fmt: skip
+    listed = await store.list_bank_account_tokens(new.item.item_id)
+    by_hash = sorted(tokens, key=lambda t: t.token_hash)
+    assert sorted(listed, key=lambda t: t.token_hash) == by_hash
     assert await store.list_bank_account_tokens("item_none") == []
     # Removed Items keep their record, for the operator to read.
     await store.remove_item(new.item.item_id, f.NOW + 1)
@@ -164,10 +165,11 @@ async def test_enqueue_webhooks_writes_its_audit_entries(store: Store) -> None:
 
 
 async def test_list_webhooks_pages_newest_first_of_a_client(store: Store) -> None:
-    hooks = [outbound(f.unique("wh"), f.NOW + min(i, 3), "client_a", "https://example.com/h",
-                      {"webhook_type": "ITEM", "webhook_code": "TEST"}) for i in range(6)]  # fmt: skip
-    other = outbound(f.unique("wh"), f.NOW, "client_b", "https://example.com/h",
-                     {"webhook_type": "ITEM", "webhook_code": "TEST"})  # fmt: skip
+    payload = {"webhook_type": "ITEM", "webhook_code": "TEST"}
+    url = "https://example.com/h"
+    hooks = [outbound(f.unique("wh"), f.NOW + min(i, 3), "client_a", url, payload)
+             for i in range(6)]  # fmt: skip
+    other = outbound(f.unique("wh"), f.NOW, "client_b", url, payload)
     await store.enqueue_webhooks([*hooks, other])
     expected = sorted(hooks, key=lambda w: (-w.created_at, w.webhook_id))
     seen, before = [], None
