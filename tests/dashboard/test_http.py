@@ -288,3 +288,19 @@ def test_every_link_stays_in_the_dashboard(
         assert targets, path
         for target in targets:
             assert target.startswith(("/dashboard/", "?")) or target == "", (path, target)
+
+
+def test_actions_on_a_removed_item_are_refused(
+    server: LiveServer, sdk: plaid_api.PlaidApi, browser: httpx.Client
+) -> None:
+    mine = link(server, sdk)
+    token = csrf_of(browser, f"/dashboard/items/{mine.item_id}")
+    removed = browser.post(f"/dashboard/items/{mine.item_id}/remove", data={"csrf_token": token})
+    assert removed.status_code == 303
+    page = browser.get(f"/dashboard/items/{mine.item_id}")
+    assert 'id="item-status">removed' in page.text
+    assert "/reset_login" not in page.text  # no action forms on a removed Item
+    form = {"csrf_token": token, "webhook_code": "LOGIN_REPAIRED"}
+    for action in ("reset_login", "repair", "remove", "fire_webhook"):
+        again = browser.post(f"/dashboard/items/{mine.item_id}/{action}", data=form)
+        assert_error_page(again, 400, "INVALID_REQUEST", "INVALID_FIELD")
