@@ -21,7 +21,6 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, quote, urlencode
 
-
 from tokenbridge.dashboard.sessions import Gate, Session
 from tokenbridge.domain import errors
 from tokenbridge.domain.errors import status_of
