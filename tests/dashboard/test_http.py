@@ -214,6 +214,8 @@ def test_bad_page_requests_are_plaid_errors(browser: httpx.Client) -> None:
         "INVALID_REQUEST",
         "INVALID_FIELD",
     )
+    assert_error_page(browser.get("/dashboard/webhooks", params={"status": "lost"}), 400,
+                      "INVALID_REQUEST", "INVALID_FIELD")  # fmt: skip
     assert_error_page(browser.get("/dashboard/search", params={"q": ""}), 400,
                       "INVALID_REQUEST", "INVALID_FIELD")  # fmt: skip
     assert_error_page(browser.get("/dashboard/", params={"q": "x" * 3000}), 400,

@@ -32,6 +32,7 @@ from tokenbridge.domain.clients import ClientService
 from tokenbridge.domain.ids import Ids
 from tokenbridge.domain.items import ItemService, item_error
 from tokenbridge.domain.models import Account, Client, InboxDelivery, Item, Webhook, WebhookAttempt
+from tokenbridge.domain.outbox import STATUSES
 from tokenbridge.domain.ports import Clock, Store
 from tokenbridge.domain.redaction import redact_url
 from tokenbridge.domain.sandbox_items import WEBHOOK_CODES, SandboxItemService
@@ -133,6 +134,7 @@ class PartnerDetail:
 class WebhookPage:
     rows: list[WebhookRow]
     next: str | None
+    statuses: tuple[str, ...] = STATUSES
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,7 +317,10 @@ class OperatorService:
         self, before: str | None = None, *, item_id: str | None = None,
         status: str | None = None,
     ) -> WebhookPage:  # fmt: skip
-        """A page of webhooks, newest first, each with its attempts."""
+        """A page of webhooks, newest first, each with its attempts. INVALID_FIELD for a
+        status that is not one of the outbox's."""
+        if status and status not in STATUSES:
+            raise errors.InvalidField("status must be one of " + ", ".join(STATUSES))
         rows = await self.store.list_webhooks(
             item_id=item_id or None, status=status or None, limit=PAGE + 1,
             before=_cursor(before),
