@@ -3,6 +3,7 @@ headers every page carries. Fast: no browser."""
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterator
 
@@ -12,6 +13,9 @@ import pytest
 from itsdangerous import URLSafeTimedSerializer
 from plaid.api import plaid_api
 from plaid.model.accounts_get_request import AccountsGetRequest
+from plaid.model.item_public_token_exchange_request import ItemPublicTokenExchangeRequest
+from plaid.model.products import Products
+from plaid.model.sandbox_public_token_create_request import SandboxPublicTokenCreateRequest
 
 from tests.dashboard.conftest import BEARER, Linked, control, link
 from tests.helpers import ADMIN_KEY, LiveServer
@@ -306,3 +310,44 @@ def test_actions_on_a_removed_item_are_refused(
     for action in ("reset_login", "repair", "remove", "fire_webhook"):
         again = browser.post(f"/dashboard/items/{mine.item_id}/{action}", data=form)
         assert_error_page(again, 400, "INVALID_REQUEST", "INVALID_FIELD")
+
+
+def test_lists_page_through_a_larger_world(server: LiveServer, browser: httpx.Client) -> None:
+    made = control(server, "client/create", {"name": "paging"})
+    cfg = plaid.Configuration(
+        host=server.url, api_key={"clientId": made["client_id"], "secret": made["secret"]}
+    )
+    other = plaid_api.PlaidApi(plaid.ApiClient(cfg))
+    item_ids = []
+    for _ in range(53):
+        public = other.sandbox_public_token_create(SandboxPublicTokenCreateRequest(
+            institution_id="ins_109508", initial_products=[Products("auth")],
+        )).public_token  # fmt: skip
+        item_ids.append(other.item_public_token_exchange(
+            ItemPublicTokenExchangeRequest(public_token=public)).item_id)  # fmt: skip
+
+    def walk(path: str, pattern: str) -> list[str]:
+        seen: list[str] = []
+        pages = 0
+        while path:
+            page = browser.get(path)
+            assert page.status_code == 200, page.text
+            table = re.search(r'<table class="(?:items|audit)">.*?</table>', page.text, re.S)
+            assert table is not None
+            seen += re.findall(pattern, table.group(0))
+            pages += 1
+            found = re.search(r'<a rel="next" href="([^"]+)"', page.text)
+            path = html.unescape(found.group(1)) if found else ""
+            if path.startswith("?"):
+                path = page.url.path + path
+        assert pages >= 2
+        return seen
+
+    client_page = f"/dashboard/clients/{made['client_id']}"
+    listed = walk(client_page, r'<td><a href="/dashboard/items/([^"]+)">')
+    assert listed == list(reversed(item_ids))  # newest first, each once
+    everything = walk("/dashboard/", r'<td><a href="/dashboard/items/([^"]+)">')
+    assert set(item_ids) <= set(everything) and len(everything) == len(set(everything))
+    trail = walk(f"/dashboard/audit?client_id={made['client_id']}",
+                 r"<td>(item\.create|access_token\.create|client\.create)</td>")  # fmt: skip
+    assert sorted(trail) == sorted(["client.create"] + ["item.create", "access_token.create"] * 53)
