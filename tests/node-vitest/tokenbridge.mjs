@@ -113,3 +113,17 @@ export async function inbox(client) {
 
   return { url, inboxId, received, verify, wait };
 }
+
+// The clock of `client`'s world (real time until it is advanced): `now()` resolves to a
+// Date; `advance({ days, hours, minutes, seconds })` moves it forward and resolves, to the
+// new now, once what that time makes to the client's Items (daily transaction updates, the
+// 30-day ITEM_LOGIN_REQUIRED, their webhooks) is made.
+export function clock(client) {
+  const read = (answer) => new Date(answer.unix_time * 1000);
+  return {
+    now: async () => read(await control('clock/get', { client_id: client.clientId })),
+    advance: async (parts = {}) => read(
+      await control('clock/advance', { client_id: client.clientId, ...parts }),
+    ),
+  };
+}

@@ -246,3 +246,19 @@ def test_the_server_runs_over_the_database_given(pytester: pytest.Pytester) -> N
         "-p", "no:cacheprovider", "--tokenbridge-database-url", url
     )
     result.assert_outcomes(passed=1)
+
+
+TESTING = ROOT / "docs" / "TESTING.md"
+
+
+def clock_example() -> str:
+    blocks = re.findall(r"```python\n(.*?)```", TESTING.read_text(), flags=re.DOTALL)
+    found = [b for b in blocks if "tokenbridge_clock.advance" in b]
+    assert len(found) == 1, "docs/TESTING.md shows one clock example"
+    return found[0]
+
+
+def test_tokenbridge_clock_moves_one_tests_world(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_clock=clock_example())
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:xdist")
+    result.assert_outcomes(passed=2)

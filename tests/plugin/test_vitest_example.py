@@ -18,11 +18,18 @@ import pytest
 from tests.helpers import LiveServer
 from tests.nodejs import VITEST_DIR, installed_node
 
-# The tests of example.test.mjs, in their order.
-EXAMPLE_TESTS = [
-    "an app hands an account to Dwolla",
-    "another test's tokens are unknown to this test's client and partner",
-]
+# The tests of each file, in their order.
+EXAMPLE_TESTS = {
+    "example.test.mjs": [
+        "an app hands an account to Dwolla",
+        "another test's tokens are unknown to this test's client and partner",
+    ],
+    "clock.test.mjs": [
+        "an Item needs a new login after 30 days",
+        "each test's clock starts at real time",
+    ],
+}
+COUNT = sum(len(titles) for titles in EXAMPLE_TESTS.values())
 ADMIN_KEY = "vitest-example-admin-key-0123456789"
 
 
@@ -54,20 +61,21 @@ def run_vitest(node: str, folder: Path, **env: str) -> dict[str, Any]:
     return report
 
 
-def passed(report: dict[str, Any]) -> list[str]:
-    return [
-        test["title"]
+def passed(report: dict[str, Any]) -> dict[str, list[str]]:
+    """The titles of the tests that passed, by file, in their order."""
+    return {
+        Path(file["name"]).name: [
+            test["title"] for test in file["assertionResults"] if test["status"] == "passed"
+        ]
         for file in report["testResults"]
-        for test in file["assertionResults"]
-        if test["status"] == "passed"
-    ]
+    }
 
 
 def test_the_vitest_example_starts_its_server_and_passes(node: str, tmp_path: Path) -> None:
     tokenbridge = Path(sys.executable).parent / "tokenbridge"
     report = run_vitest(node, tmp_path, TOKENBRIDGE_COMMAND=str(tokenbridge))
     assert report["success"] is True
-    assert (report["numPassedTests"], report["numFailedTests"]) == (2, 0)
+    assert (report["numPassedTests"], report["numFailedTests"]) == (COUNT, 0)
     assert passed(report) == EXAMPLE_TESTS
     # The global setup's teardown stopped the server and removed its database's folder.
     assert list((tmp_path / "tmp").glob("tokenbridge-*")) == []
@@ -87,13 +95,13 @@ def test_the_vitest_example_uses_a_running_server(
     # No command to start one with: the suite must use the server it is given.
     given = {"TOKENBRIDGE_URL": running.url, "TOKENBRIDGE_COMMAND": str(tmp_path / "none")}
     report = run_vitest(node, tmp_path / "keyed", TOKENBRIDGE_ADMIN_KEY=ADMIN_KEY, **given)
-    assert (report["numPassedTests"], report["numFailedTests"]) == (2, 0)
+    assert (report["numPassedTests"], report["numFailedTests"]) == (COUNT, 0)
     assert passed(report) == EXAMPLE_TESTS
     # With another key, the control API refuses to make the tests' clients, and they fail.
     refused = vitest(node, tmp_path / "unkeyed", TOKENBRIDGE_ADMIN_KEY="not-the-admin-key", **given)
     assert refused.returncode == 1
     report = json.loads((tmp_path / "unkeyed" / "report.json").read_text())
-    assert (report["numPassedTests"], report["numFailedTests"]) == (0, 2)
+    assert (report["numPassedTests"], report["numFailedTests"]) == (0, COUNT)
     messages = [m for file in report["testResults"] for t in file["assertionResults"]
                 for m in t["failureMessages"]]  # fmt: skip
-    assert len(messages) == 2 and all("401 INVALID_ADMIN_KEY" in m for m in messages), messages
+    assert len(messages) == COUNT and all("401 INVALID_ADMIN_KEY" in m for m in messages), messages

@@ -113,3 +113,13 @@ def test_parse_date_refuses(value: str) -> None:
 
 def test_parse_date_accepts() -> None:
     assert parse_date("2024-02-29", "end_date") == date(2024, 2, 29)
+
+
+def test_a_history_of_years_of_daily_updates_is_worked_out_without_deep_recursion() -> None:
+    # A clock advanced day by day for three years makes a round a day; a cold cache must
+    # not recurse once per round.
+    rounds = tuple(CREATED + timedelta(days=n) for n in range(1, 3 * 366))
+    bank._state.cache_clear()
+    after = checking(refreshes=rounds)
+    assert sum(1 for t in after.values() if t.date == rounds[-1] and t.pending) == 1
+    assert checking(refreshes=rounds) == after

@@ -41,6 +41,13 @@ WEBHOOK_KEY_ROTATE = "webhook_key.rotate"
 WEBHOOK_REDELIVER = "webhook.redeliver"
 CLIENT_RESET = "client.reset"
 RESET = "reset"
+CLOCK_ADVANCE = "clock.advance"
+# The Sandbox's ITEM_LOGIN_REQUIRED, 30 days after the user's last login (domain/timeline.py).
+ITEM_LOGIN_EXPIRE = "item.login_expire"
+
+# The actor of what the operator does (the command line, the control API, the dashboard),
+# and of what follows from it, such as an Item expiring when the operator moves a clock.
+OPERATOR = "operator"
 
 TOKEN_ID_LENGTH = 12
 

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from tokenbridge.domain import audit, errors, products, webhook_events
 from tokenbridge.domain import transactions_events as events
 from tokenbridge.domain.catalog import INITIAL_PRODUCTS
+from tokenbridge.domain.clock import client_now
 from tokenbridge.domain.ids import Ids
 from tokenbridge.domain.link import DEFAULT_PASSWORD, DEFAULT_USERNAME, LinkOptions, check_days
 from tokenbridge.domain.models import (
@@ -93,7 +94,7 @@ class ItemService:
             client_id=client.client_id,
             institution_id=institution_id,
             products=tuple(dict.fromkeys(products)),
-            created_at=self.clock.now(),
+            created_at=client_now(self.clock, client),
             webhook=webhook,
             profile=login.profile,
         )
@@ -151,7 +152,7 @@ class ItemService:
             expires_at=item.created_at + PUBLIC_TOKEN_TTL,
         )
         entry = audit.entry(
-            item.created_at, client.client_id, audit.ITEM_CREATE, request_id,
+            self.clock.now(), client.client_id, audit.ITEM_CREATE, request_id,
             item_id=item.item_id, products=item.products, detail=institution_id,
         )  # fmt: skip
         days = transactions.days(item.created_at) if transactions else None
@@ -176,11 +177,16 @@ class ItemService:
     ) -> tuple[str, str]:
         """(access_token, item_id). A public token exchanges once, and only within 30 min."""
         access_token = self.ids.token("access")
-        now = self.clock.now()
+        # The 30 minutes are on the client's clock.
+        now = client_now(self.clock, client)
         access_hash = hash_token(access_token)
         # The store fills in the item_id, which only the exchange itself finds out.
         entry = audit.entry(
-            now, client.client_id, audit.ACCESS_TOKEN_CREATE, request_id, token_hash=access_hash
+            self.clock.now(),
+            client.client_id,
+            audit.ACCESS_TOKEN_CREATE,
+            request_id,
+            token_hash=access_hash,
         )
         item_id = await self.store.exchange_public_token(
             hash_token(public_token), client.client_id, now, access_hash, [entry]

@@ -21,6 +21,7 @@ from tokenbridge.domain.catalog import (
     LINK_LANGUAGE_SET,
     LINK_LANGUAGES,
 )
+from tokenbridge.domain.clock import client_now
 from tokenbridge.domain.ids import Ids
 from tokenbridge.domain.items import ItemService
 from tokenbridge.domain.models import Client, LinkToken, LinkTokenMetadata
@@ -114,7 +115,8 @@ class LinkTokenService:
         if config.access_token is not None:
             item_id = (await self.items.item_for(client, config.access_token)).item_id
         link_token = self.ids.token("link")
-        now = self.clock.now()
+        # Its creation and its expiration are on the client's clock.
+        now = client_now(self.clock, client)
         record = LinkToken(
             token_hash=hash_token(link_token),
             client_id=client.client_id,
@@ -133,8 +135,9 @@ class LinkTokenService:
             item_id=item_id,
         )
         entry = audit.entry(
-            now, client.client_id, audit.LINK_TOKEN_CREATE, request_id, item_id=item_id,
-            token_hash=record.token_hash, products=record.metadata.initial_products,
+            self.clock.now(), client.client_id, audit.LINK_TOKEN_CREATE, request_id,
+            item_id=item_id, token_hash=record.token_hash,
+            products=record.metadata.initial_products,
         )  # fmt: skip
         await self.store.create_link_token(record, [entry])
         return link_token, record

@@ -26,6 +26,9 @@ class Client:
     # "" for the shared world; for an isolated sandbox client and its partners, that
     # client's id (migration 0012).
     world: str = ""
+    # How far the clock of the client's world has been advanced, in seconds (migration
+    # 0013): the client's time is the real time plus this (domain/timeline.py).
+    clock_offset: float = 0.0
 
 
 @dataclass(slots=True)

@@ -22,6 +22,7 @@ with any password redacted.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -36,9 +37,10 @@ from tokenbridge.domain.outbox import STATUSES
 from tokenbridge.domain.ports import Clock, Store
 from tokenbridge.domain.redaction import redact_url
 from tokenbridge.domain.sandbox_items import WEBHOOK_CODES, SandboxItemService
+from tokenbridge.domain.timeline import ClockReading, TimelineService
 
 # The actor of what the operator does, in the audit log.
-OPERATOR = "operator"
+OPERATOR = audit.OPERATOR
 # The most deliveries an inbox keeps: beyond them it answers 429 to a sender, which then
 # retries on Plaid's schedule (a test that needs more uses another inbox).
 INBOX_CAPACITY = 1000
@@ -153,7 +155,7 @@ class SearchResult:
 class OperatorService:
     def __init__(
         self, store: Store, ids: Ids, clock: Clock, clients: ClientService, items: ItemService,
-        sandbox_items: SandboxItemService,
+        sandbox_items: SandboxItemService, timeline: TimelineService,
     ) -> None:  # fmt: skip
         self.store = store
         self.ids = ids
@@ -161,6 +163,25 @@ class OperatorService:
         self.clients = clients
         self.items = items
         self.sandbox_items = sandbox_items
+        self.timeline = timeline
+
+    async def clock_get(self, client_id: str) -> ClockReading:
+        """The clock of the isolated client's world (domain/timeline.py)."""
+        return await self.timeline.clock_get(client_id)
+
+    async def clock_advance(
+        self, client_id: str, *, days: float = 0, hours: float = 0, minutes: float = 0,
+        seconds: float = 0,
+    ) -> ClockReading:  # fmt: skip
+        """Move the clock of the isolated client's world on by the sum given, making what
+        that time makes to its Items. INVALID_FIELD for a part below 0, a sum beyond a
+        year, an unknown client or one of the shared world."""
+        parts = {"days": days, "hours": hours, "minutes": minutes, "seconds": seconds}
+        for name, value in parts.items():
+            if not (math.isfinite(value) and value >= 0):
+                raise errors.InvalidField(f"{name} must be a number of at least 0")
+        total = days * 86400 + hours * 3600 + minutes * 60 + seconds
+        return await self.timeline.clock_advance(client_id, total)
 
     async def create_sandbox_client(self, name: str = "sandbox") -> tuple[Client, str]:
         """A new client in a world of its own, and its secret (returned once)."""
@@ -381,13 +402,14 @@ class OperatorService:
     async def item_repair(self, item_id: str) -> bool:
         """The repair of the Item (LOGIN_REPAIRED to its webhook); False when it was not in
         error."""
-        return await self.sandbox_items.repair(await self._live_item(item_id), OPERATOR)
+        item = await self._live_item(item_id)
+        return await self.sandbox_items.repair(await self._owner(item), item, OPERATOR)
 
     async def item_fire_webhook(self, item_id: str, webhook_code: str) -> None:
         """/sandbox/item/fire_webhook's test webhook `webhook_code` to the Item's webhook
         (its default type), audited."""
         item = await self._live_item(item_id)
-        await self.sandbox_items.fire_webhook(item, OPERATOR, webhook_code)
+        await self.sandbox_items.fire_webhook(await self._owner(item), item, OPERATOR, webhook_code)
 
     async def item_remove(self, item_id: str) -> None:
         """/item/remove's removal of the Item: every token of it stops working."""
@@ -400,6 +422,13 @@ class OperatorService:
         if item.removed_at is not None:
             raise errors.InvalidField("the Item is removed")
         return item
+
+    async def _owner(self, item: Item) -> Client:
+        """The client of the Item, whose clock its times follow (domain/clock.py)."""
+        client = await self.store.get_client(item.client_id)
+        if client is None:  # an Item outlives no client: a reset deletes both together
+            raise errors.NotFound("unknown item_id")
+        return client
 
 
 def _cursor_of(at: float, key: str) -> str:

@@ -215,9 +215,12 @@ class Store(Protocol):
         error_code: str | None,
         audit: Sequence[AuditEntry] = (),
         webhooks: Sequence[Webhook] = (),
+        *,
+        logged_in_at: float | None = None,
     ) -> bool:
-        """Put the live Item into the error `error_code` (None: healthy again). False if the
-        Item is removed or never existed.
+        """Put the live Item into the error `error_code` (None: healthy again), and when
+        given, record `logged_in_at` as when its user last logged in (a repair). False if
+        the Item is removed or never existed.
 
         Here and wherever a write takes `webhooks`, they are written to the outbox in the
         transaction of the change, as `audit` is, and only if the change is made."""
@@ -526,6 +529,19 @@ class Store(Protocol):
     ) -> bool:
         """Begin a new round for the webhook, its first attempt due at `now` (its attempts so
         far are kept). False if there is no such webhook."""
+
+    # The virtual clock ---------------------------------------------------------------
+
+    async def advance_clock(
+        self, world: str, seconds: float, audit: Sequence[AuditEntry] = ()
+    ) -> float | None:
+        """Move the clock of every client of the isolated `world` `seconds` on (an
+        increment, so that advances made at once all count), with `audit`; the world's
+        clock offset after it, or None (and nothing written) if no client has that world."""
+
+    async def list_clock_items(self, client_id: str) -> list[tuple[Item, float]]:
+        """The client's live Items, oldest first, each with when its user last logged in
+        (its creation, or its last repair), on the client's clock."""
 
     # Worlds and inboxes (the control API) ---------------------------------------------
 

@@ -13,6 +13,7 @@ from typing import Any
 from tokenbridge.domain import audit, errors, webhook_events
 from tokenbridge.domain import transactions_events as events
 from tokenbridge.domain.auth import PENDING, VERIFICATION_WEBHOOKS
+from tokenbridge.domain.clock import client_now
 from tokenbridge.domain.dates import iso_datetime
 from tokenbridge.domain.items import ItemService
 from tokenbridge.domain.models import Account, Client, Item, Webhook
@@ -100,14 +101,16 @@ class SandboxItemService:
         if it was in ITEM_LOGIN_REQUIRED, Plaid's LOGIN_REPAIRED webhook goes to its
         webhook. False (and nothing sent) when the Item was not in error."""
         item = await self.items.item_for(client, access_token)
-        return await self.repair(item, client.client_id, request_id, hash_token(access_token))
+        return await self.repair(
+            client, item, client.client_id, request_id, hash_token(access_token)
+        )
 
     async def repair(
-        self, item: Item, actor: str, request_id: str | None = None,
+        self, client: Client, item: Item, actor: str, request_id: str | None = None,
         token_hash: str | None = None,
     ) -> bool:  # fmt: skip
-        """The repair of the live `item` (as tokenbridge_sandbox_item_repair), audited as
-        done by `actor`. False when it was not in error."""
+        """The repair of the live `item` of `client` (as tokenbridge_sandbox_item_repair),
+        audited as done by `actor`. False when it was not in error."""
         if item.error_code is None:
             return False
         entry = self._entry(actor, audit.ITEM_REPAIR, request_id, item, token_hash)
@@ -115,11 +118,40 @@ class SandboxItemService:
             self._to_item(item, webhook_events.item_login_repaired(item.item_id, self.environment))
             if item.error_code == errors.ItemLoginRequired.error_code else []
         )  # fmt: skip
-        if not await self.store.set_item_error(item.item_id, None, [entry], fired):
+        # The user has just logged in again: the 30 days before the Sandbox's next
+        # ITEM_LOGIN_REQUIRED start now, on the client's clock (domain/timeline.py).
+        if not await self.store.set_item_error(
+            item.item_id, None, [entry], fired, logged_in_at=client_now(self.clock, client)
+        ):
             raise errors.InvalidAccessToken()
         if fired:
             self.outbox.written()
         return True
+
+    async def login_expired(self, item: Item, at: float) -> None:
+        """The Sandbox's automatic ITEM_LOGIN_REQUIRED of an Item whose user last logged in
+        30 days before `at` on its client's clock: as sandbox_item_reset_login does it,
+        audited as the operator's (who moved the clock)."""
+        error = errors.ItemLoginRequired()
+        entry = audit.entry(self.clock.now(), audit.OPERATOR, audit.ITEM_LOGIN_EXPIRE, None,
+                            item_id=item.item_id, detail=iso_datetime(at))  # fmt: skip
+        fired = self._to_item(
+            item, webhook_events.item_error(item.item_id, error, self.environment)
+        )
+        if await self.store.set_item_error(item.item_id, error.error_code, [entry], fired):
+            item.error_code = error.error_code
+            if fired:
+                self.outbox.written()
+
+    async def pending_expiration(self, item: Item, expires_at: float) -> None:
+        """ITEM PENDING_EXPIRATION to the Item's webhook, a week before its login expires at
+        `expires_at` on its client's clock (nothing for an Item without a webhook)."""
+        fired = self._to_item(item, webhook_events.pending_expiration(
+            item.item_id, iso_datetime(expires_at), self.environment
+        ))  # fmt: skip
+        if fired:
+            await self.store.enqueue_webhooks(fired)
+            self.outbox.written()
 
     async def sandbox_item_fire_webhook(
         self,
@@ -135,23 +167,25 @@ class SandboxItemService:
         the sandbox adds no transactions for a test webhook)."""
         chosen = _fired_type(webhook_code, webhook_type, new_transactions)
         item = await self.items.item_for(client, access_token)
-        await self._fire(item, webhook_code, chosen, new_transactions)
+        await self._fire(client, item, webhook_code, chosen, new_transactions)
 
     async def fire_webhook(
-        self, item: Item, actor: str, webhook_code: str, webhook_type: str | None = None,
+        self, client: Client, item: Item, actor: str, webhook_code: str,
+        webhook_type: str | None = None,
     ) -> None:  # fmt: skip
-        """/sandbox/item/fire_webhook for the live `item`, named by its id (the operator's
-        way in). Unlike the API's test webhook, it is audited (as done by `actor`): the
+        """/sandbox/item/fire_webhook for the live `item` of `client`, named by its id (the
+        operator's way in). Unlike the API's test webhook, it is audited (as done by `actor`): the
         operator's every action is in the log."""
         chosen = _fired_type(webhook_code, webhook_type, None)
         entry = audit.entry(
             self.clock.now(), actor, audit.ITEM_WEBHOOK_FIRE, None, item_id=item.item_id,
             detail=f"{chosen} {webhook_code}",
         )  # fmt: skip
-        await self._fire(item, webhook_code, chosen, None, [entry])
+        await self._fire(client, item, webhook_code, chosen, None, [entry])
 
     async def _fire(
-        self, item: Item, webhook_code: str, chosen: str, new_transactions: int | None,
+        self, client: Client, item: Item, webhook_code: str, chosen: str,
+        new_transactions: int | None,
         entries: Sequence[audit.AuditEntry] = (),
     ) -> None:  # fmt: skip
         product = (
@@ -163,7 +197,9 @@ class SandboxItemService:
         if item.webhook is None:
             raise errors.SandboxWebhookInvalid()
         accounts = await self.store.get_accounts(item.item_id)
-        payload = self._payload(webhook_code, chosen, item, accounts)
+        payload = self._payload(
+            webhook_code, chosen, item, accounts, client_now(self.clock, client)
+        )
         if new_transactions is not None and "new_transactions" in payload:
             payload["new_transactions"] = new_transactions
         fired = self._to_item(item, payload)
@@ -195,7 +231,7 @@ class SandboxItemService:
         return fired
 
     def _payload(
-        self, code: str, webhook_type: str, item: Item, accounts: list[Account]
+        self, code: str, webhook_type: str, item: Item, accounts: list[Account], now: float
     ) -> dict[str, Any]:
         build: Callable[..., dict[str, Any]] = webhook_events.item_webhook
         first = accounts[0].account_id if accounts else None
@@ -208,7 +244,7 @@ class SandboxItemService:
         if code == "RECURRING_TRANSACTIONS_UPDATE":
             return build(*args, account_ids=[a.account_id for a in accounts])
         if code == "PENDING_DISCONNECT":
-            disconnect = self.clock.now() + _DISCONNECT_AFTER
+            disconnect = now + _DISCONNECT_AFTER
             return build(*args, reason="INSTITUTION_TOKEN_EXPIRATION",
                          disconnect_time=iso_datetime(disconnect))  # fmt: skip
         if code == "USER_ACCOUNT_REVOKED":

@@ -23,6 +23,7 @@ from tokenbridge.domain.randomness import RandomSource
 from tokenbridge.domain.ratelimits import NoRateLimits, RateLimiter
 from tokenbridge.domain.sandbox_items import SandboxItemService
 from tokenbridge.domain.signal import SignalService
+from tokenbridge.domain.timeline import TimelineService
 from tokenbridge.domain.transactions import TransactionsService
 from tokenbridge.domain.webhook_destinations import ANYWHERE, WebhookDestinations
 from tokenbridge.domain.webhook_keys import WebhookKeyService
@@ -77,6 +78,8 @@ class Services:
         )  # fmt: skip
         processor_tokens = ProcessorTokenService(store, items, ids, clock, webhooks)
         sandbox_items = SandboxItemService(items, webhooks, environment)
+        transactions = TransactionsService(store, bank, clock, webhooks, items, processor_tokens)
+        timeline = TimelineService(store, clock, clients, transactions, sandbox_items)
         return cls(
             store=store,
             bank=bank,
@@ -89,10 +92,10 @@ class Services:
             partner=PartnerService(bank, items, processor_tokens),
             sandbox_items=sandbox_items,
             signal=SignalService(store, bank, clock, items, processor_tokens),
-            transactions=TransactionsService(store, bank, clock, webhooks, items, processor_tokens),
+            transactions=transactions,
             link_tokens=LinkTokenService(store, items, ids, clock),
             institutions=InstitutionService(bank),
             webhook_keys=WebhookKeyService(store, clock, webhook_key_maker),
             webhook_deliveries=WebhookOutboxService(store, clock, outbox),
-            operator=OperatorService(store, ids, clock, clients, items, sandbox_items),
+            operator=OperatorService(store, ids, clock, clients, items, sandbox_items, timeline),
         )

@@ -17,6 +17,7 @@ from datetime import date, timedelta
 from tokenbridge.domain import audit, errors
 from tokenbridge.domain import transactions_events as events
 from tokenbridge.domain.bank_records import BankTransaction
+from tokenbridge.domain.clock import client_now
 from tokenbridge.domain.cursor import Cursor, decode_cursor, encode_cursor
 from tokenbridge.domain.dates import check_range, parse_date, utc_date
 from tokenbridge.domain.items import ItemService
@@ -113,20 +114,20 @@ class TransactionsService:
     # State ----------------------------------------------------------------------------
 
     async def _state(
-        self, item: Item, days_requested: int | None = None, *, synced_by: str | None = None
-    ) -> TransactionsState:
+        self, item: Item, days_requested: int | None = None, *, now: float,
+        synced_by: str | None = None,
+    ) -> TransactionsState:  # fmt: skip
         """The Item's transactions state, initializing Transactions on first use.
 
         Plaid initializes Transactions on an Item linked without it at the first call of
         /transactions/get or /sync; `days_requested` applies only then
         (https://plaid.com/docs/api/products/transactions/#transactions-get-request-options-days-requested),
         and the webhooks of its start go out with it (`synced_by`: the subject whose
-        /transactions/sync call it is, if one is).
+        /transactions/sync call it is, if one is). `now` is the time on the caller's clock.
         """
         state = await self.store.get_transactions_state(item.item_id)
         if state is None:
             days = check_days(days_requested)
-            now = self.clock.now()
             fired = await self._started(item, days, now, synced_by)
             state = await self.store.init_transactions(item.item_id, days, now, webhooks=fired)
             if fired:
@@ -209,7 +210,7 @@ class TransactionsService:
         first call adds Transactions to an Item linked without it."""
         found = await self.items.accounts_get(client, access_token, account_ids, "transactions_get")
         start, end = _get_range(start_date, end_date, count, offset)
-        state = await self._state(found.item, days_requested)
+        state = await self._state(found.item, days_requested, now=client_now(self.clock, client))
         page, total = self._page(found.item, found.accounts, state, start, end, count, offset)
         await self.items.add_product(
             client, access_token, found.item, TRANSACTIONS, request_id=request_id
@@ -231,7 +232,7 @@ class TransactionsService:
         )
         _check_account(grant.account)
         start, end = _get_range(start_date, end_date, count, offset)
-        state = await self._state(grant.item)
+        state = await self._state(grant.item, now=client_now(self.clock, client))
         page, total = self._page(grant.item, [grant.account], state, start, end, count, offset)
         return TransactionsPage(grant.item, [grant.account], page, total)
 
@@ -271,9 +272,10 @@ class TransactionsService:
         cursor_value: str | None,
         count: int,
         days_requested: int | None,
+        now: float,
     ) -> SyncPage:
         _check_count(count, "count")
-        state = await self._state(item, days_requested, synced_by=subject)
+        state = await self._state(item, days_requested, now=now, synced_by=subject)
         cursor = decode_cursor(cursor_value, scope, state.generation)
         if cursor.offset == 0:
             # Not in the middle of paging: deliver everything up to the latest refresh.
@@ -289,7 +291,7 @@ class TransactionsService:
         else:
             next_cursor = Cursor(scope, cursor.target, cursor.target, 0)
         if subject not in state.sync_users:
-            await self.store.add_transactions_sync_user(item.item_id, subject, self.clock.now())
+            await self.store.add_transactions_sync_user(item.item_id, subject, now)
         return SyncPage(
             item=item,
             accounts=list(accounts),
@@ -327,8 +329,9 @@ class TransactionsService:
         )  # fmt: skip
         scope = f"account:{account_id}" if account_id else f"item:{found.item.item_id}"
         page = await self._sync(
-            found.item, found.accounts, scope, "", cursor, count, days_requested
-        )
+            found.item, found.accounts, scope, "", cursor, count, days_requested,
+            client_now(self.clock, client),
+        )  # fmt: skip
         await self.items.add_product(
             client, access_token, found.item, TRANSACTIONS, request_id=request_id
         )
@@ -353,7 +356,7 @@ class TransactionsService:
         scope = f"account:{grant.account.account_id}"
         return await self._sync(
             grant.item, [grant.account], scope, grant.token.token_hash, cursor, count,
-            days_requested,
+            days_requested, client_now(self.clock, client),
         )  # fmt: skip
 
     # /processor/transactions/refresh --------------------------------------------------
@@ -363,7 +366,10 @@ class TransactionsService:
         grant = await self.processor_tokens.processor_token_for_partner(
             client, processor_token, TRANSACTIONS_REFRESH
         )
-        await self._refresh(grant.item, [grant.account], "/processor/transactions/refresh")
+        await self._refresh(
+            grant.item, [grant.account], "/processor/transactions/refresh",
+            client_now(self.clock, client),
+        )  # fmt: skip
 
     async def transactions_refresh(
         self, client: Client, access_token: str, *, request_id: str | None = None
@@ -372,12 +378,14 @@ class TransactionsService:
         found = await self.items.product_accounts(
             client, access_token, None, "transactions_refresh", TRANSACTIONS_REFRESH
         )
-        await self._refresh(found.item, found.accounts, "/transactions/refresh")
+        await self._refresh(
+            found.item, found.accounts, "/transactions/refresh", client_now(self.clock, client)
+        )
         await self.items.add_product(
             client, access_token, found.item, TRANSACTIONS_REFRESH, request_id=request_id
         )
 
-    async def _initialized(self, item: Item, endpoint: str) -> TransactionsState:
+    async def _initialized(self, item: Item, endpoint: str, now: float) -> TransactionsState:
         """The Item's transactions state, if Transactions is initialized on it (linked with
         it, or one get or sync call made from either side); PRODUCTS_NOT_SUPPORTED otherwise.
         Plaid: /transactions/recurring/get "can only be called on an Item that has already
@@ -393,9 +401,11 @@ class TransactionsService:
                 " transactions, or call /transactions/sync or /transactions/get (with a"
                 " processor token, /processor/transactions/sync or /get) once first"
             )
-        return await self._state(item)
+        return await self._state(item, now=now)
 
-    async def _refresh(self, item: Item, accounts: Sequence[Account], endpoint: str) -> None:
+    async def _refresh(
+        self, item: Item, accounts: Sequence[Account], endpoint: str, now: float
+    ) -> None:
         """A new round of changes on the Item, then webhooks to whoever listens.
 
         `accounts` are those the caller reads (the token's one, or the Item's): at least one
@@ -405,9 +415,20 @@ class TransactionsService:
         SYNC_UPDATES_AVAILABLE to those who have called sync, DEFAULT_UPDATE to the others.
         """
         _transaction_accounts(accounts)
+        await self._initialized(item, endpoint, now)
+        await self._round(item, now)
+
+    async def new_day(self, item: Item, at: float) -> None:
+        """The changes of a new day on the Item's clock, at `at` (its midnight), as one
+        refresh round with its webhooks, as Plaid's daily update makes them; nothing for an
+        Item whose Transactions has not started."""
+        if await self.store.get_transactions_state(item.item_id) is not None:
+            await self._round(item, at)
+
+    async def _round(self, item: Item, now: float) -> None:
+        """One round of changes on the Item at `now`, and its webhooks."""
         while True:
-            before = await self._initialized(item, endpoint)
-            now = self.clock.now()
+            before = await self._state(item, now=now)
             after = _next_round(before, now)
             fired = await self._announce(item, before, after)
             # Only if no other round came first: the webhooks were worked out from this one.
@@ -470,7 +491,7 @@ class TransactionsService:
                 "/sandbox/transactions/create can only be used with Items created with the"
                 " user_transactions_dynamic test user"
             )
-        now = self.clock.now()
+        now = client_now(self.clock, client)
         checked = _check_sandbox_transactions(transactions, utc_date(now))
         accounts = await self.store.get_accounts(item.item_id)
         # "Custom transactions are only applied to the depository account": the Item's
@@ -482,7 +503,7 @@ class TransactionsService:
         if any(target not in depository for target in targets):
             raise errors.InvalidAccountId()
         entry = audit.entry(
-            now, client.client_id, audit.SANDBOX_TRANSACTIONS_CREATE, request_id,
+            self.clock.now(), client.client_id, audit.SANDBOX_TRANSACTIONS_CREATE, request_id,
             item_id=item.item_id, account_id=depository[0], detail=str(len(checked)),
         )  # fmt: skip
         rows = [
@@ -493,7 +514,7 @@ class TransactionsService:
             )
         ]  # fmt: skip
         while True:
-            before = await self._state(item)
+            before = await self._state(item, now=now)
             after = _next_round(before, now, rows)
             fired = await self._announce(item, before, after)
             if await self.store.create_sandbox_transactions(
@@ -513,8 +534,9 @@ class TransactionsService:
             client, processor_token, RECURRING_TRANSACTIONS
         )
         return await self._recurring(
-            grant.item, [grant.account], "/processor/transactions/recurring/get"
-        )
+            grant.item, [grant.account], "/processor/transactions/recurring/get",
+            client_now(self.clock, client),
+        )  # fmt: skip
 
     async def transactions_recurring_get(
         self, client: Client, access_token: str, account_ids: Sequence[str] | None = None,
@@ -525,18 +547,21 @@ class TransactionsService:
             client, access_token, account_ids, "transactions_recurring_get",
             RECURRING_TRANSACTIONS,
         )  # fmt: skip
-        streams = await self._recurring(found.item, found.accounts, "/transactions/recurring/get")
+        streams = await self._recurring(
+            found.item, found.accounts, "/transactions/recurring/get",
+            client_now(self.clock, client),
+        )  # fmt: skip
         await self.items.add_product(
             client, access_token, found.item, RECURRING_TRANSACTIONS, request_id=request_id
         )
         return streams
 
     async def _recurring(
-        self, item: Item, accounts: Sequence[Account], endpoint: str
+        self, item: Item, accounts: Sequence[Account], endpoint: str, now: float
     ) -> RecurringStreams:
         """The recurring streams of those of `accounts` that take transactions."""
         readable = _transaction_accounts(accounts)
-        state = await self._initialized(item, endpoint)
+        state = await self._initialized(item, endpoint, now)
         current = [
             t for account in readable
             for t in self._transactions(item, account, state, state.generation).values()

@@ -25,7 +25,9 @@ import msgspec
 from msgspec import Struct
 
 from tokenbridge.domain import errors
+from tokenbridge.domain.dates import iso_datetime
 from tokenbridge.domain.services import Services
+from tokenbridge.domain.timeline import ClockReading
 from tokenbridge.http.app import read_rest
 from tokenbridge.http.errors import render, render_unexpected
 from tokenbridge.http.router import OWN_PREFIX, Receive, Scope, Send
@@ -100,6 +102,28 @@ class InboxDeliveriesListResponse(Struct, kw_only=True):
     deliveries: list[InboxDelivery]
 
 
+class ClockGetRequest(Struct, forbid_unknown_fields=True, kw_only=True):
+    client_id: str
+
+
+class ClockAdvanceRequest(Struct, forbid_unknown_fields=True, kw_only=True):
+    client_id: str
+    days: float = 0
+    hours: float = 0
+    minutes: float = 0
+    seconds: float = 0
+
+
+class ClockResponse(Struct, kw_only=True):
+    # The isolated client whose world the clock is (a partner's is its client's).
+    client_id: str
+    # ISO 8601, UTC, to the second, as Plaid writes times; and the same in Unix seconds.
+    now: str
+    unix_time: float
+    # How far the clock is ahead of the real one.
+    offset_seconds: float
+
+
 # The handlers: (services, the request's base URL, its body) -> the answer.
 
 
@@ -160,6 +184,28 @@ async def inbox_deliveries_list(
     ])  # fmt: skip
 
 
+def _clock(reading: ClockReading) -> ClockResponse:
+    return ClockResponse(client_id=reading.client_id, now=iso_datetime(reading.now),
+                         unix_time=reading.now, offset_seconds=reading.offset)  # fmt: skip
+
+
+async def clock_get(services: Services, base: str, request: ClockGetRequest) -> ClockResponse:
+    """Read the clock of the client's world: real time until it is first advanced."""
+    return _clock(await services.operator.clock_get(request.client_id))
+
+
+async def clock_advance(
+    services: Services, base: str, request: ClockAdvanceRequest
+) -> ClockResponse:
+    """Move the clock of the client's world forward, and make what that time makes to its
+    Items (daily transaction updates, the 30-day ITEM_LOGIN_REQUIRED, their webhooks)."""
+    reading = await services.operator.clock_advance(
+        request.client_id, days=request.days, hours=request.hours, minutes=request.minutes,
+        seconds=request.seconds,
+    )  # fmt: skip
+    return _clock(reading)
+
+
 @dataclass(frozen=True, slots=True)
 class ControlOperation:
     """A control operation: POST CONTROL_PREFIX + `name`."""
@@ -187,6 +233,8 @@ CONTROL_OPERATIONS: tuple[ControlOperation, ...] = (
     ControlOperation("inbox/create", inbox_create, InboxCreateRequest, InboxCreateResponse),
     ControlOperation("inbox/deliveries/list", inbox_deliveries_list,
                      InboxDeliveriesListRequest, InboxDeliveriesListResponse),
+    ControlOperation("clock/get", clock_get, ClockGetRequest, ClockResponse),
+    ControlOperation("clock/advance", clock_advance, ClockAdvanceRequest, ClockResponse),
 )  # fmt: skip
 _BY_PATH = {op.path: op for op in CONTROL_OPERATIONS}
 

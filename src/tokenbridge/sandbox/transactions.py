@@ -282,7 +282,16 @@ def state(
 
     `refreshes[r]` is the date of refresh round r + 1; its changes are dated that day.
     """
-    return dict(_state(item_id, account_id, type_, subtype, created, days, tuple(refreshes), seed))
+    rounds = tuple(refreshes)
+    # Each round is worked out from the one before, which is cached: warming the cache
+    # from the oldest rounds up keeps a long history (a clock moved a year on makes a
+    # round a day) from recursing deeper than _WARM_STEP.
+    for n in range(_WARM_STEP, len(rounds), _WARM_STEP):
+        _state(item_id, account_id, type_, subtype, created, days, rounds[:n], seed)
+    return dict(_state(item_id, account_id, type_, subtype, created, days, rounds, seed))
+
+
+_WARM_STEP = 64
 
 
 @lru_cache(maxsize=512)

@@ -68,10 +68,17 @@ def split_statements(script: str) -> list[str]:
     return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
 
 
-_CLIENT = "SELECT client_id, name, secret_hash, created_at, processor, world FROM clients"
+_CLIENT = (
+    "SELECT client_id, name, secret_hash, created_at, processor, world, clock_offset FROM clients"
+)
 _ITEM = (
     "SELECT item_id, client_id, institution_id, products, created_at, webhook, removed_at,"
     " error_code, profile FROM items"
+)
+# An Item with when its user last logged in (its creation, or its last repair).
+_ITEM_WITH_LOGIN = (
+    "SELECT item_id, client_id, institution_id, products, created_at, webhook, removed_at,"
+    " error_code, profile, COALESCE(logged_in_at, created_at) FROM items"
 )
 _ACCOUNT = (
     "SELECT account_id, item_id, position, name, official_name, mask, type, subtype,"
@@ -271,9 +278,10 @@ class SqlStore(ABC):
             # pass a check and then collide on the primary key.
             if not await tx.execute(
                 "INSERT INTO clients (client_id, name, secret_hash, processor, created_at,"
-                " world) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (client_id) DO NOTHING",
+                " world, clock_offset) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (client_id) DO NOTHING",
                 [client.client_id, client.name, client.secret_hash, client.processor,
-                 client.created_at, client.world],
+                 client.created_at, client.world, client.clock_offset],
             ):  # fmt: skip
                 return False
             await _insert_audit(tx, audit)
@@ -428,7 +436,17 @@ class SqlStore(ABC):
         error_code: str | None,
         audit: Sequence[AuditEntry] = (),
         webhooks: Sequence[Webhook] = (),
+        *,
+        logged_in_at: float | None = None,
     ) -> bool:
+        if logged_in_at is not None:
+            return await self._update_audited(
+                "UPDATE items SET error_code = ?, logged_in_at = ?"
+                " WHERE item_id = ? AND removed_at IS NULL",
+                [error_code, logged_in_at, item_id],
+                audit,
+                webhooks,
+            )
         return await self._update_audited(
             "UPDATE items SET error_code = ? WHERE item_id = ? AND removed_at IS NULL",
             [error_code, item_id],
@@ -1102,6 +1120,31 @@ class SqlStore(ABC):
                 await tx.execute(f"DELETE FROM {table}")
             await tx.execute("DELETE FROM clients WHERE world <> ''")
             await _insert_audit(tx, audit)
+
+    # The virtual clock ---------------------------------------------------------------
+
+    async def advance_clock(
+        self, world: str, seconds: float, audit: Sequence[AuditEntry] = ()
+    ) -> float | None:
+        async with self.transaction() as tx:
+            # An increment, not a write of the new value: two advances at once both count.
+            if not await tx.execute(
+                "UPDATE clients SET clock_offset = clock_offset + ? WHERE world = ?",
+                [seconds, world],
+            ):
+                return None
+            # A world is named after the client it was made for.
+            row = await tx.fetchone("SELECT clock_offset FROM clients WHERE client_id = ?", [world])
+            await _insert_audit(tx, audit)
+        return None if row is None else float(row[0])
+
+    async def list_clock_items(self, client_id: str) -> list[tuple[Item, float]]:
+        rows = await self.fetchall(
+            _ITEM_WITH_LOGIN + " WHERE client_id = ? AND removed_at IS NULL"
+            " ORDER BY created_at, item_id",
+            [client_id],
+        )
+        return [(_item(row), row[9]) for row in rows]
 
     async def create_inbox(self, inbox_id: str, world: str, now: float) -> None:
         async with self.transaction() as tx:

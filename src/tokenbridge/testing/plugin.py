@@ -16,6 +16,9 @@ fixtures that hand out a `PlaidApi`.
   partner in the test's world.
 - `webhook_inbox` (function): a webhook URL served by the server; `wait(code)` returns the
   first webhook of that code, verified as Plaid's guide says.
+- `tokenbridge_clock` (function): the clock of the test's world: `now()`, and
+  `advance(days=0, hours=0, minutes=0, seconds=0)`, which makes what that time makes to the
+  test's Items before it returns.
 
 docs/TESTING.md shows them at work.
 """
@@ -36,6 +39,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -119,6 +123,34 @@ class PlaidCredentials:
     client_id: str
     secret: str
     url: str
+
+
+@dataclass
+class VirtualClock:
+    """The clock of one isolated client's world (docs/TESTING.md, "Time")."""
+
+    control: Control
+    client_id: str
+
+    def now(self) -> datetime:
+        """Now on the world's clock, an aware UTC datetime."""
+        return self._read(self.control.post("clock/get", {"client_id": self.client_id}))
+
+    def advance(
+        self, days: float = 0, hours: float = 0, minutes: float = 0, seconds: float = 0
+    ) -> datetime:
+        """Move the clock forward (never back); what the time makes to the world's Items
+        (daily transaction updates, the 30-day ITEM_LOGIN_REQUIRED, their webhooks) is made
+        before this returns. The new now."""
+        answer = self.control.post("clock/advance", {
+            "client_id": self.client_id, "days": days, "hours": hours, "minutes": minutes,
+            "seconds": seconds,
+        })  # fmt: skip
+        return self._read(answer)
+
+    @staticmethod
+    def _read(answer: dict[str, Any]) -> datetime:
+        return datetime.fromtimestamp(float(answer["unix_time"]), UTC)
 
 
 @dataclass
@@ -274,6 +306,14 @@ def webhook_inbox(
         made["url"], made["inbox_id"], tokenbridge_server.control, tokenbridge_server.url,
         plaid_credentials,
     )  # fmt: skip
+
+
+@pytest.fixture
+def tokenbridge_clock(
+    tokenbridge_server: TokenbridgeServer, plaid_credentials: PlaidCredentials
+) -> VirtualClock:
+    """The clock of this test's world: real time until the test advances it."""
+    return VirtualClock(tokenbridge_server.control, plaid_credentials.client_id)
 
 
 # The server -------------------------------------------------------------------------
