@@ -351,3 +351,22 @@ def test_lists_page_through_a_larger_world(server: LiveServer, browser: httpx.Cl
     trail = walk(f"/dashboard/audit?client_id={made['client_id']}",
                  r"<td>(item\.create|access_token\.create|client\.create)</td>")  # fmt: skip
     assert sorted(trail) == sorted(["client.create"] + ["item.create", "access_token.create"] * 53)
+
+
+def test_an_items_age_is_on_its_clients_clock(server: LiveServer, browser: httpx.Client) -> None:
+    made = control(server, "client/create", {"name": "time traveller"})
+    cfg = plaid.Configuration(
+        host=server.url, api_key={"clientId": made["client_id"], "secret": made["secret"]}
+    )
+    other = plaid_api.PlaidApi(plaid.ApiClient(cfg))
+    public = other.sandbox_public_token_create(SandboxPublicTokenCreateRequest(
+        institution_id="ins_109508", initial_products=[Products("auth")],
+    )).public_token  # fmt: skip
+    item_id = other.item_public_token_exchange(
+        ItemPublicTokenExchangeRequest(public_token=public)
+    ).item_id
+    control(server, "clock/advance", {"client_id": made["client_id"], "days": 3})
+    page = browser.get(f"/dashboard/items/{item_id}").text
+    assert re.search(r"\(3d ago\)", page), page
+    client_page = browser.get(f"/dashboard/clients/{made['client_id']}").text
+    assert re.search(r">3d</td>", client_page)
