@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from tokenbridge.clock import SystemClock
+from tokenbridge.dashboard import DashboardApp
 from tokenbridge.domain.faults import parse_rules_file
 from tokenbridge.domain.models import FaultRule
 from tokenbridge.domain.ports import Bank, Clock, Outbox, Store
@@ -23,7 +24,7 @@ from tokenbridge.domain.webhook_destinations import WebhookDestinations
 from tokenbridge.http import openapi
 from tokenbridge.http.app import TokenBridgeApp
 from tokenbridge.http.control import CONTROL_PREFIX, INBOX_PREFIX, ControlApp, InboxApp
-from tokenbridge.http.router import Endpoint, Mount, Router
+from tokenbridge.http.router import DASHBOARD_PREFIX, Endpoint, Mount, Router
 from tokenbridge.http.routes import OPERATIONS
 from tokenbridge.sandbox.bank import SandboxBank
 from tokenbridge.settings import Settings
@@ -102,7 +103,8 @@ def create_app(
     at start-up (in each worker process); either way the app closes it at shutdown.
     Services tell `outbox` of the webhooks they write; without one, this app runs a delivery
     worker from start-up to shutdown. `mounts` are
-    further surfaces of ours under /_tokenbridge/."""
+    further surfaces of ours under /_tokenbridge/. The dashboard is mounted at
+    /dashboard/, with the admin key of `settings`."""
     # The worker judges each destination after DNS; the services judge each URL when set.
     destinations = WebhookDestinations.parse(settings.webhook_hosts)
     # The worker signs every attempt with the store's current key, so it is made once the
@@ -163,6 +165,11 @@ def create_app(
             *mounts,
             Mount(CONTROL_PREFIX, ControlApp(current, settings.admin_key, settings.max_body_bytes)),
             Mount(INBOX_PREFIX, InboxApp(current, settings.max_body_bytes)),
+            # The operator's pages: after every Plaid path and the mounts above, so a Plaid
+            # request never looks at it.
+            Mount(
+                DASHBOARD_PREFIX, DashboardApp(current, settings.admin_key, settings.max_body_bytes)
+            ),
         ],
     )
     return TokenBridgeApp(router, start, stop, max_body_bytes=settings.max_body_bytes)

@@ -24,9 +24,13 @@ async def _ours(scope: Scope, receive: Receive, send: Send) -> None:
 
 
 def test_a_mount_must_live_under_our_prefix() -> None:
-    for prefix in ("/item/", "/processor/", "/tokenbridge/", "/_tokenbridge"):
+    for prefix in ("/item/", "/processor/", "/tokenbridge/", "/_tokenbridge", "/dashboard",
+                   "/dashboardx/", "/"):  # fmt: skip
         with pytest.raises(ValueError, match="/_tokenbridge/"):
             Mount(prefix, _ours)
+    # The dashboard's folder is the one of ours outside it.
+    assert Mount("/dashboard/", _ours).prefix == "/dashboard/"
+    assert Mount("/dashboard/sub/", _ours).prefix == "/dashboard/sub/"
 
 
 def test_an_operation_is_in_the_table_once() -> None:

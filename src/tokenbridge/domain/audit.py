@@ -23,6 +23,9 @@ ITEM_CREATE = "item.create"
 ITEM_REMOVE = "item.remove"
 ITEM_RESET_LOGIN = "item.reset_login"
 ITEM_REPAIR = "item.repair"
+# A test webhook the operator fired (the API's /sandbox/item/fire_webhook changes nothing
+# and is not logged).
+ITEM_WEBHOOK_FIRE = "item.webhook.fire"
 ITEM_WEBHOOK_UPDATE = "item.webhook.update"
 ITEM_PRODUCT_ADD = "item.product.add"
 ACCESS_TOKEN_CREATE = "access_token.create"

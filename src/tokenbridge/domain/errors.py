@@ -25,6 +25,7 @@ STATUS_BY_TYPE: dict[str, int] = {
 STATUS_BY_CODE: dict[str, int] = {
     "NOT_FOUND": 404,
     "INVALID_ADMIN_KEY": 401,
+    "CSRF_TOKEN_INVALID": 403,
     "NO_LONGER_AVAILABLE": 404,
     "PLANNED_MAINTENANCE": 503,
 }
@@ -398,6 +399,18 @@ class InvalidAdminKey(InvalidInput):
     default_message = (
         "the control API needs the admin key (TOKENBRIDGE_ADMIN_KEY) as"
         " 'Authorization: Bearer <key>'; Plaid client credentials are not accepted"
+    )
+
+
+# Ours: the dashboard's refusal of a form without its CSRF token, or sent from another
+# site's page (docs/DASHBOARD.md).
+
+
+class CsrfTokenInvalid(InvalidRequest):
+    error_code = "CSRF_TOKEN_INVALID"
+    default_message = (
+        "the form's CSRF token is missing or not this session's: reload the page and send"
+        " the form again"
     )
 
 

@@ -288,10 +288,19 @@ class ItemService:
         it stop working at once (https://plaid.com/docs/api/items/#itemremove)."""
         item = await self.item_for(client, access_token)
         await self.rate_limiter.check("item_remove", client.client_id, item.item_id)
+        await self.remove(item, client.client_id, request_id, hash_token(access_token))
+
+    async def remove(
+        self, item: Item, actor: str, request_id: str | None = None,
+        token_hash: str | None = None,
+    ) -> None:  # fmt: skip
+        """Remove the live `item`, audited as done by `actor` (with the access token it was
+        named by, if any): /item/remove's write, and the operator's (who names the Item by
+        its id, having no access token). INVALID_ACCESS_TOKEN if it is already gone."""
         now = self.clock.now()
         entry = audit.entry(
-            now, client.client_id, audit.ITEM_REMOVE, request_id, item_id=item.item_id,
-            token_hash=hash_token(access_token),
+            now, actor, audit.ITEM_REMOVE, request_id, item_id=item.item_id,
+            token_hash=token_hash,
         )  # fmt: skip
         if not await self.store.remove_item(item.item_id, now, [entry]):
             raise errors.InvalidAccessToken()

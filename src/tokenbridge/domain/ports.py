@@ -171,8 +171,17 @@ class Store(Protocol):
     async def get_client(self, client_id: str) -> Client | None:
         """The client with this id, or None."""
 
-    async def list_clients(self) -> list[Client]:
-        """Every client, oldest first."""
+    async def list_clients(
+        self, *, partners: bool | None = None, world: str | None = None,
+        after: tuple[float, str] | None = None, limit: int | None = None,
+    ) -> list[Client]:  # fmt: skip
+        """Clients, oldest first (by created_at, then client_id): every one, or with
+        `partners` only partners (True) or only developers' clients (False), of `world` if
+        given; with `after` (a client's (created_at, client_id)), those after it; at most
+        `limit`."""
+
+    async def count_clients(self) -> tuple[int, int]:
+        """How many developers' clients and how many partners there are."""
 
     async def create_item(
         self, new: NewItem, audit: Sequence[AuditEntry] = (), webhooks: Sequence[Webhook] = ()
@@ -184,9 +193,14 @@ class Store(Protocol):
     async def count_items(self) -> int:
         """How many Items were ever created, removed ones included."""
 
-    async def list_items(self, client_id: str | None = None, limit: int = 100) -> list[Item]:
-        """At most `limit` Items, newest first, removed ones included: of the client with
-        this id, or of every client."""
+    async def list_items(
+        self, client_id: str | None = None, limit: int = 100, *,
+        before: tuple[float, str] | None = None,
+    ) -> list[Item]:  # fmt: skip
+        """At most `limit` Items, newest first (by created_at, then item_id), removed ones
+        included: of the client with this id, or of every client. With `before` (an Item's
+        (created_at, item_id)), only those that come after it in that order: the next
+        page."""
 
     async def claim_seeded_start(self) -> int:
         """Count one more start of a seeded server on this database; returns how many
@@ -314,6 +328,9 @@ class Store(Protocol):
     async def get_bank_account_token(self, token_hash: str) -> BankAccountToken | None:
         """The bank account token, or None if unknown or its Item is removed."""
 
+    async def list_bank_account_tokens(self, item_id: str) -> list[BankAccountToken]:
+        """Every Stripe bank account token of the Item, removed or not, oldest first."""
+
     async def set_account_verification_status(
         self,
         account_id: str,
@@ -340,6 +357,16 @@ class Store(Protocol):
 
     async def list_audit(self, item_id: str | None = None) -> list[AuditEntry]:
         """Audit entries, oldest first; only those about one Item if `item_id` is given."""
+
+    async def list_audit_page(
+        self, *, item_id: str | None = None, actor: str | None = None,
+        action: str | None = None, since: float | None = None, until: float | None = None,
+        limit: int = 50,
+    ) -> list[AuditEntry]:  # fmt: skip
+        """Audit entries, newest first, of the Item, the actor and the action given, made at
+        `since` or later and before `until`: about `limit` of them, the page ending with
+        every entry of its last instant (so the next page is the one with `until` set to
+        that instant, and no entry falls between two pages)."""
 
     async def increment_rate_counters(
         self, scopes: Sequence[str], window_start: int, prune_before: int | None = None
@@ -471,8 +498,11 @@ class Store(Protocol):
 
     # The webhook outbox (domain/outbox.py) ----------------------------------------------
 
-    async def enqueue_webhooks(self, webhooks: Sequence[Webhook]) -> None:
-        """Write webhooks that accompany no other change (a test webhook)."""
+    async def enqueue_webhooks(
+        self, webhooks: Sequence[Webhook], audit: Sequence[AuditEntry] = ()
+    ) -> None:
+        """Write webhooks that accompany no other change (a test webhook), with `audit` in
+        the same transaction."""
 
     async def claim_webhooks(self, now: float, claim_until: float, limit: int) -> list[Webhook]:
         """Up to `limit` pending webhooks due at `now` and claimed by no one (or by a claim
@@ -497,9 +527,12 @@ class Store(Protocol):
         more attempt in its round, no claim."""
 
     async def list_webhooks(
-        self, *, item_id: str | None = None, status: str | None = None, limit: int = 50
-    ) -> list[Webhook]:
-        """The newest webhooks, newest first (of `item_id`, in `status`, if given)."""
+        self, *, item_id: str | None = None, status: str | None = None, limit: int = 50,
+        client_id: str | None = None, before: tuple[float, str] | None = None,
+    ) -> list[Webhook]:  # fmt: skip
+        """The newest webhooks, newest first by created_at, then webhook_id (of `item_id`,
+        in `status`, of `client_id`, if given); with `before` (a webhook's (created_at,
+        webhook_id)), those after it in that order."""
 
     async def get_webhook(self, webhook_id: str) -> Webhook | None: ...
 

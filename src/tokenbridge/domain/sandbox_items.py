@@ -7,7 +7,7 @@ Method names are Plaid's operations in snake_case; the repair is named after its
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from tokenbridge.domain import audit, errors, webhook_events
@@ -75,8 +75,17 @@ class SandboxItemService:
         and through its processor tokens, then fails so; an ITEM ERROR webhook goes to the
         Item's webhook, if it has one (on every call, as Plaid's Sandbox sends it)."""
         item = await self.items.item_for(client, access_token)
+        await self.reset_login(item, client.client_id, request_id, hash_token(access_token))
+
+    async def reset_login(
+        self, item: Item, actor: str, request_id: str | None = None,
+        token_hash: str | None = None,
+    ) -> None:  # fmt: skip
+        """/sandbox/item/reset_login's change of the live `item`, audited as done by `actor`
+        (with the access token it was named by, if any): the operator's way in, by item_id.
+        INVALID_ACCESS_TOKEN if the Item is gone."""
         error = errors.ItemLoginRequired()
-        entry = self._entry(client, audit.ITEM_RESET_LOGIN, request_id, item, access_token)
+        entry = self._entry(actor, audit.ITEM_RESET_LOGIN, request_id, item, token_hash)
         fired = self._to_item(
             item, webhook_events.item_error(item.item_id, error, self.environment)
         )
@@ -92,9 +101,19 @@ class SandboxItemService:
         if it was in ITEM_LOGIN_REQUIRED, Plaid's LOGIN_REPAIRED webhook goes to its
         webhook. False (and nothing sent) when the Item was not in error."""
         item = await self.items.item_for(client, access_token)
+        return await self.repair(
+            client, item, client.client_id, request_id, hash_token(access_token)
+        )
+
+    async def repair(
+        self, client: Client, item: Item, actor: str, request_id: str | None = None,
+        token_hash: str | None = None,
+    ) -> bool:  # fmt: skip
+        """The repair of the live `item` of `client` (as tokenbridge_sandbox_item_repair),
+        audited as done by `actor`. False when it was not in error."""
         if item.error_code is None:
             return False
-        entry = self._entry(client, audit.ITEM_REPAIR, request_id, item, access_token)
+        entry = self._entry(actor, audit.ITEM_REPAIR, request_id, item, token_hash)
         fired = (
             self._to_item(item, webhook_events.item_login_repaired(item.item_id, self.environment))
             if item.error_code == errors.ItemLoginRequired.error_code else []
@@ -146,23 +165,29 @@ class SandboxItemService:
         """Send the test webhook `webhook_code` (as `webhook_type`) to the Item's webhook.
         `new_transactions` is the count a TRANSACTIONS DEFAULT_UPDATE reports (0 by default:
         the sandbox adds no transactions for a test webhook)."""
-        if new_transactions is not None and not 0 <= new_transactions <= MAX_NEW_TRANSACTIONS:
-            raise errors.InvalidField(
-                f"options.new_transactions must be between 0 and {MAX_NEW_TRANSACTIONS}"
-            )
-        if webhook_code == "DEFAULT_UPDATE":
-            types: tuple[str, ...] = tuple(DEFAULT_UPDATE_TYPES)
-        elif webhook_code in FIRED_AS:
-            types = FIRED_AS[webhook_code][0]
-        else:
-            raise errors.InvalidField("webhook_code must be one of " + ", ".join(WEBHOOK_CODES))
-        chosen = types[0] if webhook_type is None else webhook_type
-        if chosen not in types:
-            raise errors.InvalidField(
-                f"webhook_type {chosen} cannot be fired with webhook_code {webhook_code};"
-                " it takes " + ", ".join(types)
-            )
+        chosen = _fired_type(webhook_code, webhook_type, new_transactions)
         item = await self.items.item_for(client, access_token)
+        await self._fire(client, item, webhook_code, chosen, new_transactions)
+
+    async def fire_webhook(
+        self, client: Client, item: Item, actor: str, webhook_code: str,
+        webhook_type: str | None = None,
+    ) -> None:  # fmt: skip
+        """/sandbox/item/fire_webhook for the live `item` of `client`, named by its id (the
+        operator's way in). Unlike the API's test webhook, it is audited (as done by `actor`): the
+        operator's every action is in the log."""
+        chosen = _fired_type(webhook_code, webhook_type, None)
+        entry = audit.entry(
+            self.clock.now(), actor, audit.ITEM_WEBHOOK_FIRE, None, item_id=item.item_id,
+            detail=f"{chosen} {webhook_code}",
+        )  # fmt: skip
+        await self._fire(client, item, webhook_code, chosen, None, [entry])
+
+    async def _fire(
+        self, client: Client, item: Item, webhook_code: str, chosen: str,
+        new_transactions: int | None,
+        entries: Sequence[audit.AuditEntry] = (),
+    ) -> None:  # fmt: skip
         product = (
             DEFAULT_UPDATE_TYPES[chosen] if webhook_code == "DEFAULT_UPDATE"
             else FIRED_AS[webhook_code][1]
@@ -180,7 +205,7 @@ class SandboxItemService:
         fired = self._to_item(item, payload)
         if chosen == "TRANSACTIONS":
             fired += await self._to_processor_tokens(item, payload)
-        await self.store.enqueue_webhooks(fired)
+        await self.store.enqueue_webhooks(fired, entries)
         self.outbox.written()
 
     async def _to_processor_tokens(self, item: Item, payload: dict[str, Any]) -> list[Webhook]:
@@ -295,12 +320,35 @@ class SandboxItemService:
         return [self.outbox.webhook(item.client_id, item.webhook, payload, item_id=item.item_id)]
 
     def _entry(
-        self, client: Client, action: str, request_id: str | None, item: Item, access_token: str
-    ) -> audit.AuditEntry:
+        self, actor: str, action: str, request_id: str | None, item: Item,
+        token_hash: str | None,
+    ) -> audit.AuditEntry:  # fmt: skip
         return audit.entry(
-            self.clock.now(), client.client_id, action, request_id, item_id=item.item_id,
-            token_hash=hash_token(access_token),
+            self.clock.now(), actor, action, request_id, item_id=item.item_id,
+            token_hash=token_hash,
         )  # fmt: skip
+
+
+def _fired_type(webhook_code: str, webhook_type: str | None, new_transactions: int | None) -> str:
+    """The webhook type a test webhook of `webhook_code` is fired as (INVALID_FIELD for a
+    code, a type or a count /sandbox/item/fire_webhook refuses)."""
+    if new_transactions is not None and not 0 <= new_transactions <= MAX_NEW_TRANSACTIONS:
+        raise errors.InvalidField(
+            f"options.new_transactions must be between 0 and {MAX_NEW_TRANSACTIONS}"
+        )
+    if webhook_code == "DEFAULT_UPDATE":
+        types: tuple[str, ...] = tuple(DEFAULT_UPDATE_TYPES)
+    elif webhook_code in FIRED_AS:
+        types = FIRED_AS[webhook_code][0]
+    else:
+        raise errors.InvalidField("webhook_code must be one of " + ", ".join(WEBHOOK_CODES))
+    chosen = types[0] if webhook_type is None else webhook_type
+    if chosen not in types:
+        raise errors.InvalidField(
+            f"webhook_type {chosen} cannot be fired with webhook_code {webhook_code};"
+            " it takes " + ", ".join(types)
+        )
+    return chosen
 
 
 def _has(item: Item, product: str) -> bool:

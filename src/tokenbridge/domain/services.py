@@ -106,6 +106,8 @@ class Services:
             institutions=InstitutionService(bank),
             webhook_keys=WebhookKeyService(store, clock, webhook_key_maker),
             webhook_deliveries=WebhookOutboxService(store, clock, outbox),
-            operator=OperatorService(store, ids, clock, clients, timeline, faults),
+            operator=OperatorService(
+                store, ids, clock, clients, items, sandbox_items, timeline, faults
+            ),
             faults=faults,
         )

@@ -4,8 +4,10 @@ Plaid's API is a set of POST paths with JSON bodies and no path parameters, so a
 lookup is the whole router; a framework's routing would cost more than the rest of a
 request (PERFORMANCE-NOTES.md). Only a path that misses is looked at again: normalised (a
 doubled or trailing "/", as clients send with a host that ends in "/"), or refused with a
-404 that names it. Everything of ours that Plaid does not have (a control API,
-a dashboard) is mounted under `OWN_PREFIX`, a path Plaid's API never uses.
+404 that names it. Everything of ours that Plaid does not have (a control API, the
+inboxes) is mounted under `OWN_PREFIX`, a path Plaid's API never uses; the dashboard, which
+people type into a browser, has a short folder of its own, `/dashboard/`, which no Plaid
+path is under either.
 """
 
 from __future__ import annotations
@@ -31,8 +33,12 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 Handler = Callable[[Context, Any], Awaitable[Struct]]
 
-# The prefix of every surface of ours that is not Plaid's (control API, dashboard, ...).
+# The prefix of every surface of ours that is not Plaid's (control API, inboxes, ...).
 OWN_PREFIX = "/_tokenbridge/"
+# The dashboard's folder (tokenbridge.dashboard): ours too, and the only one outside
+# OWN_PREFIX.
+DASHBOARD_PREFIX = "/dashboard/"
+_OWN_FOLDERS = (OWN_PREFIX, DASHBOARD_PREFIX)
 
 _SLASHES = re.compile("//+")
 # How much of a path a 404 shows (escaped), and the longest path worth a suggestion: the
@@ -77,9 +83,10 @@ class Mount:
     app: ASGIApp
 
     def __post_init__(self) -> None:
-        if not self.prefix.startswith(OWN_PREFIX) or not self.prefix.endswith("/"):
+        if not self.prefix.startswith(_OWN_FOLDERS) or not self.prefix.endswith("/"):
             raise ValueError(
-                f"a mount's prefix is a folder under {OWN_PREFIX}, not {self.prefix!r}"
+                f"a mount's prefix is a folder under {' or '.join(_OWN_FOLDERS)},"
+                f" not {self.prefix!r}"
             )
 
 

@@ -314,8 +314,32 @@ class SqlStore(ABC):
         row = await self.fetchone(_CLIENT + " WHERE client_id = ?", [client_id])
         return Client(*row) if row else None
 
-    async def list_clients(self) -> list[Client]:
-        return [Client(*row) for row in await self.fetchall(_CLIENT + " ORDER BY created_at")]
+    async def list_clients(
+        self, *, partners: bool | None = None, world: str | None = None,
+        after: tuple[float, str] | None = None, limit: int | None = None,
+    ) -> list[Client]:  # fmt: skip
+        where: list[str] = []
+        params: list[Any] = []
+        if partners is not None:
+            where.append("processor IS NOT NULL" if partners else "processor IS NULL")
+        if world is not None:
+            where.append("world = ?")
+            params.append(world)
+        if after is not None:
+            where.append("(created_at > ? OR (created_at = ? AND client_id > ?))")
+            params += [after[0], after[0], after[1]]
+        sql = _CLIENT + (" WHERE " + " AND ".join(where) if where else "")
+        sql += " ORDER BY created_at, client_id"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return [Client(*row) for row in await self.fetchall(sql, params)]
+
+    async def count_clients(self) -> tuple[int, int]:
+        row = await self.fetchone(
+            "SELECT COUNT(*) - COUNT(processor), COUNT(processor) FROM clients"
+        )
+        return (int(row[0]), int(row[1])) if row else (0, 0)
 
     async def create_item(
         self, new: NewItem, audit: Sequence[AuditEntry] = (), webhooks: Sequence[Webhook] = ()
@@ -368,10 +392,21 @@ class SqlStore(ABC):
         row = await self.fetchone("SELECT COUNT(*) FROM items")
         return int(row[0]) if row else 0
 
-    async def list_items(self, client_id: str | None = None, limit: int = 100) -> list[Item]:
-        where, args = (" WHERE client_id = ?", [client_id]) if client_id is not None else ("", [])
+    async def list_items(
+        self, client_id: str | None = None, limit: int = 100, *,
+        before: tuple[float, str] | None = None,
+    ) -> list[Item]:  # fmt: skip
+        where: list[str] = []
+        params: list[Any] = []
+        if client_id is not None:
+            where.append("client_id = ?")
+            params.append(client_id)
+        if before is not None:
+            where.append("(created_at < ? OR (created_at = ? AND item_id > ?))")
+            params += [before[0], before[0], before[1]]
+        sql = _ITEM + (" WHERE " + " AND ".join(where) if where else "")
         rows = await self.fetchall(
-            _ITEM + where + " ORDER BY created_at DESC, item_id LIMIT ?", [*args, limit]
+            sql + " ORDER BY created_at DESC, item_id LIMIT ?", [*params, limit]
         )
         return [_item(row) for row in rows]
 
@@ -613,6 +648,14 @@ class SqlStore(ABC):
         )
         return BankAccountToken(*row) if row else None
 
+    async def list_bank_account_tokens(self, item_id: str) -> list[BankAccountToken]:
+        rows = await self.fetchall(
+            "SELECT token_hash, item_id, account_id, client_id, created_at"
+            " FROM bank_account_tokens WHERE item_id = ? ORDER BY created_at, token_hash",
+            [item_id],
+        )
+        return [BankAccountToken(*row) for row in rows]
+
     async def create_link_token(self, token: LinkToken, audit: Sequence[AuditEntry] = ()) -> None:
         async with self.transaction() as tx:
             await tx.execute(
@@ -640,6 +683,35 @@ class SqlStore(ABC):
             rows = await self.fetchall(_AUDIT + order)
         else:
             rows = await self.fetchall(_AUDIT + " WHERE item_id = ?" + order, [item_id])
+        return [_audit_entry(r) for r in rows]
+
+    async def list_audit_page(
+        self, *, item_id: str | None = None, actor: str | None = None,
+        action: str | None = None, since: float | None = None, until: float | None = None,
+        limit: int = 50,
+    ) -> list[AuditEntry]:  # fmt: skip
+        where: list[str] = []
+        params: list[Any] = []
+        for column, value in (("item_id", item_id), ("actor", actor), ("action", action)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        if since is not None:
+            where.append("at >= ?")
+            params.append(since)
+        if until is not None:
+            where.append("at < ?")
+            params.append(until)
+        sql = _AUDIT + (" WHERE " + " AND ".join(where) if where else "")
+        order = " ORDER BY at DESC, request_id DESC, seq DESC"
+        rows = await self.fetchall(sql + order + " LIMIT ?", [*params, limit])
+        if len(rows) == limit:
+            # A page ends with the whole of its last instant: the entries of one request
+            # share `at`, and the next page starts before it (`until` = that instant).
+            last = rows[-1][0]
+            rest = sql + (" AND " if where else " WHERE ") + "at = ?"
+            tied = await self.fetchall(rest + order, [*params, last])
+            rows = [r for r in rows if r[0] != last] + tied
         return [_audit_entry(r) for r in rows]
 
     async def increment_rate_counters(
@@ -946,9 +1018,12 @@ class SqlStore(ABC):
     # writer at a time, so its claims cannot overlap.
     _SKIP_LOCKED = ""
 
-    async def enqueue_webhooks(self, webhooks: Sequence[Webhook]) -> None:
+    async def enqueue_webhooks(
+        self, webhooks: Sequence[Webhook], audit: Sequence[AuditEntry] = ()
+    ) -> None:
         async with self.transaction() as tx:
             await _insert_webhooks(tx, webhooks)
+            await _insert_audit(tx, audit)
 
     async def claim_webhooks(self, now: float, claim_until: float, limit: int) -> list[Webhook]:
         rows = await self._write_returning(
@@ -991,15 +1066,18 @@ class SqlStore(ABC):
             )
 
     async def list_webhooks(
-        self, *, item_id: str | None = None, status: str | None = None, limit: int = 50
-    ) -> list[Webhook]:
-        where, params = [], []
-        if item_id is not None:
-            where.append("item_id = ?")
-            params.append(item_id)
-        if status is not None:
-            where.append("status = ?")
-            params.append(status)
+        self, *, item_id: str | None = None, status: str | None = None, limit: int = 50,
+        client_id: str | None = None, before: tuple[float, str] | None = None,
+    ) -> list[Webhook]:  # fmt: skip
+        where: list[str] = []
+        params: list[Any] = []
+        for column, value in (("item_id", item_id), ("status", status), ("client_id", client_id)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        if before is not None:
+            where.append("(created_at < ? OR (created_at = ? AND webhook_id > ?))")
+            params += [before[0], before[0], before[1]]
         sql = _WEBHOOK + (" WHERE " + " AND ".join(where) if where else "")
         rows = await self.fetchall(
             sql + " ORDER BY created_at DESC, webhook_id LIMIT ?", [*params, limit]
