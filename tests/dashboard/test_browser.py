@@ -30,8 +30,13 @@ from tokenbridge.domain.randomness import hash_token
 SCREENSHOTS = os.environ.get("TOKENBRIDGE_DASHBOARD_SCREENSHOTS")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    """One Chromium for this module. Not for the session: while Playwright's sync API runs,
+    its event loop is the thread's running loop, and the suites that run a loop of their own
+    (the API suite in process, the storage contract) cannot; at the module's end it stops.
+    Under pytest-xdist, keep this module on one worker with its tests only
+    (`--dist loadfile`)."""
     executable = installed_chromium()
     with sync_playwright() as p:
         launched = p.chromium.launch(executable_path=executable, headless=True)
@@ -286,3 +291,28 @@ def test_a_post_without_the_csrf_token_changes_nothing(
     assert accounts_error(sdk, mine) is None
     page = httpx.get(f"{server.url}/dashboard/items/{mine.item_id}", headers=BEARER).text
     assert "<td>item.remove</td>" not in page
+
+
+def test_advance_a_clients_clock_and_add_a_fault(operator: Page, server: LiveServer) -> None:
+    made = control(server, "client/create", {"name": "browser clock"})
+    cfg = plaid.Configuration(
+        host=server.url, api_key={"clientId": made["client_id"], "secret": made["secret"]}
+    )
+    theirs = plaid_api.PlaidApi(plaid.ApiClient(cfg))
+    mine = link(server, theirs)
+    operator.goto(f"/dashboard/clients/{made['client_id']}")
+    expect(operator.locator("#client-clock")).to_contain_text("real time")
+    operator.select_option("select[name=advance]", "30 days")
+    operator.click("button:has-text('Advance clock')")
+    expect(operator.locator(".flash")).to_contain_text("clock moved on")
+    expect(operator.locator("#client-clock")).to_contain_text("2592000 s ahead")
+    assert accounts_error(theirs, mine) == "ITEM_LOGIN_REQUIRED"
+    wait_until(lambda: "ERROR" in inbox_codes(server, mine.inbox_id), "the ITEM ERROR webhook")
+
+    operator.select_option("select[name=path]", "/item/get")
+    operator.select_option("select[name=error_code]", "INTERNAL_SERVER_ERROR")
+    operator.click("button:has-text('Add fault')")
+    expect(operator.locator(".flash")).to_contain_text("fault rule is added")
+    expect(operator.locator("table.faults")).to_contain_text("/item/get")
+    operator.click("button:has-text('Clear faults')")
+    expect(operator.locator(".flash")).to_contain_text("fault rules are removed")

@@ -4,6 +4,7 @@ headers every page carries. Fast: no browser."""
 from __future__ import annotations
 
 import html
+import json
 import re
 from collections.abc import Iterator
 
@@ -370,3 +371,87 @@ def test_an_items_age_is_on_its_clients_clock(server: LiveServer, browser: httpx
     assert re.search(r"\(3d ago\)", page), page
     client_page = browser.get(f"/dashboard/clients/{made['client_id']}").text
     assert re.search(r">3d</td>", client_page)
+
+
+# A client's clock and faults -------------------------------------------------------------
+
+
+def isolated_client(server: LiveServer) -> tuple[str, plaid_api.PlaidApi]:
+    made = control(server, "client/create", {"name": "steered"})
+    cfg = plaid.Configuration(
+        host=server.url, api_key={"clientId": made["client_id"], "secret": made["secret"]}
+    )
+    return made["client_id"], plaid_api.PlaidApi(plaid.ApiClient(cfg))
+
+
+def isolated_item(sdk: plaid_api.PlaidApi) -> str:
+    public = sdk.sandbox_public_token_create(SandboxPublicTokenCreateRequest(
+        institution_id="ins_109508", initial_products=[Products("auth")],
+    )).public_token  # fmt: skip
+    access_token: str = sdk.item_public_token_exchange(
+        ItemPublicTokenExchangeRequest(public_token=public)
+    ).access_token
+    return access_token
+
+
+def accounts_code(sdk: plaid_api.PlaidApi, access_token: str) -> str | None:
+    try:
+        sdk.accounts_get(AccountsGetRequest(access_token=access_token))
+    except plaid.ApiException as exc:
+        code: str = json.loads(exc.body)["error_code"]
+        return code
+    return None
+
+
+def test_advancing_a_clients_clock_expires_its_items(
+    server: LiveServer, browser: httpx.Client, sdk: plaid_api.PlaidApi, linked: Linked
+) -> None:
+    client_id, other = isolated_client(server)
+    access_token = isolated_item(other)
+    page = f"/dashboard/clients/{client_id}"
+    assert "(real time)" in browser.get(page).text
+    step = {"csrf_token": csrf_of(browser, page), "advance": "30 days"}
+    answer = browser.post(f"{page}/advance_clock", data=step)
+    assert answer.status_code == 303
+    assert answer.headers["location"] == f"{page}?done=advance_clock"
+    assert accounts_code(other, access_token) == "ITEM_LOGIN_REQUIRED"
+    # Only that world's clock moved: the shared world's Item is healthy.
+    assert healthy(sdk, linked)
+    shown = browser.get(page).text
+    assert "2592000 s ahead of real time" in shown
+    audit = browser.get("/dashboard/audit", params={"action": "clock.advance"}).text
+    assert client_id in audit
+    # A step it does not offer is refused and moves nothing; the shared world's clients
+    # are offered no clock.
+    step = {"csrf_token": csrf_of(browser, page), "advance": "-1 day"}
+    refused = browser.post(f"{page}/advance_clock", data=step)
+    assert_error_page(refused, 400, "INVALID_REQUEST", "INVALID_FIELD")
+    assert "2592000 s ahead" in browser.get(page).text
+    shared = browser.get(f"/dashboard/clients/{server.client_id}").text
+    assert "advance_clock" not in shared and "add_fault" in shared
+
+
+def test_a_fault_added_on_the_client_page_answers_the_next_call(
+    server: LiveServer, browser: httpx.Client
+) -> None:
+    client_id, other = isolated_client(server)
+    access_token = isolated_item(other)
+    page = f"/dashboard/clients/{client_id}"
+    form = {"csrf_token": csrf_of(browser, page), "path": "/accounts/get",
+            "error_code": "INSTITUTION_DOWN"}  # fmt: skip
+    answer = browser.post(f"{page}/add_fault", data=form)
+    assert answer.headers["location"] == f"{page}?done=add_fault"
+    listed = browser.get(page).text
+    assert "<code>/accounts/get</code>" in listed and "INSTITUTION_DOWN" in listed
+    assert accounts_code(other, access_token) == "INSTITUTION_DOWN"
+    assert accounts_code(other, access_token) is None
+    # A path or a code it does not know is refused, and nothing is added.
+    for bad in ({"path": "/no/such/path"}, {"error_code": "NOT_A_CODE"}):
+        sent = {**form, "csrf_token": csrf_of(browser, page), **bad}
+        refused = browser.post(f"{page}/add_fault", data=sent)
+        assert_error_page(refused, 400, "INVALID_REQUEST", "INVALID_FIELD")
+    browser.post(f"{page}/add_fault", data={**form, "csrf_token": csrf_of(browser, page)})
+    cleared = browser.post(f"{page}/clear_faults", data={"csrf_token": csrf_of(browser, page)})
+    assert cleared.headers["location"] == f"{page}?done=clear_faults"
+    assert "None: every call is answered as usual." in browser.get(page).text
+    assert accounts_code(other, access_token) is None

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from importlib import resources
 from typing import TYPE_CHECKING, Any
@@ -92,9 +92,19 @@ class Action:
     name: str
     label: str
     handler: ActionHandler
-    # A select of choices, by (field name, choices), when the action takes one.
-    choice: tuple[str, tuple[str, ...]] | None = None
+    # The selects of the form, each (field name, choices), when the action takes some.
+    choices: tuple[tuple[str, tuple[str, ...]], ...] = ()
     danger: bool = False
+    # Offered on an isolated client's page only (a clock of its own).
+    isolated_only: bool = False
+    # Choices known only to the running server (the paths it serves), added at each page.
+    served: Callable[[OperatorService], tuple[tuple[str, tuple[str, ...]], ...]] | None = None
+
+    def offered(self, operator: OperatorService) -> Action:
+        """The action with every choice it offers on this server."""
+        if self.served is None:
+            return self
+        return replace(self, choices=self.served(operator) + self.choices)
 
 
 async def _reset_login(operator: OperatorService, item_id: str, form: Form) -> str:
@@ -119,16 +129,52 @@ async def _remove(operator: OperatorService, item_id: str, form: Form) -> str:
     return "remove"
 
 
+# The steps the clock form offers, as clock_advance's arguments.
+CLOCK_STEPS: dict[str, dict[str, float]] = {
+    "1 hour": {"hours": 1}, "1 day": {"days": 1}, "7 days": {"days": 7},
+    "30 days": {"days": 30},
+}  # fmt: skip
+
+
+async def _advance_clock(operator: OperatorService, client_id: str, form: Form) -> str:
+    step = CLOCK_STEPS.get(_field(form, "advance") or "")
+    if step is None:
+        raise errors.InvalidField("advance must be one of " + ", ".join(CLOCK_STEPS))
+    await operator.clock_advance(client_id, **step)
+    return "advance_clock"
+
+
+async def _add_fault(operator: OperatorService, client_id: str, form: Form) -> str:
+    # The next call to the path answers the error; the control API takes every other kind
+    # of rule (latency, drop, a share of calls).
+    await operator.add_fault(
+        client_id, _field(form, "path"), error_code=_field(form, "error_code"), times=1
+    )
+    return "add_fault"
+
+
+async def _clear_faults(operator: OperatorService, client_id: str, form: Form) -> str:
+    await operator.remove_faults(client_id, None)
+    return "clear_faults"
+
+
 ITEM_ACTIONS: tuple[Action, ...] = (
     Action("reset_login", "Reset login", _reset_login),
     Action("repair", "Repair", _repair),
     Action("fire_webhook", "Fire webhook", _fire_webhook,
-           choice=("webhook_code", OperatorService.fireable_codes())),
+           choices=(("webhook_code", OperatorService.fireable_codes()),)),
     Action("remove", "Remove Item", _remove, danger=True),
 )  # fmt: skip
-# A client's actions (none yet; a client's clock will be one).
-CLIENT_ACTIONS: tuple[Action, ...] = ()
+CLIENT_ACTIONS: tuple[Action, ...] = (
+    Action("advance_clock", "Advance clock", _advance_clock,
+           choices=(("advance", tuple(CLOCK_STEPS)),), isolated_only=True),
+    Action("add_fault", "Add fault", _add_fault,
+           choices=(("error_code", OperatorService.fault_codes()),),
+           served=lambda operator: (("path", operator.fault_paths()),)),
+    Action("clear_faults", "Clear faults", _clear_faults),
+)  # fmt: skip
 _ITEM_ACTIONS = {a.name: a for a in ITEM_ACTIONS}
+_CLIENT_ACTIONS = {a.name: a for a in CLIENT_ACTIONS}
 
 # What a page says after an action: fixed text, chosen by the redirect's `done`.
 FLASH = {
@@ -137,6 +183,9 @@ FLASH = {
     "repair_none": "The Item was not in error: nothing to repair.",
     "fire_webhook": "The webhook is in the outbox.",
     "remove": "The Item is removed: its tokens no longer work.",
+    "advance_clock": "The client's clock moved on, and what that time makes to its Items is made.",
+    "add_fault": "The fault rule is added: the next call to that path answers its error.",
+    "clear_faults": "The client's fault rules are removed.",
     "logout": "Logged out.",
 }
 
@@ -263,8 +312,13 @@ class DashboardApp:
             context["actions"] = ITEM_ACTIONS
             return self._page("item.html", context, request)
         if kind == "clients":
-            context["detail"] = await operator.client_detail(rest, request.arg("before"))
-            context["actions"] = CLIENT_ACTIONS
+            detail = await operator.client_detail(rest, request.arg("before"))
+            context["detail"] = detail
+            context["faults"] = await operator.list_faults(rest)
+            isolated = bool(detail.client.world)
+            context["actions"] = [
+                a.offered(operator) for a in CLIENT_ACTIONS if isolated or not a.isolated_only
+            ]
             return self._page("client.html", context, request)
         if kind == "partners":
             context["detail"] = await operator.partner_detail(rest)
@@ -277,12 +331,13 @@ class DashboardApp:
             return _redirect(DASHBOARD_PREFIX + "login?done=logout", [
                 (b"set-cookie", self.gate.logout().encode())])  # fmt: skip
         kind, _, rest = path[1:].partition("/")
-        item_id, _, name = rest.partition("/")
-        action = _ITEM_ACTIONS.get(name)
-        if kind != "items" or not _ID.fullmatch(item_id) or action is None:
+        object_id, _, name = rest.partition("/")
+        actions = {"items": _ITEM_ACTIONS, "clients": _CLIENT_ACTIONS}.get(kind, {})
+        action = actions.get(name)
+        if not _ID.fullmatch(object_id) or action is None:
             raise errors.NotFound(f"no dashboard action at {path!r}")
-        done = await action.handler(operator, item_id, form)
-        return _redirect(f"{DASHBOARD_PREFIX}items/{item_id}?done={done}")
+        done = await action.handler(operator, object_id, form)
+        return _redirect(f"{DASHBOARD_PREFIX}{kind}/{object_id}?done={done}")
 
     async def _login(self, request: Request, receive: Receive) -> Response:
         _check_origin(request)

@@ -31,7 +31,7 @@ from tokenbridge.domain import audit, errors
 from tokenbridge.domain.audit import AuditEntry
 from tokenbridge.domain.catalog import PROCESSOR_SET
 from tokenbridge.domain.clients import ClientService
-from tokenbridge.domain.faults import FaultService
+from tokenbridge.domain.faults import FAULT_ERRORS, FaultService
 from tokenbridge.domain.ids import Ids
 from tokenbridge.domain.items import ItemService, item_error
 from tokenbridge.domain.models import (
@@ -294,6 +294,15 @@ class OperatorService:
     def fireable_codes() -> tuple[str, ...]:
         """The webhook codes item_fire_webhook takes."""
         return FIREABLE_CODES
+
+    @staticmethod
+    def fault_codes() -> tuple[str, ...]:
+        """The error codes a fault rule may answer (faults.FAULT_ERRORS)."""
+        return tuple(sorted(FAULT_ERRORS))
+
+    def fault_paths(self) -> tuple[str, ...]:
+        """The paths a fault rule may name: Plaid's operations this server serves."""
+        return tuple(sorted(self.faults.paths))
 
     # The dashboard's reads ----------------------------------------------------------------
 
