@@ -371,6 +371,11 @@ def test_an_items_age_is_on_its_clients_clock(server: LiveServer, browser: httpx
     assert re.search(r"\(3d ago\)", page), page
     client_page = browser.get(f"/dashboard/clients/{made['client_id']}").text
     assert re.search(r">3d</td>", client_page)
+    # Wherever the Item is listed: the overview's newest Items, a search.
+    for listed in (browser.get("/dashboard/").text,
+                   browser.get("/dashboard/search", params={"q": item_id}).text):  # fmt: skip
+        row = re.search(rf"{item_id}</a></td>.*?</tr>", listed, flags=re.DOTALL)
+        assert row is not None and ">3d</td>" in row.group(0), listed
 
 
 # A client's clock and faults -------------------------------------------------------------

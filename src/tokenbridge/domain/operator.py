@@ -73,6 +73,8 @@ MAX_SEARCH = 100
 class ItemRow:
     item: Item
     institution: str  # the institution's name (its id if the bank no longer has it)
+    # How far the clock of the Item's client is ahead of the real one (domain/clock.py).
+    clock_offset: float = 0.0
 
     @property
     def status(self) -> str:
@@ -417,7 +419,12 @@ class OperatorService:
         folded = query.casefold()
         clients = [c for c in await self.store.list_clients()
                    if c.client_id == query or folded in c.name.casefold()]  # fmt: skip
-        return SearchResult(query, [self._row(item)] if item else [], clients[:PAGE])
+        rows = []
+        if item is not None:
+            owner = next((c for c in clients if c.client_id == item.client_id), None)
+            owner = owner or await self.store.get_client(item.client_id)
+            rows.append(self._row(item, owner.clock_offset if owner else 0.0))
+        return SearchResult(query, rows, clients[:PAGE])
 
     async def _item_page(
         self, client_id: str | None, before: str | None
@@ -425,11 +432,17 @@ class OperatorService:
         items = await self.store.list_items(client_id, PAGE + 1, before=_cursor(before))
         last = items[PAGE - 1] if len(items) > PAGE else None
         following = _cursor_of(last.created_at, last.item_id) if last else None
-        return [self._row(i) for i in items[:PAGE]], following
+        # Each Item's age is on its client's clock: one read per client on the page.
+        offsets: dict[str, float] = {}
+        for owner in {i.client_id for i in items[:PAGE]}:
+            found = await self.store.get_client(owner)
+            offsets[owner] = found.clock_offset if found else 0.0
+        return [self._row(i, offsets[i.client_id]) for i in items[:PAGE]], following
 
-    def _row(self, item: Item) -> ItemRow:
+    def _row(self, item: Item, clock_offset: float = 0.0) -> ItemRow:
         institution = self.items.bank.institution(item.institution_id)
-        return ItemRow(item, institution.name if institution else item.institution_id)
+        name = institution.name if institution else item.institution_id
+        return ItemRow(item, name, clock_offset)
 
     # The dashboard's actions on an Item, by item_id -------------------------------------
 
