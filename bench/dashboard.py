@@ -98,8 +98,9 @@ def main() -> int:
                         **credentials, "institution_id": "ins_109508",
                         "initial_products": ["auth"],
                     }).json()["public_token"]  # fmt: skip
-                    exchanged = http.post("/item/public_token/exchange",
-                                          json={**credentials, "public_token": public}).json()
+                    exchanged = http.post(
+                        "/item/public_token/exchange", json={**credentials, "public_token": public}
+                    ).json()
                     linked = exchanged["item_id"]
                     http.post("/item/webhook/update", json={
                         **credentials, "access_token": exchanged["access_token"],
