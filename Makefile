@@ -57,9 +57,9 @@ serve: $(RUNTIME_STAMP)  ## install the runtime only, then serve on http://127.0
 # PostgreSQL tests skip with a message when nothing answers here (and fail when CI=true).
 export TOKENBRIDGE_TEST_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-test: install  ## install, then run the whole test suite (API and SDK suites on both backends, the API suite live too)
+test: install  ## install, then run the whole test suite (API, SDK and dashboard suites on both backends, the API suite live too)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
-	TOKENBRIDGE_TEST_BACKEND=postgres $(BIN)/python -m pytest tests/api tests/sdk $(PYTEST_ARGS)
+	TOKENBRIDGE_TEST_BACKEND=postgres $(BIN)/python -m pytest tests/api tests/sdk tests/dashboard $(PYTEST_ARGS)
 	TOKENBRIDGE_TEST_TARGET=live $(BIN)/python -m pytest tests/api tests/hostile/test_hostile_input.py $(PYTEST_ARGS)
 
 lint: install  ## ruff format --check, ruff check, mypy, then the import contracts (lint-imports)
