@@ -58,7 +58,7 @@ async def test_list_items_pages_newest_first_with_ties(store: Store) -> None:
         item = dataclasses.replace(new.item, created_at=at)
         await store.create_item(dataclasses.replace(new, item=item))
         made.append(item)
-    expected = sorted(made, key=lambda i: (-i.created_at, i.item_id))
+    expected = sorted(made, key=lambda i: (i.created_at, i.item_id), reverse=True)
     seen = []
     before = None
     while True:

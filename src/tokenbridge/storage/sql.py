@@ -402,11 +402,14 @@ class SqlStore(ABC):
             where.append("client_id = ?")
             params.append(client_id)
         if before is not None:
-            where.append("(created_at < ? OR (created_at = ? AND item_id > ?))")
-            params += [before[0], before[0], before[1]]
+            # A row value, so that the index's range starts at the cursor.
+            where.append("(created_at, item_id) < (?, ?)")
+            params += [before[0], before[1]]
         sql = _ITEM + (" WHERE " + " AND ".join(where) if where else "")
+        # Both columns descending: one index (items_created, or items_client_created for a
+        # client's Items) read backwards gives the page, with no sort.
         rows = await self.fetchall(
-            sql + " ORDER BY created_at DESC, item_id LIMIT ?", [*params, limit]
+            sql + " ORDER BY created_at DESC, item_id DESC LIMIT ?", [*params, limit]
         )
         return [_item(row) for row in rows]
 
