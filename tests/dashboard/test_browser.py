@@ -30,13 +30,12 @@ from tokenbridge.domain.randomness import hash_token
 SCREENSHOTS = os.environ.get("TOKENBRIDGE_DASHBOARD_SCREENSHOTS")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def browser() -> Iterator[Browser]:
-    """One Chromium for this module. Not for the session: while Playwright's sync API runs,
-    its event loop is the thread's running loop, and the suites that run a loop of their own
-    (the API suite in process, the storage contract) cannot; at the module's end it stops.
-    Under pytest-xdist, keep this module on one worker with its tests only
-    (`--dist loadfile`)."""
+    """A Chromium for one test. Not for longer: while Playwright's sync API runs, its event
+    loop is the thread's running loop, and the tests that run a loop of their own (the API
+    suite in process, the storage contract) cannot, even when pytest-xdist hands them to
+    the same worker between two browser tests. A launch costs about a second."""
     executable = installed_chromium()
     with sync_playwright() as p:
         launched = p.chromium.launch(executable_path=executable, headless=True)
