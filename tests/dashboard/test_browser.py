@@ -1,7 +1,7 @@
 """The dashboard in a real browser: Debian's Chromium, driven by Playwright, against a real
 `tokenbridge serve`, with Items made through plaid-python.
 
-One browser for the session and a fresh context (cookies) per test. Where a test waits
+A browser and a fresh context (cookies) per test. Where a test waits
 for a webhook, it waits for the inbox to hold it (with a generous bound), never for a time.
 """
 
