@@ -676,7 +676,10 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     asyncio.run(prepare())
     if settings.admin_key is None:
         settings = settings.with_overrides(admin_key=secrets.token_urlsafe(24))
-        print(f"admin key (the control API, docs/TESTING.md): {settings.admin_key}")
+        print(
+            f"admin key (the control API, docs/TESTING.md, and the dashboard at"
+            f" http://{settings.host}:{settings.port}/dashboard/): {settings.admin_key}"
+        )
     else:
         print("admin key: from TOKENBRIDGE_ADMIN_KEY")
     print(f"tokenbridge {__version__} serving {redact_url(settings.database_url)}"
