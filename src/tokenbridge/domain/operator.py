@@ -339,8 +339,9 @@ class OperatorService:
                        tuple(await self.store.list_webhook_attempts(w.webhook_id)))
             for w in await self.store.list_webhooks(item_id=item_id, limit=ITEM_WEBHOOKS)
         ]  # fmt: skip
+        client = await self.store.get_client(item.client_id)
         return ItemDetail(
-            row=self._row(item), client=await self.store.get_client(item.client_id),
+            row=self._row(item, client.clock_offset if client else 0.0), client=client,
             accounts=await self.store.get_accounts(item_id),
             processor_tokens=processor_tokens, bank_account_tokens=stripe,
             webhook=redact_url(item.webhook) if item.webhook else None, webhooks=webhooks,

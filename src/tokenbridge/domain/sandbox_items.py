@@ -84,15 +84,23 @@ class SandboxItemService:
         """/sandbox/item/reset_login's change of the live `item`, audited as done by `actor`
         (with the access token it was named by, if any): the operator's way in, by item_id.
         INVALID_ACCESS_TOKEN if the Item is gone."""
-        error = errors.ItemLoginRequired()
         entry = self._entry(actor, audit.ITEM_RESET_LOGIN, request_id, item, token_hash)
+        if not await self._login_required(item, entry):
+            raise errors.InvalidAccessToken()
+
+    async def _login_required(self, item: Item, entry: audit.AuditEntry) -> bool:
+        """Put the live `item` into ITEM_LOGIN_REQUIRED with `entry`, and the ITEM ERROR
+        webhook to its webhook; False (nothing written) if the Item is gone."""
+        error = errors.ItemLoginRequired()
         fired = self._to_item(
             item, webhook_events.item_error(item.item_id, error, self.environment)
         )
         if not await self.store.set_item_error(item.item_id, error.error_code, [entry], fired):
-            raise errors.InvalidAccessToken()
+            return False
+        item.error_code = error.error_code
         if fired:
             self.outbox.written()
+        return True
 
     async def tokenbridge_sandbox_item_repair(
         self, client: Client, access_token: str, *, request_id: str | None = None
@@ -131,17 +139,11 @@ class SandboxItemService:
     async def login_expired(self, item: Item, at: float) -> None:
         """The Sandbox's automatic ITEM_LOGIN_REQUIRED of an Item whose user last logged in
         30 days before `at` on its client's clock: as sandbox_item_reset_login does it,
-        audited as the operator's (who moved the clock)."""
-        error = errors.ItemLoginRequired()
+        audited as the operator's (who moved the clock). Nothing for an Item removed
+        meanwhile."""
         entry = audit.entry(self.clock.now(), audit.OPERATOR, audit.ITEM_LOGIN_EXPIRE, None,
                             item_id=item.item_id, detail=iso_datetime(at))  # fmt: skip
-        fired = self._to_item(
-            item, webhook_events.item_error(item.item_id, error, self.environment)
-        )
-        if await self.store.set_item_error(item.item_id, error.error_code, [entry], fired):
-            item.error_code = error.error_code
-            if fired:
-                self.outbox.written()
+        await self._login_required(item, entry)
 
     async def pending_expiration(self, item: Item, expires_at: float) -> None:
         """ITEM PENDING_EXPIRATION to the Item's webhook, a week before its login expires at

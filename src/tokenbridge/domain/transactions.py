@@ -415,20 +415,20 @@ class TransactionsService:
         SYNC_UPDATES_AVAILABLE to those who have called sync, DEFAULT_UPDATE to the others.
         """
         _transaction_accounts(accounts)
-        await self._initialized(item, endpoint, now)
-        await self._round(item, now)
+        await self._round(item, now, await self._initialized(item, endpoint, now))
 
     async def new_day(self, item: Item, at: float) -> None:
         """The changes of a new day on the Item's clock, at `at` (its midnight), as one
         refresh round with its webhooks, as Plaid's daily update makes them; nothing for an
         Item whose Transactions has not started."""
-        if await self.store.get_transactions_state(item.item_id) is not None:
-            await self._round(item, at)
+        state = await self.store.get_transactions_state(item.item_id)
+        if state is not None:
+            await self._round(item, at, await self._with_created(item, state))
 
-    async def _round(self, item: Item, now: float) -> None:
-        """One round of changes on the Item at `now`, and its webhooks."""
+    async def _round(self, item: Item, now: float, before: TransactionsState) -> None:
+        """One round of changes on the Item at `now` after `before` (its state as read),
+        and its webhooks."""
         while True:
-            before = await self._state(item, now=now)
             after = _next_round(before, now)
             fired = await self._announce(item, before, after)
             # Only if no other round came first: the webhooks were worked out from this one.
@@ -436,6 +436,7 @@ class TransactionsService:
                 item.item_id, now, generation=before.generation, webhooks=fired
             ):
                 break
+            before = await self._state(item, now=now)
         if fired:
             self.outbox.written()
 
